@@ -1,0 +1,1 @@
+"""The customer master-data hub: settings, database, domain services, ASGI app and CLI."""

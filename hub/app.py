@@ -1,0 +1,90 @@
+"""The ASGI application: GraphQL at /graphql, liveness and readiness probes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+from hub.db.engine import create_engine, session_factory
+from hub.db.migrate import upgrade_database
+from hub.settings import Settings
+from schema.http import GraphQLApp
+
+log = logging.getLogger(__name__)
+
+READINESS_TIMEOUT_SECONDS = 2.0
+
+StartupHook = Callable[[async_sessionmaker[AsyncSession]], Awaitable[None]]
+
+
+async def healthz(_: Request) -> JSONResponse:
+    """The process is alive (says nothing about the database)."""
+    return JSONResponse({"status": "ok"})
+
+
+async def database_readiness(engine: AsyncEngine) -> JSONResponse:
+    """The database answers; a load balancer sends traffic only while this is 200."""
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except (OSError, TimeoutError, DBAPIError, OperationalError) as exc:
+        log.warning("database not ready", extra={"error": f"{type(exc).__name__}: {exc}"})
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ready", "database": "ok"})
+
+
+def create_app(
+    settings: Settings,
+    database_url: str,
+    *,
+    migrate: bool = True,
+    on_startup: StartupHook | None = None,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+) -> Starlette:
+    """The hub's ASGI app; the engine lives from startup to shutdown.
+
+    ``migrate`` upgrades the schema before the first request; ``on_startup``
+    runs after that (``hub serve --demo`` loads its sample there). Tests pass
+    ``sessions`` bound to their rolled-back transaction.
+    """
+    engine = create_engine(database_url, settings)
+    sessions = sessions or session_factory(engine)
+    graphql = GraphQLApp(settings, sessions)
+
+    async def readyz(_: Request) -> JSONResponse:
+        return await database_readiness(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        try:
+            if migrate:
+                await upgrade_database(engine)
+            if on_startup is not None:
+                await on_startup(sessions)
+            log.info("hub ready")
+            yield
+        finally:
+            await engine.dispose()
+            log.info("hub stopped")
+
+    application = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+    application.state.engine = engine
+    return application

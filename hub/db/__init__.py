@@ -1,0 +1,1 @@
+"""Persistence: ORM models, the engine and sessions, the embedded server, migrations."""

@@ -1,0 +1,383 @@
+"""ORM mappings of the hub's tables (PostgreSQL only).
+
+The customer database keeps history: source records are immutable versions,
+golden records write a version per change, and every change is an event in one
+ordered sequence. Rows never leave ``hub/``; the GraphQL layer sees plain
+domain values.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Json = dict[str, Any]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: DateTime(timezone=True),
+        Json: JSONB,
+        Decimal: Numeric(18, 2),
+    }
+
+
+def _now() -> MappedColumn[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class SourceSystem(Base):
+    """A department or system that submits records (finance, sales, callcenter …)."""
+
+    __tablename__ = "source_system"
+
+    id: Mapped[int] = mapped_column(SmallInteger, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+
+
+class SourceRecord(Base):
+    """A department's record of one customer, identified by (source, source_key).
+
+    The values live in immutable :class:`SourceRecordVersion` rows; this row
+    points at the current one and says whether the department retired it.
+    """
+
+    __tablename__ = "source_record"
+    __table_args__ = (UniqueConstraint("source_id", "source_key"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source_system.id"))
+    source_key: Mapped[str] = mapped_column(String(200))
+    party_type: Mapped[str] = mapped_column(String(16))
+    current_version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    retired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class SourceRecordVersion(Base):
+    """One immutable version of a source record: raw payload and standardized form."""
+
+    __tablename__ = "source_record_version"
+
+    source_record_id: Mapped[int] = mapped_column(
+        ForeignKey("source_record.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payload: Mapped[Json]
+    standardized: Mapped[Json]
+    flags: Mapped[list[Json]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    source_updated_at: Mapped[datetime | None]
+    received_at: Mapped[datetime] = _now()
+
+
+class GoldenRecord(Base):
+    """One real customer: surviving values, their lineage, and a version counter.
+
+    A merged golden record keeps its row with ``status = 'merged'`` and
+    ``merged_into_id`` so that its public id keeps resolving to the survivor.
+    """
+
+    __tablename__ = "golden_record"
+    __table_args__ = (
+        CheckConstraint("status in ('active', 'merged', 'retired')", name="status"),
+        Index("ix_golden_record_active_name", "name", postgresql_where=text("status = 'active'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    party_type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), server_default="active")
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("golden_record.id"))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    name: Mapped[str] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(String(8), index=True)
+    industry: Mapped[str | None] = mapped_column(Text)
+    attributes: Mapped[Json]
+    lineage: Mapped[Json]
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class GoldenRecordVersion(Base):
+    """The golden record as it was from ``valid_from`` until the next version."""
+
+    __tablename__ = "golden_record_version"
+
+    golden_id: Mapped[int] = mapped_column(ForeignKey("golden_record.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    merged_into_id: Mapped[int | None] = mapped_column(BigInteger)
+    attributes: Mapped[Json]
+    lineage: Mapped[Json]
+    members: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    change: Mapped[str] = mapped_column(String(32))
+    valid_from: Mapped[datetime] = _now()
+
+
+class CrossReference(Base):
+    """Which golden record a source record currently belongs to, and why."""
+
+    __tablename__ = "cross_reference"
+
+    source_record_id: Mapped[int] = mapped_column(
+        ForeignKey("source_record.id", ondelete="CASCADE"), primary_key=True
+    )
+    golden_id: Mapped[int] = mapped_column(ForeignKey("golden_record.id"), index=True)
+    link_kind: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float | None] = mapped_column(Float)
+    linked_at: Mapped[datetime] = _now()
+    linked_by: Mapped[str | None] = mapped_column(Text)
+
+
+class MatchKey(Base):
+    """A blocking key of a source record's current version (candidate lookup)."""
+
+    __tablename__ = "match_key"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    source_record_id: Mapped[int] = mapped_column(
+        ForeignKey("source_record.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class MatchReview(Base):
+    """An uncertain pair waiting for a data steward."""
+
+    __tablename__ = "match_review"
+    __table_args__ = (
+        CheckConstraint("status in ('open', 'matched', 'not_matched', 'obsolete')", name="status"),
+        Index("ix_match_review_open", "status", "score"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    left_record_id: Mapped[int] = mapped_column(ForeignKey("source_record.id", ondelete="CASCADE"))
+    right_record_id: Mapped[int] = mapped_column(ForeignKey("source_record.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float)
+    explanation: Mapped[Json]
+    status: Mapped[str] = mapped_column(String(16), server_default="open")
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(Text)
+
+
+class PairDecision(Base):
+    """A steward's remembered verdict on two source records (ids ordered low, high).
+
+    Later matching never links a ``not_match`` pair again.
+    """
+
+    __tablename__ = "pair_decision"
+    __table_args__ = (
+        CheckConstraint("low_record_id < high_record_id", name="ordered"),
+        CheckConstraint("decision in ('match', 'not_match')", name="decision"),
+    )
+
+    low_record_id: Mapped[int] = mapped_column(
+        ForeignKey("source_record.id", ondelete="CASCADE"), primary_key=True
+    )
+    high_record_id: Mapped[int] = mapped_column(
+        ForeignKey("source_record.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    decision: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = _now()
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AttributeOverride(Base):
+    """A value a steward pinned on a golden record; it beats every survivorship rule."""
+
+    __tablename__ = "attribute_override"
+
+    golden_id: Mapped[int] = mapped_column(ForeignKey("golden_record.id"), primary_key=True)
+    attribute: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONB)
+    set_by: Mapped[str] = mapped_column(Text)
+    set_at: Mapped[datetime] = _now()
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Interaction(Base):
+    """One event in a customer's history, attached through the department's record."""
+
+    __tablename__ = "interaction"
+    __table_args__ = (
+        UniqueConstraint("source_id", "interaction_key"),
+        Index("ix_interaction_record_time", "source_record_id", text("occurred_at DESC")),
+        Index("ix_interaction_customer_key", "source_id", "customer_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source_system.id"))
+    interaction_key: Mapped[str] = mapped_column(String(200))
+    customer_key: Mapped[str] = mapped_column(String(200))
+    source_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source_record.id", ondelete="SET NULL")
+    )
+    type: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime]
+    channel: Mapped[str | None] = mapped_column(Text)
+    amount: Mapped[Decimal | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    paid_date: Mapped[date | None] = mapped_column(Date)
+    summary: Mapped[str | None] = mapped_column(Text)
+    attributes: Mapped[Json] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    received_at: Mapped[datetime] = _now()
+
+
+class CustomerMetrics(Base):
+    """Figures derived from a golden record's interactions, kept current."""
+
+    __tablename__ = "customer_metrics"
+
+    golden_id: Mapped[int] = mapped_column(ForeignKey("golden_record.id"), primary_key=True)
+    transaction_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    transaction_amount: Mapped[Decimal] = mapped_column(Numeric(18, 2), server_default="0")
+    revenue_12m: Mapped[Decimal] = mapped_column(Numeric(18, 2), server_default="0")
+    first_transaction_at: Mapped[datetime | None]
+    last_transaction_at: Mapped[datetime | None]
+    average_days_late: Mapped[float | None] = mapped_column(Float)
+    open_complaints: Mapped[int] = mapped_column(Integer, server_default="0")
+    open_receivables: Mapped[Decimal] = mapped_column(Numeric(18, 2), server_default="0")
+    last_contact_at: Mapped[datetime | None]
+    computed_at: Mapped[datetime] = _now()
+
+
+class Classification(Base):
+    """One dimension of a customer's classification, with the rule and inputs behind it."""
+
+    __tablename__ = "classification"
+    __table_args__ = (Index("ix_classification_dimension_value", "dimension", "value"),)
+
+    golden_id: Mapped[int] = mapped_column(ForeignKey("golden_record.id"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    rule_set_version: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[str] = mapped_column(Text)
+    inputs: Mapped[Json]
+    computed_at: Mapped[datetime] = _now()
+
+
+class CreditProfile(Base):
+    """A customer's credit standing: rating, recommended and current limit, terms."""
+
+    __tablename__ = "credit_profile"
+
+    golden_id: Mapped[int] = mapped_column(ForeignKey("golden_record.id"), primary_key=True)
+    rating: Mapped[str | None] = mapped_column(String(8), index=True)
+    recommended_limit: Mapped[Decimal | None]
+    current_limit: Mapped[Decimal | None]
+    settlement_terms: Mapped[str | None] = mapped_column(String(32))
+    override_limit: Mapped[Decimal | None]
+    override_expires_at: Mapped[datetime | None]
+    policy_version: Mapped[str | None] = mapped_column(String(32))
+    inputs: Mapped[Json] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    updated_at: Mapped[datetime] = _now()
+
+
+class CreditDecision(Base):
+    """A credit-limit change request and its decision, or a manual override."""
+
+    __tablename__ = "credit_decision"
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('pending', 'approved', 'rejected', 'applied', 'expired')", name="status"
+        ),
+        Index("ix_credit_decision_status", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    golden_id: Mapped[int] = mapped_column(ForeignKey("golden_record.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    previous_limit: Mapped[Decimal | None]
+    requested_limit: Mapped[Decimal | None]
+    decided_limit: Mapped[Decimal | None]
+    assessment: Mapped[Json] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    decided_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+
+
+class ChangeEvent(Base):
+    """The outbox: golden-record changes in one ordered sequence for consumers."""
+
+    __tablename__ = "change_event"
+
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    golden_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    payload: Mapped[Json]
+    occurred_at: Mapped[datetime] = _now()
+
+
+class AuditEntry(Base):
+    """Who did what, with the state before and after."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[Json | None]
+    after: Mapped[Json | None]
+    at: Mapped[datetime] = _now()
+
+
+class ApiClient(Base):
+    """An API key holder; only the key's SHA-256 is stored."""
+
+    __tablename__ = "api_client"
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = _now()
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]

@@ -1,0 +1,93 @@
+"""Plain domain values that services return: never ORM rows, never GraphQL types."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from hub.errors import Invalid
+
+T = TypeVar("T")
+
+CUSTOMER_ID_PREFIX = "C"
+
+
+def format_customer_id(golden_id: int) -> str:
+    """The public id of a golden record: stable, never reused, never re-meant."""
+    return f"{CUSTOMER_ID_PREFIX}{golden_id}"
+
+
+def parse_customer_id(public_id: str, *, field_name: str = "id") -> int:
+    """The golden record's row id behind a public id such as ``C42``."""
+    digits = public_id.strip()[len(CUSTOMER_ID_PREFIX) :]
+    if not public_id.strip().startswith(CUSTOMER_ID_PREFIX) or not digits.isdigit():
+        raise Invalid(f"'{public_id}' is not a customer id (like C42)", field=field_name)
+    value = int(digits)
+    if value <= 0 or value >= 2**63:
+        raise Invalid(f"'{public_id}' is not a customer id (like C42)", field=field_name)
+    return value
+
+
+def encode_cursor(position: int) -> str:
+    """An opaque pagination cursor for a position in an ordered listing."""
+    return base64.urlsafe_b64encode(f"p:{position}".encode()).decode()
+
+
+def decode_cursor(cursor: str, *, field_name: str = "after") -> int:
+    """The position an opaque cursor stands for."""
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Invalid("is not a cursor this API issued", field=field_name) from None
+    kind, _, number = text.partition(":")
+    if kind != "p" or not number.lstrip("-").isdigit():
+        raise Invalid("is not a cursor this API issued", field=field_name)
+    return int(number)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of an ordered listing, with what a Relay connection needs."""
+
+    items: Sequence[T]
+    cursors: Sequence[str]
+    has_next_page: bool
+    has_previous_page: bool
+    total_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecordRef:
+    """Which department record a golden record is built from."""
+
+    source: str
+    source_key: str
+    version: int
+    retired: bool
+    link_kind: str
+    score: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A golden record as clients see it: surviving values and their lineage."""
+
+    golden_id: int
+    party_type: str
+    status: str
+    version: int
+    attributes: dict[str, Any]
+    lineage: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    merged_into_id: int | None = None
+    requested_id: int | None = None
+    members: Sequence[int] = field(default_factory=tuple)
+
+    @property
+    def public_id(self) -> str:
+        return format_customer_id(self.golden_id)

@@ -1,0 +1,173 @@
+"""Reading golden records: by id (following merges), as of a time, page by page."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db.models import (
+    CrossReference,
+    GoldenRecord,
+    GoldenRecordVersion,
+    SourceRecord,
+    SourceSystem,
+)
+from hub.domain import Customer, Page, SourceRecordRef, decode_cursor, encode_cursor
+from hub.errors import Invalid, NotFound
+
+# A chain of merges longer than this means a cycle, which would be a bug.
+MAX_MERGE_CHAIN = 64
+
+
+def customer_from_row(row: GoldenRecord, *, requested_id: int | None = None) -> Customer:
+    """The domain value of a golden-record row."""
+    return Customer(
+        golden_id=row.id,
+        party_type=row.party_type,
+        status=row.status,
+        version=row.version,
+        attributes=dict(row.attributes),
+        lineage=dict(row.lineage),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        merged_into_id=row.merged_into_id,
+        requested_id=requested_id,
+    )
+
+
+async def resolve_golden_id(session: AsyncSession, golden_id: int) -> int:
+    """The active golden record that ``golden_id`` stands for today (merges followed)."""
+    current = golden_id
+    for _ in range(MAX_MERGE_CHAIN):
+        row = (
+            await session.execute(
+                select(GoldenRecord.status, GoldenRecord.merged_into_id).where(
+                    GoldenRecord.id == current
+                )
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"no customer with id C{golden_id}", field="id")
+        if row.status != "merged" or row.merged_into_id is None:
+            return current
+        current = row.merged_into_id
+    raise RuntimeError(f"merge chain from golden record {golden_id} does not end")
+
+
+async def get_customer(
+    session: AsyncSession, golden_id: int, *, as_of: datetime | None = None
+) -> Customer:
+    """The customer ``golden_id`` stands for, now or as it was at ``as_of``.
+
+    A merged-away id resolves to its survivor; ``requested_id`` keeps what was asked.
+    """
+    if as_of is not None:
+        return await _customer_as_of(session, golden_id, as_of)
+    target = await resolve_golden_id(session, golden_id)
+    row = await session.get_one(GoldenRecord, target)
+    return customer_from_row(row, requested_id=golden_id)
+
+
+async def _customer_as_of(session: AsyncSession, golden_id: int, as_of: datetime) -> Customer:
+    if as_of.tzinfo is None:
+        raise Invalid("must carry a time zone", field="asOf")
+    row = await session.get(GoldenRecord, golden_id)
+    if row is None:
+        raise NotFound(f"no customer with id C{golden_id}", field="id")
+    version = (
+        await session.execute(
+            select(GoldenRecordVersion)
+            .where(GoldenRecordVersion.golden_id == golden_id)
+            .where(GoldenRecordVersion.valid_from <= as_of)
+            .order_by(GoldenRecordVersion.version.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if version is None:
+        raise NotFound(
+            f"customer C{golden_id} did not exist yet at {as_of.isoformat()}", field="asOf"
+        )
+    if version.status == "merged" and version.merged_into_id is not None:
+        return await _customer_as_of(session, version.merged_into_id, as_of)
+    return Customer(
+        golden_id=golden_id,
+        party_type=row.party_type,
+        status=version.status,
+        version=version.version,
+        attributes=dict(version.attributes),
+        lineage=dict(version.lineage),
+        created_at=row.created_at,
+        updated_at=version.valid_from,
+        requested_id=golden_id,
+        members=tuple(version.members),
+    )
+
+
+async def list_customers(
+    session: AsyncSession, *, first: int, after: str | None = None
+) -> Page[Customer]:
+    """Active golden records in id order, ``first`` at a time after the cursor ``after``."""
+    start = decode_cursor(after) if after is not None else 0
+    rows = (
+        (
+            await session.execute(
+                select(GoldenRecord)
+                .where(GoldenRecord.status == "active", GoldenRecord.id > start)
+                .order_by(GoldenRecord.id)
+                .limit(first + 1)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    total = (
+        await session.execute(
+            select(func.count()).select_from(GoldenRecord).where(GoldenRecord.status == "active")
+        )
+    ).scalar_one()
+    page = rows[:first]
+    return Page(
+        items=[customer_from_row(row) for row in page],
+        cursors=[encode_cursor(row.id) for row in page],
+        has_next_page=len(rows) > first,
+        has_previous_page=start > 0,
+        total_count=total,
+    )
+
+
+async def source_records_of(
+    session: AsyncSession, golden_ids: Sequence[int]
+) -> dict[int, list[SourceRecordRef]]:
+    """The source records currently linked to each of ``golden_ids`` (one query)."""
+    rows = await session.execute(
+        select(
+            CrossReference.golden_id,
+            SourceSystem.code,
+            SourceRecord.source_key,
+            SourceRecord.current_version,
+            SourceRecord.retired_at,
+            CrossReference.link_kind,
+            CrossReference.score,
+        )
+        .join(SourceRecord, SourceRecord.id == CrossReference.source_record_id)
+        .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+        .where(CrossReference.golden_id.in_(golden_ids))
+        .order_by(CrossReference.golden_id, SourceSystem.code, SourceRecord.source_key)
+    )
+    found: dict[int, list[SourceRecordRef]] = defaultdict(list)
+    for row in rows:
+        found[row.golden_id].append(
+            SourceRecordRef(
+                source=row.code,
+                source_key=row.source_key,
+                version=row.current_version,
+                retired=row.retired_at is not None,
+                link_kind=row.link_kind,
+                score=row.score,
+            )
+        )
+    return dict(found)

@@ -1,0 +1,38 @@
+"""The GraphQL transport: types, resolvers and loaders over the hub's services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import DisableIntrospection, QueryDepthLimiter, SchemaExtension
+from strawberry.types import ExecutionContext
+
+from hub.settings import Settings
+from schema.errors import ErrorCodes, log_unexpected
+from schema.query import Query
+
+__all__ = ["HubSchema", "build_schema"]
+
+
+class HubSchema(strawberry.Schema):
+    """Logs only the errors that are bugs; expected ones are answers, not incidents."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_unexpected(errors, execution_context)
+
+
+def build_schema(settings: Settings) -> HubSchema:
+    """The hub's schema with the protections its settings ask for."""
+    max_depth = settings.max_query_depth
+    # Factories, not instances: Strawberry builds fresh extensions per request.
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        ErrorCodes,
+    ]
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
+    return HubSchema(query=Query, extensions=extensions)

@@ -1,0 +1,67 @@
+"""How failures reach clients: hub errors with their code, everything else masked."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
+
+from hub.errors import HubError
+
+log = logging.getLogger("hub.graphql")
+
+INTERNAL_MESSAGE = "Internal server error"
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """A hub error or a GraphQL validation error (no Python exception behind it)."""
+    return error.original_error is None or isinstance(error.original_error, HubError)
+
+
+def log_unexpected(errors: list[GraphQLError], context: ExecutionContext | None) -> None:
+    """Log the errors clients will only see masked, with the operation that raised them."""
+    for error in errors:
+        if is_expected(error):
+            continue
+        log.error(
+            "unexpected error in a resolver",
+            exc_info=error.original_error,
+            extra={
+                "path": error.path,
+                "operation": context.operation_name if context is not None else None,
+            },
+        )
+
+
+class ErrorCodes(MaskErrors):
+    """Gives every error an ``extensions.code``; masks the ones that are bugs."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda _: True, error_message=INTERNAL_MESSAGE)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        extensions: dict[str, Any]
+        message = error.message
+        if isinstance(original, HubError):
+            message = original.message
+            extensions = {"code": original.code}
+            if original.field is not None:
+                extensions["field"] = original.field
+        elif original is None:
+            extensions = {"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})}
+        else:
+            message = INTERNAL_MESSAGE
+            extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return GraphQLError(
+            message=message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions=extensions,
+        )

@@ -1,0 +1,48 @@
+"""The GraphQL endpoint: one session per request, closed when the response is sent."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from hub.settings import Settings
+from schema import build_schema
+from schema.context import Context
+from schema.loaders import make_loaders
+
+_SESSION_KEY = "hub.session"
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI app, with the hub's per-request context."""
+
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__(
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
+            allow_queries_via_get=False,
+        )
+        self.settings = settings
+        self.sessions = sessions
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with self.sessions() as session:
+            scope.setdefault("state", {})[_SESSION_KEY] = session
+            await super().__call__(scope, receive, send)
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None
+    ) -> Context:
+        session: AsyncSession = request.scope["state"][_SESSION_KEY]
+        return Context(
+            request=request,
+            response=response if isinstance(response, Response) else None,
+            session=session,
+            sessions=self.sessions,
+            settings=self.settings,
+            loaders=make_loaders(session),
+        )

@@ -1,0 +1,87 @@
+"""The ASGI app: probes, GraphQL endpoint, errors that name what is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+
+from hub.app import create_app
+from hub.settings import Settings
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Starlette]:
+    application = create_app(settings, database_url, migrate=False, sessions=sessions)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        yield client
+
+
+async def test_healthz_says_the_process_is_alive(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_says_the_database_answers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+
+
+async def test_readyz_fails_when_the_database_is_unreachable(settings: Settings) -> None:
+    unreachable = "postgresql://postgres@127.0.0.1:1/nowhere"
+    application = create_app(settings, unreachable, migrate=False)
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        response = await client.get("/readyz")
+    await application.state.engine.dispose()
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+
+
+async def test_graphql_answers_typename(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ __typename }"})
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_unknown_customer_is_not_found_with_a_code(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": '{ customer(id: "C999999") { id } }'})
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert "C999999" in error["message"]
+
+
+async def test_malformed_customer_id_is_invalid_and_names_the_field(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/graphql", json={"query": '{ customer(id: "x1") { id } }'})
+    error = response.json()["errors"][0]
+    assert error["extensions"] == {"code": "INVALID", "field": "id"}
+
+
+async def test_query_deeper_than_the_limit_is_refused(
+    settings: Settings, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    shallow = settings.model_copy(update={"max_query_depth": 3})
+    application = create_app(shallow, database_url, migrate=False, sessions=sessions)
+    transport = httpx.ASGITransport(app=application)
+    query = "{ customers { edges { node { sourceRecords { source } } } } }"
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        response = await client.post("/graphql", json={"query": query})
+    await application.state.engine.dispose()
+    errors = response.json()["errors"]
+    assert "exceeds maximum operation depth of 3" in errors[0]["message"]

@@ -1,0 +1,94 @@
+"""Migrations are the schema: one head, identical to the models, reversible."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from hub.db.engine import async_url
+from hub.db.migrate import alembic_config, downgrade_database, upgrade_database
+from hub.db.models import Base
+
+
+def test_migrations_have_a_single_head() -> None:
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    assert len(heads) == 1
+
+
+def _differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": True}
+    )
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_models_and_migrations_agree(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        differences = await connection.run_sync(_differences)
+    assert differences == []
+
+
+@pytest.fixture
+async def scratch_engine(engine: AsyncEngine, database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a database of its own, so downgrading disturbs no other test."""
+    name = "hub_migration_check"
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        await connection.execute(text(f"CREATE DATABASE {name}"))
+    scratch = create_async_engine(
+        async_url(make_url(database_url).set(database=name).render_as_string(hide_password=False))
+    )
+    yield scratch
+    await scratch.dispose()
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+
+
+async def _tables(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        )
+        return {row[0] for row in rows}
+
+
+async def test_downgrade_then_upgrade_restores_the_schema(scratch_engine: AsyncEngine) -> None:
+    await upgrade_database(scratch_engine)
+    upgraded = await _tables(scratch_engine)
+    await downgrade_database(scratch_engine, "base")
+    assert await _tables(scratch_engine) == {"alembic_version"}
+    await upgrade_database(scratch_engine)
+    assert await _tables(scratch_engine) == upgraded
+    async with scratch_engine.connect() as connection:
+        assert await connection.run_sync(_differences) == []
+
+
+async def test_initial_schema_has_every_table_the_hub_needs(engine: AsyncEngine) -> None:
+    expected = {
+        "source_system",
+        "source_record",
+        "source_record_version",
+        "golden_record",
+        "golden_record_version",
+        "cross_reference",
+        "match_review",
+        "pair_decision",
+        "interaction",
+        "classification",
+        "credit_profile",
+        "credit_decision",
+        "change_event",
+        "audit_entry",
+        "api_client",
+    }
+    assert expected <= await _tables(engine)
