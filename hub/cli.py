@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.settings import get_settings
 
@@ -18,6 +21,7 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 log = logging.getLogger("hub.cli")
+T = TypeVar("T")
 
 
 @app.command()
@@ -75,6 +79,137 @@ def migrate() -> None:
     with database_url(settings) as url:
         asyncio.run(run(url))
     console.print("[green]database is at the latest revision[/green]")
+
+
+keys_app = typer.Typer(help="API keys: create and revoke.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _run_with_database(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """Run ``work`` against the configured (or embedded) database, migrated first."""
+    from hub.db.engine import create_engine, session_factory
+    from hub.db.migrate import upgrade_database
+    from hub.logs import configure_logging
+    from hub.runtime import database_url
+
+    settings = get_settings()
+    configure_logging("WARNING")
+
+    async def run(url: str) -> T:
+        engine = create_engine(url, settings)
+        try:
+            await upgrade_database(engine)
+            return await work(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    with database_url(settings) as url:
+        return asyncio.run(run(url))
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who the key is for (unique).")],
+    role: Annotated[
+        str,
+        typer.Option(help="reader, department:<source>, steward, credit_officer or admin."),
+    ],
+) -> None:
+    """Create an API key; it is printed once, on the last line."""
+    from hub.errors import HubError
+    from hub.services.keys import create_api_key
+    from hub.uow import in_transaction
+
+    try:
+        issued = _run_with_database(
+            lambda sessions: in_transaction(
+                sessions, lambda session: create_api_key(session, name=name, role=role)
+            )
+        )
+    except HubError as error:
+        console.print(f"[red]error:[/red] {error.message}")
+        raise typer.Exit(2) from error
+    console.print(f"created key for [bold]{issued.principal.name}[/bold] ({issued.principal.role})")
+    console.print("store it now; the hub keeps only its hash")
+    typer.echo(issued.key)
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Option(help="The client whose key to revoke.")]) -> None:
+    """Revoke a client's key; it stops working at once."""
+    from hub.errors import HubError
+    from hub.services.keys import revoke_api_key
+    from hub.uow import in_transaction
+
+    try:
+        _run_with_database(
+            lambda sessions: in_transaction(sessions, lambda session: revoke_api_key(session, name))
+        )
+    except HubError as error:
+        console.print(f"[red]error:[/red] {error.message}")
+        raise typer.Exit(2) from error
+    console.print(f"revoked the key of {name}")
+
+
+@app.command()
+def load(
+    files: Annotated[list[Path], typer.Argument(help="JSONL or CSV files of source records.")],
+    source: Annotated[str, typer.Option(help="The department the records come from.")],
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=1000, help="Records per transaction.")
+    ] = 500,
+) -> None:
+    """Load department files into the hub (streamed; re-running loads only what is missing)."""
+    from hub.errors import HubError
+    from hub.loading import load_files
+
+    try:
+        report = _run_with_database(
+            lambda sessions: load_files(
+                sessions, files, source=source, batch_size=batch_size, console=console
+            )
+        )
+    except HubError as error:
+        console.print(f"[red]error:[/red] {error.message}")
+        raise typer.Exit(2) from error
+    console.print(
+        f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"rejected {report.rejected}"
+    )
+    for problem in report.problems[:20]:
+        console.print(f"  [yellow]{problem}[/yellow]")
+    if len(report.problems) > 20:
+        console.print(f"  … and {len(report.problems) - 20} more")
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def match(
+    files: Annotated[list[Path], typer.Argument(help="JSONL or CSV files of source records.")],
+    out: Annotated[Path, typer.Option(help="Where to write one line per record.")],
+    review: Annotated[
+        Path | None, typer.Option(help="Where to write one line per uncertain pair.")
+    ] = None,
+) -> None:
+    """Standardize and match files offline (no database): clusters and review pairs."""
+    from hub.errors import HubError
+    from hub.offline import match_files
+
+    try:
+        report = match_files(files, out, review, console=console)
+    except HubError as error:
+        console.print(f"[red]error:[/red] {error.message}")
+        raise typer.Exit(2) from error
+    for problem in report.problems[:20]:
+        console.print(f"  [yellow]{problem}[/yellow]")
+    result = report.result
+    if result is not None:
+        stats = result.stats
+        console.print(
+            f"{stats.records} records, {stats.clusters} clusters, {stats.auto_links} auto-links, "
+            f"{stats.review_pairs} review pairs, {report.rejected} rejected"
+        )
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from strawberry.types import ExecutionContext
 
 from hub.settings import Settings
 from schema.errors import ErrorCodes, log_unexpected
+from schema.mutation import Mutation
 from schema.query import Query
 
 __all__ = ["HubSchema", "build_schema"]
@@ -35,4 +36,4 @@ def build_schema(settings: Settings) -> HubSchema:
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
-    return HubSchema(query=Query, extensions=extensions)
+    return HubSchema(query=Query, mutation=Mutation, extensions=extensions)

@@ -10,6 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from hub.auth import Permission, Principal
+from hub.errors import Unauthenticated
 from hub.settings import Settings
 from schema.loaders import Loaders
 
@@ -28,6 +30,20 @@ class Context:
     sessions: async_sessionmaker[AsyncSession]
     settings: Settings
     loaders: Loaders
+    principal: Principal | None
+    auth_failure: Unauthenticated | None = None
+
+    def caller(self) -> Principal:
+        """The authenticated caller, or UNAUTHENTICATED."""
+        if self.principal is None:
+            raise self.auth_failure or Unauthenticated("an API key is required")
+        return self.principal
+
+    def require(self, permission: Permission) -> Principal:
+        """The caller, if allowed ``permission``; otherwise UNAUTHENTICATED or FORBIDDEN."""
+        principal = self.caller()
+        principal.require(permission)
+        return principal
 
 
 Info = strawberry.Info[Context, None]

@@ -9,6 +9,8 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from hub.errors import Unauthenticated
+from hub.services.keys import authenticate
 from hub.settings import Settings
 from schema import build_schema
 from schema.context import Context
@@ -38,6 +40,14 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket | None
     ) -> Context:
         session: AsyncSession = request.scope["state"][_SESSION_KEY]
+        principal, failure = None, None
+        try:
+            principal = await authenticate(session, _authorization(request))
+        except Unauthenticated as error:
+            failure = error
+        finally:
+            # The key lookup must not leave a transaction open for the mutations.
+            await session.rollback()
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,
@@ -45,4 +55,16 @@ class GraphQLApp(GraphQL[Context, None]):
             sessions=self.sessions,
             settings=self.settings,
             loaders=make_loaders(session),
+            principal=principal,
+            auth_failure=failure,
         )
+
+
+def _authorization(request: Request | WebSocket) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None and isinstance(request, WebSocket):
+        # Browsers cannot set headers on websockets; graphql-transport-ws clients
+        # send the key as a query parameter instead.
+        token = request.query_params.get("token")
+        return f"Bearer {token}" if token else None
+    return header

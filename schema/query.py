@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from hub.auth import Permission
 from hub.domain import parse_customer_id
 from hub.services import customers
 from schema.context import Info
@@ -23,6 +24,7 @@ class Query:
     async def customer(
         self, info: Info, id: strawberry.ID, as_of: datetime | None = None
     ) -> Customer:
+        info.context.require(Permission.READ_CUSTOMERS)
         golden_id = parse_customer_id(str(id))
         found = await customers.get_customer(info.context.session, golden_id, as_of=as_of)
         return Customer.from_domain(found)
@@ -31,6 +33,7 @@ class Query:
     async def customers(
         self, info: Info, first: int = 50, after: str | None = None
     ) -> Connection[Customer]:
+        info.context.require(Permission.READ_CUSTOMERS)
         page = await customers.list_customers(
             info.context.session, first=page_size(info, first), after=after
         )

@@ -1,0 +1,1 @@
+"""Versioned rule files (survivorship, classification, credit policy)."""

@@ -1,0 +1,113 @@
+"""Change events (the outbox) and the audit log, written in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db.models import AuditEntry, ChangeEvent
+from hub.domain import Page, decode_cursor, encode_cursor, format_customer_id
+
+# Writers of change events take this transaction-level lock just before they
+# insert, so sequence numbers become visible in commit order and a consumer
+# polling with `after` never skips an event that commits late.
+OUTBOX_LOCK_KEY = 0x68756202
+
+
+class ChangeKind(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    MERGED = "merged"
+    SPLIT = "split"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One event of the ordered change sequence."""
+
+    seq: int
+    kind: ChangeKind
+    customer_ids: tuple[str, ...]
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+async def emit_changes(
+    session: AsyncSession, changes: Sequence[tuple[ChangeKind, Sequence[int], dict[str, Any]]]
+) -> None:
+    """Append events to the outbox, in order, as part of the caller's transaction."""
+    if not changes:
+        return
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OUTBOX_LOCK_KEY})
+    await session.execute(
+        insert(ChangeEvent),
+        [
+            {"kind": kind.value, "golden_ids": list(ids), "payload": payload}
+            for kind, ids, payload in changes
+        ],
+    )
+
+
+async def list_changes(session: AsyncSession, *, after: str | None, first: int) -> Page[Change]:
+    """Events after the cursor ``after`` in sequence order (for polling consumers)."""
+    start = decode_cursor(after) if after is not None else 0
+    rows = (
+        (
+            await session.execute(
+                select(ChangeEvent)
+                .where(ChangeEvent.seq > start)
+                .order_by(ChangeEvent.seq)
+                .limit(first + 1)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    total = (await session.execute(select(func.count()).select_from(ChangeEvent))).scalar_one()
+    page = rows[:first]
+    return Page(
+        items=[
+            Change(
+                seq=row.seq,
+                kind=ChangeKind(row.kind),
+                customer_ids=tuple(format_customer_id(i) for i in row.golden_ids),
+                payload=row.payload,
+                occurred_at=row.occurred_at,
+            )
+            for row in page
+        ],
+        cursors=[encode_cursor(row.seq) for row in page],
+        has_next_page=len(rows) > first,
+        has_previous_page=start > 0,
+        total_count=total,
+    )
+
+
+async def audit(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    target_type: str,
+    target_id: str | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Record who did what, with the state before and after."""
+    session.add(
+        AuditEntry(
+            actor=actor,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            before=before,
+            after=after,
+        )
+    )

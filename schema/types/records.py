@@ -1,0 +1,94 @@
+"""Payloads of submitting and retiring department records."""
+
+from __future__ import annotations
+
+import strawberry
+
+from hub.domain import format_customer_id
+from hub.errors import HubError
+from hub.services.records import SubmitResult
+from schema.types.common import UserError
+
+
+@strawberry.type(description="A record of the batch that was not stored, and why.")
+class RecordRejection:
+    index: int = strawberry.field(description="Position of the record in the batch (from 0).")
+    source_key: str | None = strawberry.field(description="The record's key, when it had one.")
+    field: str | None = strawberry.field(description="The field at fault.")
+    message: str = strawberry.field(description="What is wrong.")
+
+
+@strawberry.type(description="What happened to one stored record.")
+class RecordResult:
+    index: int = strawberry.field(description="Position of the record in the batch (from 0).")
+    source_key: str = strawberry.field(description="The record's key.")
+    status: str = strawberry.field(description="created, updated or unchanged.")
+    customer_id: strawberry.ID | None = strawberry.field(
+        description="The golden record the department record belongs to now."
+    )
+    decision: str | None = strawberry.field(
+        description="Matching decision: new, auto, review or kept (None when unchanged)."
+    )
+
+
+@strawberry.type(description="Result of submitRecords.")
+class SubmitRecordsPayload:
+    created: int = strawberry.field(description="Records stored for the first time.")
+    updated: int = strawberry.field(description="Records stored as a new version.")
+    unchanged: int = strawberry.field(description="Records identical to the stored version.")
+    rejected: int = strawberry.field(description="Records refused (see rejections).")
+    results: list[RecordResult] = strawberry.field(description="One entry per stored record.")
+    rejections: list[RecordRejection] = strawberry.field(
+        description="One entry per refused record."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Problems with the whole request; when present nothing was stored."
+    )
+
+    @classmethod
+    def from_result(cls, result: SubmitResult) -> SubmitRecordsPayload:
+        return cls(
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            rejected=result.rejected,
+            results=[
+                RecordResult(
+                    index=o.index,
+                    source_key=o.source_key,
+                    status=o.status,
+                    customer_id=strawberry.ID(format_customer_id(o.golden_id))
+                    if o.golden_id
+                    else None,
+                    decision=o.decision,
+                )
+                for o in result.outcomes
+            ],
+            rejections=[
+                RecordRejection(
+                    index=r.index, source_key=r.source_key, field=r.field, message=r.message
+                )
+                for r in result.rejections
+            ],
+            user_errors=[],
+        )
+
+    @classmethod
+    def failed(cls, error: HubError) -> SubmitRecordsPayload:
+        return cls(
+            created=0,
+            updated=0,
+            unchanged=0,
+            rejected=0,
+            results=[],
+            rejections=[],
+            user_errors=[UserError.from_error(error)],
+        )
+
+
+@strawberry.type(description="Result of retireRecords.")
+class RetireRecordsPayload:
+    retired: list[str] = strawberry.field(description="Keys retired now.")
+    already_retired: list[str] = strawberry.field(description="Keys that were already retired.")
+    not_found: list[str] = strawberry.field(description="Keys the hub does not know.")
+    user_errors: list[UserError] = strawberry.field(description="Problems with the request.")
