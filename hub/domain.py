@@ -91,3 +91,58 @@ class Customer:
     @property
     def public_id(self) -> str:
         return format_customer_id(self.golden_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerVersion:
+    """One entry of a golden record's history."""
+
+    version: int
+    status: str
+    change: str
+    valid_from: datetime
+    members: Sequence[int]
+    attributes: dict[str, Any]
+    merged_into_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSide:
+    """One record of a review pair: what the department sent and how it reads."""
+
+    record_id: int
+    source: str
+    source_key: str
+    golden_id: int | None
+    payload: dict[str, Any]
+    standardized: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """An uncertain pair waiting for (or decided by) a steward."""
+
+    review_id: int
+    status: str
+    score: float
+    explanation: dict[str, Any]
+    created_at: datetime
+    left: ReviewSide
+    right: ReviewSide
+    resolved_at: datetime | None
+    resolved_by: str | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One audited action."""
+
+    entry_id: int
+    actor: str
+    action: str
+    target_type: str
+    target_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    at: datetime

@@ -16,7 +16,14 @@ from hub.db.models import (
     SourceRecord,
     SourceSystem,
 )
-from hub.domain import Customer, Page, SourceRecordRef, decode_cursor, encode_cursor
+from hub.domain import (
+    Customer,
+    CustomerVersion,
+    Page,
+    SourceRecordRef,
+    decode_cursor,
+    encode_cursor,
+)
 from hub.errors import Invalid, NotFound
 
 # A chain of merges longer than this means a cycle, which would be a bug.
@@ -168,6 +175,52 @@ async def source_records_of(
                 retired=row.retired_at is not None,
                 link_kind=row.link_kind,
                 score=row.score,
+            )
+        )
+    return dict(found)
+
+
+async def golden_id_by_source_key(session: AsyncSession, source: str, source_key: str) -> int:
+    """The golden record a department's record belongs to."""
+    golden_id = (
+        await session.execute(
+            select(CrossReference.golden_id)
+            .join(SourceRecord, SourceRecord.id == CrossReference.source_record_id)
+            .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+            .where(SourceSystem.code == source, SourceRecord.source_key == source_key)
+        )
+    ).scalar_one_or_none()
+    if golden_id is None:
+        raise NotFound(f"no record {source_key} from source {source}", field="key")
+    return golden_id
+
+
+async def histories_of(
+    session: AsyncSession, golden_ids: Sequence[int]
+) -> dict[int, list[CustomerVersion]]:
+    """Every version of each of ``golden_ids``, oldest first (one query)."""
+    rows = (
+        (
+            await session.execute(
+                select(GoldenRecordVersion)
+                .where(GoldenRecordVersion.golden_id.in_(golden_ids))
+                .order_by(GoldenRecordVersion.golden_id, GoldenRecordVersion.version)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    found: dict[int, list[CustomerVersion]] = defaultdict(list)
+    for row in rows:
+        found[row.golden_id].append(
+            CustomerVersion(
+                version=row.version,
+                status=row.status,
+                change=row.change,
+                valid_from=row.valid_from,
+                members=tuple(row.members),
+                attributes=row.attributes,
+                merged_into_id=row.merged_into_id,
             )
         )
     return dict(found)

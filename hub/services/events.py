@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import AuditEntry, ChangeEvent
-from hub.domain import Page, decode_cursor, encode_cursor, format_customer_id
+from hub.domain import AuditRecord, Page, decode_cursor, encode_cursor, format_customer_id
 
 # Writers of change events take this transaction-level lock just before they
 # insert, so sequence numbers become visible in commit order and a consumer
@@ -110,4 +110,53 @@ async def audit(
             before=before,
             after=after,
         )
+    )
+
+
+async def list_audit(
+    session: AsyncSession,
+    *,
+    first: int,
+    after: str | None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    actor: str | None = None,
+) -> Page[AuditRecord]:
+    """Audit entries, newest first, optionally for one target or actor."""
+    before_id = decode_cursor(after) if after is not None else None
+    query = select(AuditEntry)
+    counted = select(func.count()).select_from(AuditEntry)
+    for column, value in (
+        (AuditEntry.target_type, target_type),
+        (AuditEntry.target_id, target_id),
+        (AuditEntry.actor, actor),
+    ):
+        if value is not None:
+            query, counted = query.where(column == value), counted.where(column == value)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    rows = (
+        (await session.execute(query.order_by(AuditEntry.id.desc()).limit(first + 1)))
+        .scalars()
+        .all()
+    )
+    page = rows[:first]
+    return Page(
+        items=[
+            AuditRecord(
+                entry_id=row.id,
+                actor=row.actor,
+                action=row.action,
+                target_type=row.target_type,
+                target_id=row.target_id,
+                before=row.before,
+                after=row.after,
+                at=row.at,
+            )
+            for row in page
+        ],
+        cursors=[encode_cursor(row.id) for row in page],
+        has_next_page=len(rows) > first,
+        has_previous_page=before_id is not None,
+        total_count=(await session.execute(counted)).scalar_one(),
     )

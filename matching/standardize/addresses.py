@@ -1,0 +1,137 @@
+"""Mailing addresses: province, city and district recognised, region derived, postal code checked.
+
+Departments fill the explicit fields, write everything into the free-text
+address, or both: ``广东省深圳市南山区科技园南区8栋``, ``深圳南山区…`` and
+``address=科技园南区8栋, city=深圳`` must all give the same parts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from matching.standardize.divisions import (
+    REGION_BY_PROVINCE,
+    Division,
+    Level,
+    Location,
+    division_table,
+    locate,
+    lookup_division,
+)
+from matching.standardize.text import normalize_text
+from matching.types import Flag, StandardAddress, Standardized
+
+__all__ = ["standardize_address", "standardize_postal_code"]
+
+_POSTAL_CODE = re.compile(r"[0-9]{6}")
+_POSTAL_SEPARATORS = re.compile(r"[\s-]")
+_DETAIL_NOISE = re.compile(r"[\s,.·()]+")
+
+
+@lru_cache(maxsize=65_536)
+def standardize_address(
+    address: str | None = None,
+    province: str | None = None,
+    city: str | None = None,
+    district: str | None = None,
+    postal_code: str | None = None,
+) -> Standardized[StandardAddress]:
+    """The address's province (short form), city, district, detail, region and postal code.
+
+    Explicit fields win over what the free text names; a disagreement between
+    them is flagged. The region (华北, 华东 …) follows from the province.
+    """
+    flags: list[Flag] = []
+    given = _given_divisions(province, city, district, flags)
+    # Spaces between the parts of a Chinese address carry no meaning (广东省 深圳市).
+    text = normalize_text(address).replace(" ", "") if address else ""
+    found = locate(text) if text else Location()
+    if found.end == 0 and text and (given.province or given.city):
+        # The fields settle what the text alone cannot (南山区 of 深圳, not of 鹤岗).
+        found = locate(text, given.province, given.city)
+    _flag_conflicts(given, found, flags)
+    parts = Location(
+        province=given.province or found.province,
+        city=given.city or found.city,
+        district=given.district or found.district,
+    )
+    province_name = parts.province_name
+    detail = _DETAIL_NOISE.sub("", text[found.end :]) or None
+    postal = None
+    if postal_code:
+        checked = standardize_postal_code(postal_code, province_name)
+        postal, flags = checked.value, flags + list(checked.flags)
+    standard = StandardAddress(
+        province=province_name,
+        city=parts.city_name,
+        district=parts.district.name if parts.district is not None else None,
+        detail=detail,
+        region=REGION_BY_PROVINCE.get(province_name) if province_name else None,
+        postal_code=postal,
+    )
+    return Standardized(standard, tuple(flags))
+
+
+def standardize_postal_code(text: str, province: str | None = None) -> Standardized[str]:
+    """A six-digit postal code; one outside the province's postal zones is kept but flagged."""
+    code = _POSTAL_SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
+    if not _POSTAL_CODE.fullmatch(code):
+        flag = Flag("postal_code", "invalid", f"'{text[:20]}' is not a six-digit postal code")
+        return Standardized(None, (flag,))
+    zones = division_table().postal_zones.get(province) if province else None
+    if zones is not None and code[:2] not in zones:
+        flag = Flag(
+            "postal_code",
+            "province_mismatch",
+            f"postal code {code} does not belong to {province}",
+        )
+        return Standardized(code, (flag,))
+    return Standardized(code)
+
+
+def _given_divisions(
+    province: str | None, city: str | None, district: str | None, flags: list[Flag]
+) -> Location:
+    """The divisions named by the explicit fields, each looked up inside its parent."""
+    found_province = _lookup(province, Level.PROVINCE, None)
+    if province and found_province is None:
+        flags.append(_unknown("province", province))
+    found_city = _lookup(city, Level.CITY, found_province)
+    if city and found_city is None:
+        # Departments put a municipality (北京) or a district (浦东新区) in the city field.
+        municipality = _lookup(city, Level.PROVINCE, None)
+        if municipality is not None and municipality.is_municipality:
+            found_province = found_province or municipality
+        elif district is None and _lookup(city, Level.DISTRICT, found_province) is not None:
+            district = city
+        else:
+            flags.append(_unknown("city", city))
+    found_district = _lookup(district, Level.DISTRICT, found_city or found_province)
+    if district and found_district is None:
+        flags.append(_unknown("district", district))
+    return Location(found_province, found_city, found_district)
+
+
+def _lookup(value: str | None, level: Level, within: Division | None) -> Division | None:
+    if not value:
+        return None
+    name = normalize_text(value).replace(" ", "")
+    return lookup_division(name, level, within) if name else None
+
+
+def _unknown(field: str, value: str) -> Flag:
+    return Flag(field, "unknown", f"'{value[:40]}' is not a known {field}")
+
+
+def _flag_conflicts(given: Location, found: Location, flags: list[Flag]) -> None:
+    pairs = (
+        ("province", given.province_name, found.province_name),
+        ("city", given.city_name, found.city_name),
+    )
+    for field, explicit, in_text in pairs:
+        if explicit and in_text and explicit != in_text:
+            flags.append(
+                Flag(field, "conflict", f"the field says {explicit} but the address {in_text}")
+            )

@@ -1,0 +1,93 @@
+"""The standardized record as JSON (the hub keeps it in a JSONB column) and back, exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from matching.record import PartyType
+from matching.types import (
+    Flag,
+    PhoneKind,
+    StandardAddress,
+    StandardName,
+    StandardPhone,
+    StandardRecord,
+)
+
+__all__ = ["standard_record_from_dict", "standard_record_to_dict"]
+
+_NAME_TEXT_FIELDS = ("raw", "normalized", "core", "trade", "pinyin", "trade_pinyin")
+_NAME_OPTIONAL_FIELDS = ("industry_term", "legal_form", "region", "branch")
+_ADDRESS_FIELDS = ("province", "city", "district", "detail", "region", "postal_code")
+
+
+def standard_record_to_dict(record: StandardRecord) -> dict[str, Any]:
+    """A JSON-safe object holding every field of ``record``."""
+    return {
+        "source": record.source,
+        "source_key": record.source_key,
+        "party_type": record.party_type.value,
+        "name": _name_to_dict(record.name),
+        "name_en": _name_to_dict(record.name_en) if record.name_en is not None else None,
+        "uscc": record.uscc,
+        "national_id": record.national_id,
+        "identifiers": [[kind, value] for kind, value in record.identifiers],
+        "phones": [{"e164": phone.e164, "kind": phone.kind.value} for phone in record.phones],
+        "emails": list(record.emails),
+        "address": {key: getattr(record.address, key) for key in _ADDRESS_FIELDS},
+        "birth_date": record.birth_date.isoformat() if record.birth_date is not None else None,
+        "gender": record.gender,
+        "contact_name": record.contact_name,
+        "flags": [
+            {"field": flag.field, "code": flag.code, "message": flag.message}
+            for flag in record.flags
+        ],
+    }
+
+
+def standard_record_from_dict(data: Mapping[str, Any]) -> StandardRecord:
+    """The record :func:`standard_record_to_dict` wrote; ``KeyError`` if a field is missing."""
+    birth_date = data["birth_date"]
+    name_en = data["name_en"]
+    return StandardRecord(
+        source=data["source"],
+        source_key=data["source_key"],
+        party_type=PartyType(data["party_type"]),
+        name=_name_from_dict(data["name"]),
+        name_en=_name_from_dict(name_en) if name_en is not None else None,
+        uscc=data["uscc"],
+        national_id=data["national_id"],
+        identifiers=tuple((kind, value) for kind, value in data["identifiers"]),
+        phones=tuple(
+            StandardPhone(e164=phone["e164"], kind=PhoneKind(phone["kind"]))
+            for phone in data["phones"]
+        ),
+        emails=tuple(data["emails"]),
+        address=StandardAddress(**{key: data["address"][key] for key in _ADDRESS_FIELDS}),
+        birth_date=date.fromisoformat(birth_date) if birth_date is not None else None,
+        gender=data["gender"],
+        contact_name=data["contact_name"],
+        flags=tuple(
+            Flag(field=flag["field"], code=flag["code"], message=flag["message"])
+            for flag in data["flags"]
+        ),
+    )
+
+
+def _name_to_dict(name: StandardName) -> dict[str, Any]:
+    out: dict[str, Any] = {key: getattr(name, key) for key in _NAME_TEXT_FIELDS}
+    out["tokens"] = list(name.tokens)
+    out.update({key: getattr(name, key) for key in _NAME_OPTIONAL_FIELDS})
+    out["is_latin"] = name.is_latin
+    return out
+
+
+def _name_from_dict(data: Mapping[str, Any]) -> StandardName:
+    return StandardName(
+        **{key: data[key] for key in _NAME_TEXT_FIELDS},
+        tokens=tuple(data["tokens"]),
+        **{key: data[key] for key in _NAME_OPTIONAL_FIELDS},
+        is_latin=bool(data["is_latin"]),
+    )

@@ -1,0 +1,90 @@
+"""Text clean-up shared by every standardizer: one script, one width, one set of brackets.
+
+Department data mixes full-width and half-width characters, traditional and
+simplified script, several kinds of brackets and stray control characters.
+:func:`normalize_text` folds all of that into one canonical form before any
+field-specific parsing. The functions are pure, so their answers are cached.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+from pypinyin import Style, lazy_pinyin
+
+__all__ = [
+    "has_han",
+    "normalize_text",
+    "romanize",
+    "romanize_syllables",
+    "to_simplified",
+]
+
+# Built once: the converter is pure and its dictionaries are costly to load.
+_T2S = opencc.OpenCC("t2s")
+
+# Control and format characters, line separators and lone surrogates (which
+# cannot even be encoded) are noise in every field.
+_NOISE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
+)
+_SPACES = re.compile(r"\s+")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_NOT_LATIN_WORD = re.compile(r"[^a-z0-9]+")
+
+# NFKC already folds full-width （） and ［］; these are the brackets it keeps.
+_PUNCTUATION = str.maketrans(
+    {
+        **dict.fromkeys("【〔〖〈《「『[{", "("),
+        **dict.fromkeys("】〕〗〉》」』]}", ")"),
+        **dict.fromkeys("•・‧∙⋅･", "·"),
+        **dict.fromkeys("–—―−", "-"),
+        **dict.fromkeys("、，", ","),
+        **dict.fromkeys("。", "."),
+        **dict.fromkeys('“”‘’"`', ""),
+    }
+)
+
+
+def has_han(text: str) -> bool:
+    """Whether ``text`` contains at least one Chinese character."""
+    return _HAN.search(text) is not None
+
+
+@lru_cache(maxsize=65_536)
+def to_simplified(text: str) -> str:
+    """Traditional → simplified script (OpenCC ``t2s``); other text unchanged."""
+    return _T2S.convert(text) if has_han(text) else text
+
+
+@lru_cache(maxsize=131_072)
+def normalize_text(text: str) -> str:
+    """NFKC, simplified script, unified brackets and punctuation, single spaces, lower case."""
+    cleaned = _NOISE.sub(" ", text)
+    cleaned = unicodedata.normalize("NFKC", cleaned)
+    cleaned = to_simplified(cleaned).translate(_PUNCTUATION)
+    return _SPACES.sub(" ", cleaned).strip().lower()
+
+
+@lru_cache(maxsize=65_536)
+def romanize_syllables(text: str) -> tuple[str, ...]:
+    """Toneless pinyin syllables of ``text``; Latin runs kept as lower-case words.
+
+    pypinyin segments the text into known phrases first, so heteronyms take the
+    reading of the word they stand in (银行 → yin hang, 重庆 → chong qing).
+    ü is written ``u`` as on passports and in English company names.
+    """
+    out: list[str] = []
+    for chunk in lazy_pinyin(text, style=Style.NORMAL, v_to_u=True):
+        for word in _NOT_LATIN_WORD.split(chunk.replace("ü", "u").lower()):
+            if word:
+                out.append(word)
+    return tuple(out)
+
+
+def romanize(text: str) -> str:
+    """Toneless pinyin of ``text`` without spaces (``华为`` → ``huawei``)."""
+    return "".join(romanize_syllables(text))
