@@ -212,6 +212,22 @@ def match(
         )
 
 
+@app.command("schema")
+def print_schema(
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Print the GraphQL schema (SDL); `schema.graphql` in the repository is its checked-in copy."""
+    from hub.settings import Settings
+    from schema import build_schema
+
+    text = build_schema(Settings(_env_file=None)).as_str() + "\n"  # type: ignore[call-arg]
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+
+
 def main() -> None:
     """Entry point of the ``hub`` console script."""
     app()

@@ -5,19 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.scalars import JSON
 
-from hub.errors import HubError
+from hub.auth import Permission
+from hub.domain import format_customer_id, parse_customer_id
+from hub.errors import HubError, Invalid
 from hub.services import records as record_service
+from hub.services import stewardship
 from hub.services.sources import check_source_code
+from hub.services.stewardship import ExpectedVersion
 from hub.uow import in_transaction
 from schema.context import Info
 from schema.types.common import UserError
 from schema.types.records import RetireRecordsPayload, SubmitRecordsPayload
+from schema.types.stewardship import CustomerPayload, ReviewDecision
 
 
-@strawberry.type(description="Changing customer data.")
-class Mutation:
+@strawberry.type(description="Departments' submissions.")
+class SubmissionMutation:
     @strawberry.mutation(
         description="Submit a department's records (at most 1,000) in the source-record "
         "contract. Upserts by (source, source_key); each new or changed record is matched "
@@ -73,3 +79,156 @@ class Mutation:
             not_found=result.not_found,
             user_errors=[],
         )
+
+
+def _expected(customer_id: int, version: int | None) -> list[ExpectedVersion]:
+    return [] if version is None else [ExpectedVersion(customer_id, version)]
+
+
+@strawberry.type(description="Data stewards' operations on golden records.")
+class StewardMutation:
+    @strawberry.mutation(
+        description="Merge customers into the oldest of them; the others keep resolving to it. "
+        "`expectedVersions` (same order as `ids`) guards against concurrent changes."
+    )
+    async def merge_customers(
+        self,
+        info: Info,
+        ids: list[strawberry.ID],
+        note: str | None = None,
+        expected_versions: list[int] | None = None,
+    ) -> CustomerPayload:
+        principal = info.context.require(Permission.STEWARD)
+        try:
+            golden_ids = [parse_customer_id(str(i), field_name="ids") for i in ids]
+            if expected_versions is not None and len(expected_versions) != len(golden_ids):
+                raise Invalid("needs one version per id", field="expectedVersions")
+            expected = [
+                ExpectedVersion(g, v)
+                for g, v in zip(golden_ids, expected_versions or [], strict=False)
+            ]
+            survivor = await in_transaction(
+                info.context.sessions,
+                lambda session: stewardship.merge_customers(
+                    session, golden_ids, actor=principal.actor, note=note, expected=expected
+                ),
+            )
+        except HubError as error:
+            return CustomerPayload(
+                customer_id=None, other_customer_id=None, user_errors=[UserError.from_error(error)]
+            )
+        return CustomerPayload(
+            customer_id=strawberry.ID(format_customer_id(survivor)),
+            other_customer_id=None,
+            user_errors=[],
+        )
+
+    @strawberry.mutation(
+        description="Move a department record out of its customer: into `into`, or a new one."
+    )
+    async def split_record(
+        self,
+        info: Info,
+        source: str,
+        source_key: str,
+        into: strawberry.ID | None = None,
+        note: str | None = None,
+        expected_version: int | None = None,
+    ) -> CustomerPayload:
+        principal = info.context.require(Permission.STEWARD)
+        try:
+            target = parse_customer_id(str(into), field_name="into") if into else None
+
+            async def work(session: AsyncSession) -> tuple[int, int]:
+                _, origin = await stewardship.find_record(session, source, source_key)
+                expected = _expected(origin, expected_version) if origin else []
+                return await stewardship.split_record(
+                    session,
+                    source,
+                    source_key,
+                    actor=principal.actor,
+                    into=target,
+                    note=note,
+                    expected=expected,
+                )
+
+            origin, joined = await in_transaction(info.context.sessions, work)
+        except HubError as error:
+            return CustomerPayload(
+                customer_id=None, other_customer_id=None, user_errors=[UserError.from_error(error)]
+            )
+        return CustomerPayload(
+            customer_id=strawberry.ID(format_customer_id(origin)),
+            other_customer_id=strawberry.ID(format_customer_id(joined)),
+            user_errors=[],
+        )
+
+    @strawberry.mutation(
+        description="Pin a golden value above every survivorship rule; a null value unpins."
+    )
+    async def override_attribute(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        attribute: str,
+        value: JSON | None,
+        note: str | None = None,
+        expected_version: int | None = None,
+    ) -> CustomerPayload:
+        principal = info.context.require(Permission.STEWARD)
+        try:
+            golden_id = parse_customer_id(str(id))
+            target = await in_transaction(
+                info.context.sessions,
+                lambda session: stewardship.override_attribute(
+                    session,
+                    golden_id,
+                    attribute,
+                    value,
+                    actor=principal.actor,
+                    note=note,
+                    expected=_expected(golden_id, expected_version),
+                ),
+            )
+        except HubError as error:
+            return CustomerPayload(
+                customer_id=None, other_customer_id=None, user_errors=[UserError.from_error(error)]
+            )
+        return CustomerPayload(
+            customer_id=strawberry.ID(format_customer_id(target)),
+            other_customer_id=None,
+            user_errors=[],
+        )
+
+    @strawberry.mutation(
+        description="Decide a review: MATCH merges the two customers, NOT_MATCH keeps them "
+        "apart for good."
+    )
+    async def resolve_review(
+        self, info: Info, id: strawberry.ID, decision: ReviewDecision, note: str | None = None
+    ) -> CustomerPayload:
+        principal = info.context.require(Permission.STEWARD)
+        try:
+            text = str(id)
+            if not text.isdigit():
+                raise Invalid(f"'{text}' is not a review id", field="id")
+            result = await in_transaction(
+                info.context.sessions,
+                lambda session: stewardship.resolve_review(
+                    session, int(text), decision.value, actor=principal.actor, note=note
+                ),
+            )
+        except HubError as error:
+            return CustomerPayload(
+                customer_id=None, other_customer_id=None, user_errors=[UserError.from_error(error)]
+            )
+        return CustomerPayload(
+            customer_id=strawberry.ID(format_customer_id(result)) if result else None,
+            other_customer_id=None,
+            user_errors=[],
+        )
+
+
+@strawberry.type(description="Changing customer data.")
+class Mutation(SubmissionMutation, StewardMutation):
+    pass

@@ -5,17 +5,35 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from strawberry.scalars import JSON
 
 from hub.auth import Permission
 from hub.domain import parse_customer_id
-from hub.services import customers
+from hub.errors import Invalid
+from hub.services import customers, events, reviews
+from hub.survivorship import default_rules
 from schema.context import Info
 from schema.pagination import page_size
 from schema.types.customer import Customer
 from schema.types.relay import Connection, connection_from_page
+from schema.types.stewardship import (
+    AuditEntry,
+    Change,
+    Review,
+    ReviewFilter,
+    ReviewOrder,
+    SurvivorshipRules,
+)
 
 
-@strawberry.type(description="Reading customers.")
+def _review_id(value: strawberry.ID) -> int:
+    text = str(value)
+    if not text.isdigit():
+        raise Invalid(f"'{text}' is not a review id", field="id")
+    return int(text)
+
+
+@strawberry.type(description="Reading customers, reviews, changes and the audit log.")
 class Query:
     @strawberry.field(
         description="One customer by id; a merged-away id resolves to its survivor. "
@@ -29,6 +47,13 @@ class Query:
         found = await customers.get_customer(info.context.session, golden_id, as_of=as_of)
         return Customer.from_domain(found)
 
+    @strawberry.field(description="The customer a department's record belongs to.")
+    async def customer_by_source_key(self, info: Info, source: str, key: str) -> Customer:
+        info.context.require(Permission.READ_CUSTOMERS)
+        session = info.context.session
+        golden_id = await customers.golden_id_by_source_key(session, source, key)
+        return Customer.from_domain(await customers.get_customer(session, golden_id))
+
     @strawberry.field(description="Active customers in id order, page by page.")
     async def customers(
         self, info: Info, first: int = 50, after: str | None = None
@@ -38,3 +63,79 @@ class Query:
             info.context.session, first=page_size(info, first), after=after
         )
         return connection_from_page(page, Customer.from_domain)
+
+    @strawberry.field(description="Uncertain pairs for stewards, by score or by age.")
+    async def review_queue(
+        self,
+        info: Info,
+        filter: ReviewFilter | None = None,
+        order_by: ReviewOrder = ReviewOrder.SCORE,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[Review]:
+        info.context.require(Permission.STEWARD)
+        chosen = filter or ReviewFilter()
+        page = await reviews.list_reviews(
+            info.context.session,
+            reviews.ReviewFilter(
+                status=chosen.status, source=chosen.source, party_type=chosen.party_type
+            ),
+            order=reviews.ReviewOrder(order_by.value),
+            first=page_size(info, first),
+            after=after,
+        )
+        return connection_from_page(page, Review.from_domain)
+
+    @strawberry.field(description="One review with both sides and the match explanation.")
+    async def review(self, info: Info, id: strawberry.ID) -> Review:
+        info.context.require(Permission.STEWARD)
+        found = await reviews.get_review(info.context.session, _review_id(id))
+        return Review.from_domain(found)
+
+    @strawberry.field(description="Changes to golden records after a cursor, in order.")
+    async def changes(
+        self, info: Info, after: str | None = None, first: int = 100
+    ) -> Connection[Change]:
+        info.context.require(Permission.READ_CUSTOMERS)
+        page = await events.list_changes(
+            info.context.session, after=after, first=page_size(info, first)
+        )
+        return connection_from_page(page, Change.from_domain)
+
+    @strawberry.field(description="Audited actions, newest first.")
+    async def audit_log(
+        self,
+        info: Info,
+        first: int = 50,
+        after: str | None = None,
+        target_type: str | None = None,
+        target_id: str | None = None,
+        actor: str | None = None,
+    ) -> Connection[AuditEntry]:
+        info.context.require(Permission.ADMIN)
+        page = await events.list_audit(
+            info.context.session,
+            first=page_size(info, first),
+            after=after,
+            target_type=target_type,
+            target_id=target_id,
+            actor=actor,
+        )
+        return connection_from_page(page, AuditEntry.from_domain)
+
+    @strawberry.field(description="The survivorship rules in force.")
+    def survivorship_rules(self, info: Info) -> SurvivorshipRules:
+        info.context.require(Permission.READ_CUSTOMERS)
+        rules = default_rules()
+        summary = {
+            "default_priority": list(rules.default_priority),
+            "attributes": {
+                name: {"rule": r.rule.value, "priority": list(rules.priority_of(r))}
+                for name, r in rules.attributes.items()
+            },
+            "groups": {
+                name: {"rule": g.rule.value, "attributes": list(g.attributes)}
+                for name, g in rules.groups.items()
+            },
+        }
+        return SurvivorshipRules(version=rules.version, text=rules.source_text, rules=JSON(summary))

@@ -1,4 +1,4 @@
-"""The golden customer as front ends see it."""
+"""The golden customer as front ends see it, masked where the caller may not see PII."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.scalars import JSON
 
 from hub import domain
+from hub.auth import Permission
+from hub.masking import mask_email, mask_national_id, mask_phone
 from schema.context import Info
 
 
@@ -25,9 +28,9 @@ class SourceRecordRef:
     version: int = strawberry.field(description="Current version of the department's record.")
     retired: bool = strawberry.field(description="The department retired this record.")
     link_kind: str = strawberry.field(
-        description="How the record joined: new, auto, review, steward or merge."
+        description="How the record joined: new, auto, steward or merge."
     )
-    score: float | None = strawberry.field(description="Match weight when it was linked.")
+    score: float | None = strawberry.field(description="Match weight when it was auto-linked.")
 
     @classmethod
     def from_domain(cls, ref: domain.SourceRecordRef) -> SourceRecordRef:
@@ -41,9 +44,93 @@ class SourceRecordRef:
         )
 
 
+@strawberry.type(description="An identifier of the customer in one scheme.")
+class Identifier:
+    type: str = strawberry.field(
+        description="uscc, national_id, or another scheme (passport, duns …)."
+    )
+    value: str = strawberry.field(description="The value, masked when `masked` is true.")
+    masked: bool = strawberry.field(description="The caller may not see this value in full.")
+
+
+@strawberry.type(description="A phone number or e-mail address.")
+class ContactPoint:
+    value: str = strawberry.field(
+        description="E.164 phone or lower-case e-mail, masked when `masked`."
+    )
+    masked: bool = strawberry.field(description="The caller may not see this value in full.")
+
+
+@strawberry.type(description="A mailing address with its administrative parts.")
+class Address:
+    address: str | None = strawberry.field(description="Street address as the source gave it.")
+    province: str | None = strawberry.field(description="Province (short form: 广东, 北京).")
+    city: str | None = strawberry.field(description="City.")
+    district: str | None = strawberry.field(description="District or county.")
+    postal_code: str | None = strawberry.field(description="Six-digit postal code.")
+    region: str | None = strawberry.field(description="Sales region derived from the province.")
+
+
+@strawberry.type(description="Where one golden value came from, and by which rule.")
+class Lineage:
+    attribute: str = strawberry.field(description="The golden attribute.")
+    rule: str = strawberry.field(
+        description="source_priority, most_recent, most_frequent, longest, union or override."
+    )
+    rules_version: str | None = strawberry.field(description="Version of the rules file.")
+    source: str | None = strawberry.field(description="Department of the winning record.")
+    source_key: str | None = strawberry.field(description="Key of the winning record.")
+    record_version: int | None = strawberry.field(description="Version of the winning record.")
+    valid: bool | None = strawberry.field(description="The value passed validation.")
+    set_by: str | None = strawberry.field(description="Steward who pinned an override.")
+    at: datetime | None = strawberry.field(description="When the value was chosen.")
+    contributors: list[SourceRecordRefKey] = strawberry.field(
+        description="For union attributes: the records each value came from."
+    )
+
+
+@strawberry.type(description="A department record, by its key.")
+class SourceRecordRefKey:
+    source: str = strawberry.field(description="Department code.")
+    source_key: str = strawberry.field(description="The department's key.")
+
+
+@strawberry.type(description="One version of a golden record's history.")
+class CustomerVersion:
+    version: int = strawberry.field(description="Version number, from 1.")
+    status: str = strawberry.field(description="active, merged or retired at that time.")
+    change: str = strawberry.field(description="created, updated, merged or retired.")
+    valid_from: datetime = strawberry.field(description="When this version took effect.")
+    source_record_count: int = strawberry.field(description="Department records it held.")
+    name: str | None = strawberry.field(description="The golden name in this version.")
+    merged_into: strawberry.ID | None = strawberry.field(
+        description="Survivor, when this version records a merge."
+    )
+
+
 def _text(attributes: dict[str, Any], key: str) -> str | None:
     value = attributes.get(key)
     return value if isinstance(value, str) else None
+
+
+def _lineage_entries(name: str, entry: Any) -> Lineage:
+    entry = entry if isinstance(entry, dict) else {}
+    at = entry.get("at")
+    return Lineage(
+        attribute=name,
+        rule=str(entry.get("rule", "")),
+        rules_version=entry.get("rules_version"),
+        source=entry.get("source"),
+        source_key=entry.get("source_key"),
+        record_version=entry.get("version"),
+        valid=entry.get("valid"),
+        set_by=entry.get("set_by"),
+        at=datetime.fromisoformat(at) if isinstance(at, str) else None,
+        contributors=[
+            SourceRecordRefKey(source=c["source"], source_key=c["source_key"])
+            for c in entry.get("from", [])
+        ],
+    )
 
 
 @strawberry.type(description="A golden record: one real customer, built from department records.")
@@ -54,6 +141,15 @@ class Customer:
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.value.public_id)
 
+    @strawberry.field(
+        description="The id that was asked for, when it was merged into this customer."
+    )
+    def requested_id(self) -> strawberry.ID | None:
+        requested = self.value.requested_id
+        if requested is None or requested == self.value.golden_id:
+            return None
+        return strawberry.ID(domain.format_customer_id(requested))
+
     @strawberry.field(description="Organization or person.")
     def party_type(self) -> PartyType:
         return PartyType(self.value.party_type)
@@ -62,17 +158,74 @@ class Customer:
     def status(self) -> str:
         return self.value.status
 
-    @strawberry.field(description="Version counter; increases with every change.")
+    @strawberry.field(description="Version counter; pass it back to guard steward changes.")
     def version(self) -> int:
         return self.value.version
 
-    @strawberry.field(description="Legal or full name (simplified script as surviving).")
+    @strawberry.field(description="Legal or full name.")
     def name(self) -> str:
         return _text(self.value.attributes, "name") or ""
 
     @strawberry.field(description="English or romanised name.")
     def name_en(self) -> str | None:
         return _text(self.value.attributes, "name_en")
+
+    @strawberry.field(
+        description="Identifiers: USCC, resident id (masked without PII access), others."
+    )
+    def identifiers(self, info: Info) -> list[Identifier]:
+        attributes = self.value.attributes
+        may_see = info.context.caller().can(Permission.READ_PII)
+        out: list[Identifier] = []
+        uscc = _text(attributes, "uscc")
+        if uscc:
+            out.append(Identifier(type="uscc", value=uscc, masked=False))
+        national_id = _text(attributes, "national_id")
+        if national_id:
+            shown = national_id if may_see else mask_national_id(national_id)
+            out.append(Identifier(type="national_id", value=shown, masked=not may_see))
+        for item in attributes.get("identifiers") or []:
+            value = str(item.get("value", ""))
+            out.append(
+                Identifier(
+                    type=str(item.get("type", "")),
+                    value=value if may_see else mask_national_id(value),
+                    masked=not may_see,
+                )
+            )
+        return out
+
+    @strawberry.field(description="Phone numbers in E.164 form (masked without PII access).")
+    def phones(self, info: Info) -> list[ContactPoint]:
+        may_see = info.context.caller().can(Permission.READ_PII)
+        return [
+            ContactPoint(value=p if may_see else mask_phone(p), masked=not may_see)
+            for p in self.value.attributes.get("phones") or []
+        ]
+
+    @strawberry.field(description="E-mail addresses (masked without PII access).")
+    def emails(self, info: Info) -> list[ContactPoint]:
+        may_see = info.context.caller().can(Permission.READ_PII)
+        return [
+            ContactPoint(value=e if may_see else mask_email(e), masked=not may_see)
+            for e in self.value.attributes.get("emails") or []
+        ]
+
+    @strawberry.field(description="Mailing addresses; the surviving one first.")
+    def addresses(self) -> list[Address]:
+        address = self.value.attributes.get("address")
+        if not isinstance(address, dict):
+            return []
+        return [
+            Address(
+                address=address.get("address"),
+                province=address.get("province"),
+                city=address.get("city"),
+                district=address.get("district"),
+                postal_code=address.get("postal_code"),
+                region=address.get("region"),
+            )
+        ]
 
     @strawberry.field(description="Sales region (华北, 华东 …) derived from the province.")
     def region(self) -> str | None:
@@ -82,6 +235,47 @@ class Customer:
     @strawberry.field(description="Industry.")
     def industry(self) -> str | None:
         return _text(self.value.attributes, "industry")
+
+    @strawberry.field(description="Ownership (客户性质): state-owned, private, joint venture …")
+    def ownership(self) -> str | None:
+        return _text(self.value.attributes, "ownership")
+
+    @strawberry.field(description="Category (客户类别) as the departments report it.")
+    def category(self) -> str | None:
+        return _text(self.value.attributes, "category")
+
+    @strawberry.field(description="Contact person at the customer.")
+    def contact_name(self) -> str | None:
+        return _text(self.value.attributes, "contact_name")
+
+    @strawberry.field(description="Birth date (persons).")
+    def birth_date(self) -> str | None:
+        return _text(self.value.attributes, "birth_date")
+
+    @strawberry.field(description="Gender (persons).")
+    def gender(self) -> str | None:
+        return _text(self.value.attributes, "gender")
+
+    @strawberry.field(description="Per attribute: the record, version and rule behind the value.")
+    def lineage(self) -> list[Lineage]:
+        return [
+            _lineage_entries(name, entry)
+            for name, entry in sorted(self.value.lineage.items())
+            if not name.endswith(".overrides")
+        ] + [
+            _lineage_entries(f"{group.removesuffix('.overrides')}.{attribute}", entry)
+            for group, entries in sorted(self.value.lineage.items())
+            if group.endswith(".overrides")
+            for attribute, entry in sorted(entries.items())
+        ]
+
+    @strawberry.field(description="Every golden attribute as JSON (masked values excluded).")
+    def attributes(self, info: Info) -> JSON:
+        values = dict(self.value.attributes)
+        if not info.context.caller().can(Permission.READ_PII):
+            for key in ("national_id", "phones", "emails", "identifiers"):
+                values.pop(key, None)
+        return JSON(values)
 
     @strawberry.field(description="When the golden record was created.")
     def created_at(self) -> datetime:
@@ -95,6 +289,24 @@ class Customer:
     async def source_records(self, info: Info) -> list[SourceRecordRef]:
         refs = await info.context.loaders.source_records.load(self.value.golden_id)
         return [SourceRecordRef.from_domain(ref) for ref in refs]
+
+    @strawberry.field(description="Every version of the golden record, oldest first.")
+    async def history(self, info: Info) -> list[CustomerVersion]:
+        versions = await info.context.loaders.histories.load(self.value.golden_id)
+        return [
+            CustomerVersion(
+                version=v.version,
+                status=v.status,
+                change=v.change,
+                valid_from=v.valid_from,
+                source_record_count=len(v.members),
+                name=_text(v.attributes, "name"),
+                merged_into=strawberry.ID(domain.format_customer_id(v.merged_into_id))
+                if v.merged_into_id
+                else None,
+            )
+            for v in versions
+        ]
 
     @classmethod
     def from_domain(cls, value: domain.Customer) -> Customer:
