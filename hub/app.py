@@ -49,6 +49,7 @@ def create_app(
     *,
     migrate: bool = True,
     on_startup: StartupHook | None = None,
+    on_shutdown: Callable[[], None] | None = None,
     sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> Starlette:
     """The hub's ASGI app; the engine lives from startup to shutdown.
@@ -75,6 +76,8 @@ def create_app(
             yield
         finally:
             await engine.dispose()
+            if on_shutdown is not None:
+                on_shutdown()
             log.info("hub stopped")
 
     application = Starlette(

@@ -37,25 +37,37 @@ def serve(
 
     from hub.app import create_app
     from hub.logs import configure_logging
-    from hub.runtime import database_url
+    from hub.runtime import Database
 
     settings = get_settings()
     log_config = configure_logging(settings.log_level)
+    bind_host, bind_port = host or settings.host, port or settings.port
     on_startup = None
     if demo:
+        from functools import partial
+
         from hub.demo import load_demo_on_startup
 
-        on_startup = load_demo_on_startup
-    with database_url(settings) as url:
-        application = create_app(settings, url, on_startup=on_startup)
+        on_startup = partial(
+            load_demo_on_startup,
+            url=f"http://{bind_host}:{bind_port}/graphql",
+            data_dir=settings.data_dir,
+        )
+    database = Database(settings)
+    try:
+        application = create_app(
+            settings, database.url, on_startup=on_startup, on_shutdown=database.close
+        )
         uvicorn.run(
             application,
-            host=host or settings.host,
-            port=port or settings.port,
+            host=bind_host,
+            port=bind_port,
             log_config=log_config,
             timeout_graceful_shutdown=10,
             ws="websockets-sansio",
         )
+    finally:
+        database.close()
 
 
 @app.command()

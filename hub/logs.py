@@ -51,6 +51,8 @@ def configure_logging(level: str = "INFO") -> dict[str, Any]:
             "uvicorn.error": {"handlers": [], "propagate": True},
             "uvicorn.access": {"handlers": [], "level": "INFO", "propagate": True},
             "alembic": {"level": "WARNING"},
+            # pgserver logs every command it runs, with full output, at INFO.
+            "pgserver": {"level": "WARNING"},
         },
     }
     logging.config.dictConfig(config)

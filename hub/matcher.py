@@ -12,11 +12,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-import numpy as np
-
 from matching.block import DEFAULT_MAX_BLOCK_SIZE, blocking_keys
-from matching.compare import Columns, compare_pairs
-from matching.decide import DECISIONS, Thresholds, decide, explain
+from matching.decide import Thresholds
+from matching.incremental import score_candidates
 from matching.model import Model, default_model
 from matching.types import StandardRecord
 
@@ -45,25 +43,15 @@ class Matcher:
 
     def score(self, record: StandardRecord, others: Sequence[StandardRecord]) -> list[PairVerdict]:
         """One verdict per record of ``others``, in order."""
-        if not others:
-            return []
-        cols = Columns.from_records([record, *others], self.model.frequencies)
-        right = np.arange(1, len(others) + 1, dtype=np.int64)
-        vectors = compare_pairs(cols, np.zeros(len(others), dtype=np.int64), right)
-        weights = self.model.match_weights(vectors)
-        codes = decide(weights, vectors.constraints, self.thresholds)
-        verdicts = []
-        for k in range(len(others)):
-            explanation = explain(self.model, vectors, k)
-            verdicts.append(
-                PairVerdict(
-                    score=float(weights[k]),
-                    decision=DECISIONS[int(codes[k])].value,
-                    cannot_link=bool(explanation.constraints),
-                    explanation=explanation.to_dict(),
-                )
+        return [
+            PairVerdict(
+                score=pair.weight,
+                decision=pair.decision.value,
+                cannot_link=bool(pair.explanation.constraints),
+                explanation=pair.explanation.to_dict(),
             )
-        return verdicts
+            for pair in score_candidates(self.model, record, others, self.thresholds)
+        ]
 
 
 @cache

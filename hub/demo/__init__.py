@@ -22,7 +22,6 @@ from hub.errors import Unauthenticated
 from hub.services.interactions import record_interactions
 from hub.services.keys import authenticate, create_api_key
 from hub.services.records import submit_records
-from hub.settings import get_settings
 from hub.uow import in_transaction
 
 DEMO_ACTOR = "demo loader"
@@ -105,16 +104,16 @@ def _keep_key(key_file: Path, key: str) -> None:
     os.chmod(key_file, 0o600)
 
 
-async def load_demo_on_startup(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def load_demo_on_startup(
+    sessions: async_sessionmaker[AsyncSession], *, url: str, data_dir: Path
+) -> None:
     """``hub serve --demo``: load the sample and show the demo admin key on stdout."""
-    settings = get_settings()
     await load_demo(sessions)
-    key = await demo_admin_key(sessions, settings.data_dir)
-    url = f"http://{settings.host}:{settings.port}/graphql"
+    key = await demo_admin_key(sessions, data_dir)
     # Printed for the person at the terminal, never logged.
     sys.stdout.write(
         f"\nDemo data loaded. Open {url} and add the header\n"
         f'  {{"Authorization": "Bearer {key}"}}\n'
-        f"Demo admin key (kept in {settings.data_dir / KEY_FILE}):\n{key}\n\n"
+        f"Demo admin key (kept in {data_dir / KEY_FILE}):\n{key}\n\n"
     )
     sys.stdout.flush()

@@ -526,6 +526,7 @@ async def retire_records(
             result.retired.append(key)
     if not retired_ids:
         return result
+    await session.flush()
     await session.execute(delete(MatchKey).where(MatchKey.source_record_id.in_(retired_ids)))
     await session.execute(
         update(MatchReview)

@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.applications import Starlette
 
 from hub.app import create_app
 from hub.settings import Settings
-
-
-@pytest.fixture
-async def app(
-    settings: Settings, database_url: str, sessions: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[Starlette]:
-    application = create_app(settings, database_url, migrate=False, sessions=sessions)
-    yield application
-    await application.state.engine.dispose()
-
-
-@pytest.fixture
-async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
-        yield client
+from tests.conftest import Api
 
 
 async def test_healthz_says_the_process_is_alive(client: httpx.AsyncClient) -> None:
@@ -52,24 +33,38 @@ async def test_readyz_fails_when_the_database_is_unreachable(settings: Settings)
     assert response.json()["status"] == "unavailable"
 
 
+async def test_a_request_without_a_key_is_unauthenticated(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ customers { totalCount } }"})
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_wrong_key_is_unauthenticated(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ customers { totalCount } }"},
+        headers={"Authorization": "Bearer hub_not-a-key"},
+    )
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "unknown or revoked" in error["message"]
+
+
 async def test_graphql_answers_typename(client: httpx.AsyncClient) -> None:
     response = await client.post("/graphql", json={"query": "{ __typename }"})
     assert response.status_code == 200
     assert response.json() == {"data": {"__typename": "Query"}}
 
 
-async def test_unknown_customer_is_not_found_with_a_code(client: httpx.AsyncClient) -> None:
-    response = await client.post("/graphql", json={"query": '{ customer(id: "C999999") { id } }'})
-    error = response.json()["errors"][0]
+async def test_unknown_customer_is_not_found_with_a_code(api: Api) -> None:
+    body = await api('{ customer(id: "C999999") { id } }')
+    error = body["errors"][0]
     assert error["extensions"]["code"] == "NOT_FOUND"
     assert "C999999" in error["message"]
 
 
-async def test_malformed_customer_id_is_invalid_and_names_the_field(
-    client: httpx.AsyncClient,
-) -> None:
-    response = await client.post("/graphql", json={"query": '{ customer(id: "x1") { id } }'})
-    error = response.json()["errors"][0]
+async def test_malformed_customer_id_is_invalid_and_names_the_field(api: Api) -> None:
+    body = await api('{ customer(id: "x1") { id } }')
+    error = body["errors"][0]
     assert error["extensions"] == {"code": "INVALID", "field": "id"}
 
 
@@ -83,5 +78,6 @@ async def test_query_deeper_than_the_limit_is_refused(
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
         response = await client.post("/graphql", json={"query": query})
     await application.state.engine.dispose()
+    # Depth is checked before anything runs, authentication included.
     errors = response.json()["errors"]
     assert "exceeds maximum operation depth of 3" in errors[0]["message"]

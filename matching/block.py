@@ -1,0 +1,248 @@
+"""Blocking: which record pairs are worth comparing at all.
+
+Every record emits several keys (identifiers, phones, e-mails, Hanzi and pinyin
+name keys, address keys, person keys), each namespaced by party type and rule
+(``o:uscc:9111…``, ``p:name_birth:wangwei|1980-01-02``). Records sharing a key
+are candidate pairs. A rule is a named key function; rules compose by union
+(a tuple of rules), and a compound rule joins two attributes into one key.
+
+Frequent keys are capped: a key held by more than ``max_block_size`` records (a
+group switchboard, 王伟, 华为) yields no pairs by itself. Its members still meet
+when they share a second piece of evidence, because the default rules include
+compound keys for exactly those frequent attributes (trade name + region,
+trade name + city, person name + birth date, person name + city, city + address
+prefix): a compound key is as rare as the combination, so it stays under the
+cap where the single attribute does not. Pair counts therefore stay linear in
+the number of records (at most ``max_block_size - 1`` partners per key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.record import PartyType
+from matching.types import StandardRecord
+
+__all__ = [
+    "DEFAULT_RULES",
+    "BlockingRule",
+    "CandidatePairs",
+    "blocking_keys",
+    "candidate_pairs",
+]
+
+IntArray = npt.NDArray[np.int64]
+
+ADDRESS_PREFIX = 8
+PINYIN_PREFIX = 6
+DEFAULT_MAX_BLOCK_SIZE = 40
+
+
+@dataclass(frozen=True, slots=True)
+class BlockingRule:
+    """A named source of blocking keys for one record."""
+
+    name: str
+    keys: Callable[[StandardRecord], Iterable[str]]
+
+    def __post_init__(self) -> None:
+        if not self.name or ":" in self.name:
+            raise ValueError(f"a blocking rule needs a name without ':', got {self.name!r}")
+
+
+def _uscc(r: StandardRecord) -> Iterable[str]:
+    return (r.uscc,) if r.uscc else ()
+
+
+def _national_id(r: StandardRecord) -> Iterable[str]:
+    return (r.national_id,) if r.national_id else ()
+
+
+def _identifiers(r: StandardRecord) -> Iterable[str]:
+    return (f"{t}:{v}" for t, v in r.identifiers)
+
+
+def _phones(r: StandardRecord) -> Iterable[str]:
+    return (p.e164 for p in r.phones)
+
+
+def _emails(r: StandardRecord) -> Iterable[str]:
+    return r.emails
+
+
+def _name(r: StandardRecord) -> Iterable[str]:
+    return (r.name.core,) if r.name.core else ()
+
+
+def _trade(r: StandardRecord) -> Iterable[str]:
+    # Organizations only: for a person the trade is the name itself.
+    if r.party_type is PartyType.ORGANIZATION and r.name.trade:
+        yield r.name.trade
+
+
+def _places(r: StandardRecord) -> list[str]:
+    places = [p for p in (r.name.region, r.address.city) if p]
+    return list(dict.fromkeys(places))
+
+
+def _trade_place(r: StandardRecord) -> Iterable[str]:
+    trade = r.name.trade if r.party_type is PartyType.ORGANIZATION else r.name.core
+    if trade:
+        yield from (f"{trade}|{place}" for place in _places(r))
+
+
+def _romanised(r: StandardRecord) -> list[str]:
+    """Pinyin or English forms: trade pinyin, or a person's sorted name tokens."""
+    names = [r.name] if r.name_en is None else [r.name, r.name_en]
+    out: list[str] = []
+    for name in names:
+        if r.party_type is PartyType.PERSON:
+            key = " ".join(sorted(name.tokens)) if name.tokens else name.pinyin
+        else:
+            key = name.trade_pinyin
+        if key and key not in out:
+            out.append(key)
+    return out
+
+
+def _pinyin(r: StandardRecord) -> Iterable[str]:
+    return _romanised(r)
+
+
+def _pinyin_place(r: StandardRecord) -> Iterable[str]:
+    places = _places(r)
+    return (f"{key}|{place}" for key in _romanised(r) for place in places)
+
+
+def _pinyin_prefix(r: StandardRecord) -> Iterable[str]:
+    """The first letters of the trade pinyin, alone and with each place.
+
+    A short name (嘉隆信, 太晟) and the full name (嘉隆信纺织, 泰晟纺织) share
+    it even when the industry term was not split off, homophones included.
+    """
+    if r.party_type is not PartyType.ORGANIZATION:
+        return
+    for key in _romanised(r):
+        prefix = key[:PINYIN_PREFIX]
+        if len(prefix) == PINYIN_PREFIX:
+            yield prefix
+            yield from (f"{prefix}|{place}" for place in _places(r))
+
+
+def _address(r: StandardRecord) -> Iterable[str]:
+    detail = r.address.detail
+    if detail and r.address.city:
+        yield f"{r.address.city}|{detail[:ADDRESS_PREFIX]}"
+
+
+def _person_birth(r: StandardRecord) -> Iterable[str]:
+    if r.party_type is PartyType.PERSON and r.birth_date is not None:
+        born = r.birth_date.isoformat()
+        yield from (f"{key}|{born}" for key in _romanised(r))
+
+
+DEFAULT_RULES: tuple[BlockingRule, ...] = (
+    BlockingRule("uscc", _uscc),
+    BlockingRule("national_id", _national_id),
+    BlockingRule("identifier", _identifiers),
+    BlockingRule("phone", _phones),
+    BlockingRule("email", _emails),
+    BlockingRule("name", _name),
+    BlockingRule("trade", _trade),
+    BlockingRule("trade_place", _trade_place),
+    BlockingRule("pinyin", _pinyin),
+    BlockingRule("pinyin_place", _pinyin_place),
+    BlockingRule("pinyin_prefix", _pinyin_prefix),
+    BlockingRule("address", _address),
+    BlockingRule("name_birth", _person_birth),
+)
+
+_PARTY_PREFIX = {PartyType.ORGANIZATION: "o", PartyType.PERSON: "p"}
+
+
+def blocking_keys(
+    record: StandardRecord, rules: Sequence[BlockingRule] = DEFAULT_RULES
+) -> list[str]:
+    """The record's blocking keys, namespaced ``party:rule:value``, without repeats."""
+    prefix = _PARTY_PREFIX[record.party_type]
+    keys: dict[str, None] = {}
+    for rule in rules:
+        for value in rule.keys(record):
+            keys[f"{prefix}:{rule.name}:{value}"] = None
+    return list(keys)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CandidatePairs:
+    """Candidate pairs as aligned index arrays with ``left < right``, sorted, unique."""
+
+    left: IntArray
+    right: IntArray
+    keys: int
+    capped_keys: int
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+
+def candidate_pairs(
+    records: Sequence[StandardRecord],
+    rules: Sequence[BlockingRule] = DEFAULT_RULES,
+    max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
+) -> CandidatePairs:
+    """Pairs of ``records`` (by position) that share at least one blocking key.
+
+    A key held by more than ``max_block_size`` records yields no pairs.
+    """
+    if max_block_size < 2:
+        raise ValueError(f"max_block_size must be at least 2, got {max_block_size}")
+    owners, hashes = _key_hashes(records, rules)
+    # Sorting by key hash groups each key's holders; a 64-bit hash collision
+    # only adds a candidate pair, which scoring then rejects.
+    order = np.argsort(hashes, kind="stable")
+    hashes, owners = hashes[order], owners[order]
+    starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
+    sizes = np.diff(np.r_[starts, len(hashes)])
+    kept = (sizes >= 2) & (sizes <= max_block_size)
+    left, right = _pairs_within_groups(owners, starts[kept], sizes[kept])
+    n = max(len(records), 1)
+    codes = np.unique(np.minimum(left, right) * n + np.maximum(left, right))
+    lo, hi = codes // n, codes % n
+    distinct = lo != hi
+    return CandidatePairs(
+        left=lo[distinct],
+        right=hi[distinct],
+        keys=len(starts),
+        capped_keys=int(np.count_nonzero(sizes > max_block_size)),
+    )
+
+
+def _key_hashes(
+    records: Sequence[StandardRecord], rules: Sequence[BlockingRule]
+) -> tuple[IntArray, IntArray]:
+    owners: list[int] = []
+    hashes: list[int] = []
+    for i, record in enumerate(records):
+        keys = blocking_keys(record, rules)
+        owners.extend([i] * len(keys))
+        hashes.extend(hash(k) for k in keys)
+    return np.asarray(owners, dtype=np.int64), np.asarray(hashes, dtype=np.int64)
+
+
+def _pairs_within_groups(
+    owners: IntArray, starts: IntArray, sizes: IntArray
+) -> tuple[IntArray, IntArray]:
+    """All pairs inside each group, one vectorised step per distinct group size."""
+    lefts: list[IntArray] = [np.zeros(0, dtype=np.int64)]
+    rights: list[IntArray] = [np.zeros(0, dtype=np.int64)]
+    for size in np.unique(sizes):
+        group_starts = starts[sizes == size]
+        members = owners[group_starts[:, None] + np.arange(size)]
+        i, j = np.triu_indices(int(size), k=1)
+        lefts.append(members[:, i].ravel())
+        rights.append(members[:, j].ravel())
+    return np.concatenate(lefts), np.concatenate(rights)

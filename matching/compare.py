@@ -1,0 +1,833 @@
+"""Comparison levels per attribute, computed for many candidate pairs at once.
+
+Records are first laid out as :class:`Columns` (integer codes and string arrays,
+one entry per record); :func:`compare_pairs` then turns aligned index arrays
+``left``/``right`` into an ``int8`` level matrix, one column per
+:data:`COMPARISONS` entry, plus the term frequency of the agreed value where a
+comparison is term-frequency adjusted and the hard constraints that apply.
+Level 0 is always "missing": it carries no evidence either way.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.process import cpdist
+
+from matching.record import PartyType
+from matching.types import PhoneKind, StandardRecord
+
+__all__ = [
+    "COMPARISONS",
+    "Columns",
+    "Comparison",
+    "ComparisonVectors",
+    "Constraint",
+    "FrequencySource",
+    "TermFrequencies",
+    "compare_pairs",
+    "comparison_names",
+    "party_code",
+    "record_terms",
+]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float32]
+BoolArray = npt.NDArray[np.bool_]
+LevelArray = npt.NDArray[np.int8]
+
+PARTY_CODES: Mapping[PartyType, int] = {PartyType.ORGANIZATION: 0, PartyType.PERSON: 1}
+PARTIES: tuple[PartyType, ...] = (PartyType.ORGANIZATION, PartyType.PERSON)
+
+# Similarity bands (Jaro-Winkler, normalized 0..1). Chinese names are short: one
+# differing character in four already drops the score to about 0.87.
+NAME_CLOSE = 0.90
+NAME_SIMILAR = 0.80
+LATIN_CLOSE = 0.94
+LATIN_SIMILAR = 0.88
+DETAIL_SIMILAR = 0.88
+
+_CHUNK = 1_000_000
+
+
+def party_code(party: PartyType) -> int:
+    """The integer code of a party type in :class:`Columns` (0 organization, 1 person)."""
+    return PARTY_CODES[party]
+
+
+class Constraint(enum.IntFlag):
+    """Hard constraints: a pair carrying any of these never auto-links."""
+
+    NONE = 0
+    DIFFERENT_USCC = 1
+    DIFFERENT_NATIONAL_ID = 2
+    BRANCH_MISMATCH = 4
+    PARTY_MISMATCH = 8
+
+
+# --- term frequencies -------------------------------------------------------
+
+TF_NAME = "name"
+TF_TRADE = "trade"
+TF_PINYIN = "pinyin"
+TF_PHONE = "phone"
+TF_EMAIL = "email"
+TF_ADDRESS = "address"
+TF_KINDS = (TF_NAME, TF_TRADE, TF_PINYIN, TF_PHONE, TF_EMAIL, TF_ADDRESS)
+
+
+# A value on two records is what a duplicate pair looks like; only a value
+# on more records than that says anything about how common it is. A pair's
+# own value counts its *other* holders: the count less one.
+COMMON_COUNT = 3
+
+
+class FrequencySource(Protocol):
+    """Where the share of records holding a value comes from (0.0 when unknown)."""
+
+    def fraction(self, party: PartyType, kind: str, value: str) -> float:
+        """Share of ``party`` records whose ``kind`` value is ``value``."""
+        ...
+
+
+def record_terms(record: StandardRecord) -> Iterator[tuple[str, str]]:
+    """The (kind, value) pairs of a record that term-frequency adjustment counts."""
+    name = record.name
+    if name.core:
+        yield TF_NAME, name.core
+    if name.trade and name.trade != name.core:
+        yield TF_TRADE, name.trade
+    if name.pinyin:
+        yield TF_PINYIN, name.pinyin
+    for phone in {p.e164 for p in record.phones}:
+        yield TF_PHONE, phone
+    for email in set(record.emails):
+        yield TF_EMAIL, email
+    address = _address_value(record)
+    if address is not None:
+        yield TF_ADDRESS, address
+
+
+@dataclass(frozen=True, slots=True)
+class TermFrequencies:
+    """Counts of frequent values per party type and kind, with the population sizes.
+
+    Only values seen at least ``min_count`` times are kept: the adjustment only
+    ever lowers the weight of common values, so rare ones need no entry. The
+    share of a value is that of its other holders (count less one).
+    """
+
+    totals: Mapping[str, int]
+    counts: Mapping[str, Mapping[str, int]]
+
+    @classmethod
+    def from_records(
+        cls, records: Iterable[StandardRecord], min_count: int = COMMON_COUNT
+    ) -> TermFrequencies:
+        """Count the term values of ``records``."""
+        totals: Counter[str] = Counter()
+        counters: dict[str, Counter[str]] = {}
+        for record in records:
+            party = record.party_type.value
+            totals[party] += 1
+            for kind, value in record_terms(record):
+                counters.setdefault(f"{party}:{kind}", Counter())[value] += 1
+        counts = {
+            table: {value: n for value, n in counter.items() if n >= min_count}
+            for table, counter in sorted(counters.items())
+        }
+        return cls(totals=dict(totals), counts=counts)
+
+    def fraction(self, party: PartyType, kind: str, value: str) -> float:
+        """Share of ``party`` records whose ``kind`` value is ``value`` (0.0 when rare)."""
+        total = self.totals.get(party.value, 0)
+        if total == 0:
+            return 0.0
+        count = self.counts.get(f"{party.value}:{kind}", {}).get(value, 0)
+        return (count - 1) / total if count >= COMMON_COUNT else 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return {"totals": dict(self.totals), "counts": {k: dict(v) for k, v in self.counts.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> TermFrequencies:
+        """Inverse of :meth:`to_dict`."""
+        totals = data.get("totals", {})
+        counts = data.get("counts", {})
+        if not isinstance(totals, Mapping) or not isinstance(counts, Mapping):
+            raise ValueError("term frequencies need 'totals' and 'counts' objects")
+        return cls(
+            totals={str(k): int(v) for k, v in totals.items()},
+            counts={
+                str(table): {str(v): int(n) for v, n in values.items()}
+                for table, values in counts.items()
+            },
+        )
+
+
+# --- columns ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SetColumn:
+    """A set-valued attribute (phones, e-mails, identifiers) laid out flat.
+
+    Record ``i`` holds ``codes[offsets[i]:offsets[i + 1]]``; ``probe`` is the
+    sorted ``record << 32 | code`` of every item, so membership of a value in
+    another record's set is one binary search.
+    """
+
+    offsets: IntArray
+    codes: IntArray
+    tf: FloatArray
+    probe: IntArray
+
+    @classmethod
+    def build(cls, items: Sequence[Sequence[int]], tf: FloatArray | None = None) -> SetColumn:
+        sizes = np.fromiter((len(x) for x in items), dtype=np.int64, count=len(items))
+        offsets = np.zeros(len(items) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        codes = np.fromiter((c for x in items for c in x), dtype=np.int64, count=int(offsets[-1]))
+        owner = np.repeat(np.arange(len(items), dtype=np.int64), sizes)
+        probe = np.sort((owner << 32) | codes)
+        if tf is None:
+            tf = np.zeros(len(codes), dtype=np.float32)
+        return cls(offsets=offsets, codes=codes, tf=tf, probe=probe)
+
+    def sizes(self, rows: IntArray) -> IntArray:
+        return self.offsets[rows + 1] - self.offsets[rows]
+
+    def shared(self, left: IntArray, right: IntArray) -> tuple[BoolArray, FloatArray]:
+        """Whether each pair shares an item, and the smallest term frequency shared."""
+        counts = self.sizes(left)
+        total = int(counts.sum())
+        pair = np.repeat(np.arange(len(left), dtype=np.int64), counts)
+        first = np.cumsum(counts) - counts
+        item = np.repeat(self.offsets[left], counts) + (
+            np.arange(total, dtype=np.int64) - np.repeat(first, counts)
+        )
+        key = (right[pair] << 32) | self.codes[item]
+        found = np.zeros(total, dtype=np.bool_)
+        if len(self.probe):
+            pos = np.minimum(np.searchsorted(self.probe, key), len(self.probe) - 1)
+            found = self.probe[pos] == key
+        hit = np.zeros(len(left), dtype=np.bool_)
+        hit[pair[found]] = True
+        tf = np.full(len(left), np.inf, dtype=np.float32)
+        np.minimum.at(tf, pair[found], self.tf[item[found]])
+        tf[~hit] = 0.0
+        return hit, tf
+
+
+class _Vocabulary:
+    """Text → dense integer code; empty or missing text is -1."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def code(self, value: str | None) -> int:
+        if not value:
+            return -1
+        return self.index.setdefault(value, len(self.index))
+
+
+def _address_value(record: StandardRecord) -> str | None:
+    address = record.address
+    if not address.detail:
+        return None
+    return f"{address.city or ''}|{address.detail}"
+
+
+def _roman_keys(record: StandardRecord) -> list[str]:
+    """Romanised forms a Chinese name shares with its English or pinyin spelling."""
+    names = [record.name] if record.name_en is None else [record.name, record.name_en]
+    keys: list[str] = []
+    for name in names:
+        if record.party_type is PartyType.PERSON:
+            key = " ".join(sorted(name.tokens)) if name.tokens else name.pinyin
+        else:
+            # Industry words are canonical on both sides (技术, technologies →
+            # technology), so the trade romanisation plus that term is what a
+            # Chinese name and its English name have in common.
+            key = f"{name.trade_pinyin}|{name.industry_term or ''}" if name.trade_pinyin else ""
+        if key and key not in keys:
+            keys.append(key)
+    return keys
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Columns:
+    """Records laid out for vectorised comparison (row ``i`` is record ``i``)."""
+
+    party: npt.NDArray[np.int8]
+    core: npt.NDArray[np.object_]
+    core_code: IntArray
+    trade_code: IntArray
+    pinyin: npt.NDArray[np.object_]
+    pinyin_code: IntArray
+    latin: BoolArray
+    roman: SetColumn
+    name_region: IntArray
+    legal_form: IntArray
+    branch: IntArray
+    uscc: IntArray
+    national_id: IntArray
+    identifiers: SetColumn
+    identifier_types: SetColumn
+    mobiles: SetColumn
+    landlines: SetColumn
+    emails: SetColumn
+    city: IntArray
+    district: IntArray
+    detail: npt.NDArray[np.object_]
+    address_code: IntArray
+    birth: IntArray
+    gender: IntArray
+    core_tf: FloatArray
+    trade_tf: FloatArray
+    pinyin_tf: FloatArray
+    address_tf: FloatArray
+    # The branch code of a head office (an organization that is no branch).
+    head_office: int = -2
+    size: int = field(default=0)
+
+    @classmethod
+    def from_records(
+        cls, records: Sequence[StandardRecord], frequencies: FrequencySource | None = None
+    ) -> Columns:
+        """Lay ``records`` out as columns.
+
+        Term frequencies come from ``frequencies`` when given (an index, a
+        trained model), else from ``records`` themselves (a batch).
+        """
+        return _ColumnBuilder(records, frequencies).build()
+
+    def __len__(self) -> int:
+        return self.size
+
+
+class _ColumnBuilder:
+    def __init__(self, records: Sequence[StandardRecord], source: FrequencySource | None) -> None:
+        self.records = records
+        self.source = source
+        self.vocab = {
+            k: _Vocabulary()
+            for k in (
+                "core",
+                "trade",
+                "pinyin",
+                "roman",
+                "region",
+                "legal",
+                "branch",
+                "uscc",
+                "nid",
+                "ident",
+                "itype",
+                "phone",
+                "email",
+                "city",
+                "district",
+                "address",
+                "gender",
+            )
+        }
+
+    def build(self) -> Columns:
+        v = self.vocab
+        n = len(self.records)
+        party = np.empty(n, dtype=np.int8)
+        core: list[str] = []
+        pinyin: list[str] = []
+        detail: list[str] = []
+        latin = np.zeros(n, dtype=np.bool_)
+        codes: dict[str, list[int]] = {
+            k: []
+            for k in (
+                "core",
+                "trade",
+                "pinyin",
+                "region",
+                "legal",
+                "branch",
+                "uscc",
+                "nid",
+                "city",
+                "district",
+                "address",
+                "gender",
+                "birth",
+            )
+        }
+        sets: dict[str, list[list[int]]] = {
+            k: [] for k in ("roman", "ident", "itype", "mobile", "landline", "email")
+        }
+        for i, r in enumerate(self.records):
+            name = r.name
+            is_org = r.party_type is PartyType.ORGANIZATION
+            party[i] = PARTY_CODES[r.party_type]
+            latin[i] = name.is_latin
+            core.append(name.core)
+            pinyin.append(name.pinyin)
+            codes["core"].append(v["core"].code(name.core))
+            codes["trade"].append(v["trade"].code(name.trade))
+            codes["pinyin"].append(v["pinyin"].code(name.pinyin))
+            codes["region"].append(v["region"].code(name.region))
+            codes["legal"].append(v["legal"].code(name.legal_form))
+            # A head office is a known value ("" → code -1 would read as missing).
+            codes["branch"].append(v["branch"].code("=" + (name.branch or "")) if is_org else -1)
+            codes["uscc"].append(v["uscc"].code(r.uscc))
+            codes["nid"].append(v["nid"].code(r.national_id))
+            address = r.address
+            codes["city"].append(v["city"].code(address.city))
+            codes["district"].append(
+                v["district"].code(
+                    f"{address.city}|{address.district}" if address.district else None
+                )
+            )
+            codes["address"].append(v["address"].code(_address_value(r)))
+            detail.append(address.detail or "")
+            codes["gender"].append(v["gender"].code(r.gender))
+            codes["birth"].append(r.birth_date.toordinal() if r.birth_date is not None else -1)
+            sets["roman"].append([v["roman"].code(k) for k in _roman_keys(r)])
+            sets["ident"].append(sorted({v["ident"].code(f"{t}\x1f{x}") for t, x in r.identifiers}))
+            sets["itype"].append(sorted({v["itype"].code(t) for t, _ in r.identifiers}))
+            sets["mobile"].append(
+                sorted({v["phone"].code(p.e164) for p in r.phones if p.kind is PhoneKind.MOBILE})
+            )
+            sets["landline"].append(
+                sorted(
+                    {v["phone"].code(p.e164) for p in r.phones if p.kind is not PhoneKind.MOBILE}
+                )
+            )
+            sets["email"].append(sorted({v["email"].code(e) for e in r.emails}))
+
+        arrays = {k: np.asarray(c, dtype=np.int64) for k, c in codes.items()}
+        tf = _TermFractions(party, self.source, self.vocab)
+        return Columns(
+            party=party,
+            core=np.asarray(core, dtype=object),
+            core_code=arrays["core"],
+            trade_code=arrays["trade"],
+            pinyin=np.asarray(pinyin, dtype=object),
+            pinyin_code=arrays["pinyin"],
+            latin=latin,
+            roman=SetColumn.build(sets["roman"]),
+            name_region=arrays["region"],
+            legal_form=arrays["legal"],
+            branch=arrays["branch"],
+            uscc=arrays["uscc"],
+            national_id=arrays["nid"],
+            identifiers=SetColumn.build(sets["ident"]),
+            identifier_types=SetColumn.build(sets["itype"]),
+            mobiles=SetColumn.build(sets["mobile"], tf.of_sets(sets["mobile"], "phone", TF_PHONE)),
+            landlines=SetColumn.build(
+                sets["landline"], tf.of_sets(sets["landline"], "phone", TF_PHONE)
+            ),
+            emails=SetColumn.build(sets["email"], tf.of_sets(sets["email"], "email", TF_EMAIL)),
+            city=arrays["city"],
+            district=arrays["district"],
+            detail=np.asarray(detail, dtype=object),
+            address_code=arrays["address"],
+            birth=arrays["birth"],
+            gender=arrays["gender"],
+            core_tf=tf.of_values(arrays["core"], "core", TF_NAME),
+            trade_tf=tf.of_values(arrays["trade"], "trade", TF_TRADE),
+            pinyin_tf=tf.of_values(arrays["pinyin"], "pinyin", TF_PINYIN),
+            address_tf=tf.of_values(arrays["address"], "address", TF_ADDRESS),
+            head_office=v["branch"].index.get("=", -2),
+            size=n,
+        )
+
+
+class _TermFractions:
+    """Per-record term frequencies: counted in the batch, or looked up in a source."""
+
+    def __init__(
+        self,
+        party: npt.NDArray[np.int8],
+        source: FrequencySource | None,
+        vocab: Mapping[str, _Vocabulary],
+    ) -> None:
+        self.party = party
+        self.source = source
+        self.vocab = vocab
+        self.totals = np.bincount(party, minlength=len(PARTIES)).astype(np.float64)
+
+    def of_values(self, codes: IntArray, vocab: str, kind: str) -> FloatArray:
+        return self._fractions(codes, self.party, vocab, kind)
+
+    def of_sets(self, items: Sequence[Sequence[int]], vocab: str, kind: str) -> FloatArray:
+        sizes = np.fromiter((len(x) for x in items), dtype=np.int64, count=len(items))
+        codes = np.fromiter((c for x in items for c in x), dtype=np.int64, count=int(sizes.sum()))
+        return self._fractions(codes, np.repeat(self.party, sizes), vocab, kind)
+
+    def _fractions(
+        self, codes: IntArray, party: npt.NDArray[np.int8], vocab: str, kind: str
+    ) -> FloatArray:
+        out = np.zeros(len(codes), dtype=np.float32)
+        present = codes >= 0
+        if self.source is not None:
+            values = list(self.vocab[vocab].index)
+            for p, party_type in enumerate(PARTIES):
+                rows = np.flatnonzero(present & (party == p))
+                out[rows] = [self.source.fraction(party_type, kind, values[c]) for c in codes[rows]]
+            return out
+        # Counts within the batch, per party type: 王伟 is common among persons
+        # whatever the number of organizations.
+        for p in range(len(PARTIES)):
+            rows = np.flatnonzero(present & (party == p))
+            if len(rows) == 0:
+                continue
+            counts = np.bincount(codes[rows])[codes[rows]]
+            out[rows] = np.where(counts >= COMMON_COUNT, (counts - 1) / self.totals[p], 0.0)
+        return out
+
+
+# --- comparisons ------------------------------------------------------------
+
+LevelFunction = Callable[[Columns, IntArray, IntArray], tuple[LevelArray, FloatArray | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One attribute's comparison: level labels (0 = missing) and how to compute them."""
+
+    name: str
+    levels: tuple[str, ...]
+    compute: LevelFunction
+    term_frequency: bool = False
+
+    def label(self, level: int) -> str:
+        return self.levels[level]
+
+
+def _both(a: IntArray, b: IntArray) -> BoolArray:
+    return (a >= 0) & (b >= 0)
+
+
+def _exact3(a: IntArray, b: IntArray) -> LevelArray:
+    """Levels missing (0) / different (1) / same (2) of a single-valued code."""
+    out = np.where(a == b, 2, 1).astype(np.int8)
+    out[~_both(a, b)] = 0
+    return out
+
+
+def _similarity(left: npt.NDArray[np.object_], right: npt.NDArray[np.object_]) -> FloatArray:
+    if len(left) == 0:
+        return np.zeros(0, dtype=np.float32)
+    scores: FloatArray = cpdist(
+        left, right, scorer=JaroWinkler.normalized_similarity, dtype=np.float32
+    )
+    return scores
+
+
+def _contains(shorter_or_longer: Iterable[tuple[str, str]]) -> BoolArray:
+    """Whether one name contains the other (a short name 华为 in 华为技术)."""
+    return np.fromiter(
+        (len(a) >= 2 and len(b) >= 2 and (a in b or b in a) for a, b in shorter_or_longer),
+        dtype=np.bool_,
+    )
+
+
+MIN_PINYIN_PREFIX = 5
+
+
+def _starts(pairs: Iterable[tuple[str, str]]) -> BoolArray:
+    """Whether the shorter romanisation starts the longer one."""
+    return np.fromiter(
+        (
+            min(len(a), len(b)) >= MIN_PINYIN_PREFIX and (a.startswith(b) or b.startswith(a))
+            for a, b in pairs
+        ),
+        dtype=np.bool_,
+    )
+
+
+NAME_LEVELS = (
+    "missing",
+    "different",
+    "trade_equal_other_industry",
+    "similar",
+    "close",
+    "romanised_equal",
+    "homophone",
+    "trade_equal",
+    "exact",
+)
+
+
+def _name(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, FloatArray]:
+    level = np.ones(len(left), dtype=np.int8)
+    tf = np.zeros(len(left), dtype=np.float32)
+    exact = (cols.core_code[left] == cols.core_code[right]) & (cols.core_code[left] >= 0)
+    shared_trade_code = (cols.trade_code[left] == cols.trade_code[right]) & (
+        cols.trade_code[left] >= 0
+    )
+    trade = shared_trade_code.copy()
+    same_pinyin = (cols.pinyin_code[left] == cols.pinyin_code[right]) & (
+        cols.pinyin_code[left] >= 0
+    )
+    # Equal pinyin of two Hanzi names is a homophone (张伟/章伟); across
+    # scripts it is the romanised form of the same name (王伟/Wei Wang).
+    either_latin = cols.latin[left] | cols.latin[right]
+    homophone = same_pinyin & ~either_latin
+    roman, _ = cols.roman.shared(left, right)
+    roman |= same_pinyin & either_latin
+    fuzzy = np.flatnonzero(~(exact | trade | homophone | roman))
+    if len(fuzzy):
+        fl, fr = left[fuzzy], right[fuzzy]
+        # Hanzi against Hanzi is scored on the characters; as soon as one side
+        # is Latin only the romanisations are comparable.
+        latin_pair = either_latin[fuzzy]
+        core_sim = _similarity(cols.core[fl], cols.core[fr])
+        latin_sim = _similarity(cols.pinyin[fl], cols.pinyin[fr])
+        close = np.where(latin_pair, latin_sim >= LATIN_CLOSE, core_sim >= NAME_CLOSE)
+        similar = np.where(latin_pair, latin_sim >= LATIN_SIMILAR, core_sim >= NAME_SIMILAR)
+        level[fuzzy[similar]] = 3
+        level[fuzzy[close]] = 4
+        orgs = fuzzy[(cols.party[fl] == 0) & ~close]
+        if len(orgs):
+            contained = _contains(zip(cols.core[left[orgs]], cols.core[right[orgs]], strict=True))
+            trade[orgs[contained]] = True
+            # A short name whose pinyin starts the other's (太晟 / 泰晟纺织):
+            # a homophone of the trade name.
+            rest = orgs[~contained]
+            starts = _starts(zip(cols.pinyin[left[rest]], cols.pinyin[right[rest]], strict=True))
+            homophone[rest[starts]] = True
+    level[roman] = 5
+    level[homophone] = 6
+    tf[homophone] = cols.pinyin_tf[left[homophone]]
+    # Same trade name, each with its own different industry term (顺圣实业 /
+    # 顺圣电器): the sibling-company pattern, far weaker than a short name.
+    has_industry_l = cols.core_code[left] != cols.trade_code[left]
+    has_industry_r = cols.core_code[right] != cols.trade_code[right]
+    other_industry = trade & shared_trade_code & has_industry_l & has_industry_r & ~exact
+    level[trade] = 7
+    level[other_industry] = 2
+    # A contained short name is as common as the shorter of the two cores.
+    trade_tf = np.maximum(cols.core_tf[left], cols.core_tf[right])
+    trade_tf = np.where(shared_trade_code, cols.trade_tf[left], trade_tf)
+    tf[trade] = trade_tf[trade]
+    level[exact] = 8
+    tf[exact] = cols.core_tf[left[exact]]
+    missing = (cols.core_code[left] < 0) | (cols.core_code[right] < 0)
+    level[missing] = 0
+    tf[missing] = 0.0
+    return level, tf
+
+
+def _name_region(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
+    return _exact3(cols.name_region[left], cols.name_region[right]), None
+
+
+def _legal_form(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
+    level = _exact3(cols.legal_form[left], cols.legal_form[right])
+    # 有限公司 and "Co., Ltd." say the same thing in two scripts: not comparable.
+    level[cols.latin[left] != cols.latin[right]] = 0
+    return level, None
+
+
+def _branch(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
+    a, b = cols.branch[left], cols.branch[right]
+    level = np.zeros(len(left), dtype=np.int8)
+    same_branch = (a == b) & (a >= 0) & (a != cols.head_office)
+    level[same_branch] = 1
+    level[_both(a, b) & (a != b)] = 2
+    return level, None
+
+
+def _uscc(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
+    return _exact3(cols.uscc[left], cols.uscc[right]), None
+
+
+def _national_id(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
+    return _exact3(cols.national_id[left], cols.national_id[right]), None
+
+
+def _identifiers(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
+    same, _ = cols.identifiers.shared(left, right)
+    same_type, _ = cols.identifier_types.shared(left, right)
+    level = np.where(same, 2, np.where(same_type, 1, 0)).astype(np.int8)
+    return level, None
+
+
+def _phones(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, FloatArray]:
+    mobile, mobile_tf = cols.mobiles.shared(left, right)
+    landline, landline_tf = cols.landlines.shared(left, right)
+    has_left = (cols.mobiles.sizes(left) + cols.landlines.sizes(left)) > 0
+    has_right = (cols.mobiles.sizes(right) + cols.landlines.sizes(right)) > 0
+    level = np.where(has_left & has_right, 1, 0).astype(np.int8)
+    level[landline] = 2
+    level[mobile] = 3
+    tf = np.where(mobile, mobile_tf, np.where(landline, landline_tf, 0.0)).astype(np.float32)
+    return level, tf
+
+
+def _emails(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, FloatArray]:
+    same, tf = cols.emails.shared(left, right)
+    both = (cols.emails.sizes(left) > 0) & (cols.emails.sizes(right) > 0)
+    level = np.where(same, 2, np.where(both, 1, 0)).astype(np.int8)
+    return level, tf
+
+
+ADDRESS_LEVELS = (
+    "missing",
+    "different_city",
+    "same_city",
+    "same_district",
+    "similar_detail",
+    "same_detail",
+)
+
+
+def _address(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, FloatArray]:
+    city_l, city_r = cols.city[left], cols.city[right]
+    both_city = _both(city_l, city_r)
+    other_city = both_city & (city_l != city_r)
+    level = np.zeros(len(left), dtype=np.int8)
+    level[both_city & ~other_city] = 2
+    district = (cols.district[left] == cols.district[right]) & (cols.district[left] >= 0)
+    level[district] = 3
+    detail_l, detail_r = cols.detail[left], cols.detail[right]
+    exact = (cols.address_code[left] == cols.address_code[right]) & (cols.address_code[left] >= 0)
+    has_detail = np.fromiter(
+        (bool(a) and bool(b) for a, b in zip(detail_l, detail_r, strict=True)),
+        dtype=np.bool_,
+        count=len(left),
+    )
+    fuzzy = np.flatnonzero(has_detail & ~other_city & ~exact)
+    if len(fuzzy):
+        similar = _similarity(detail_l[fuzzy], detail_r[fuzzy]) >= DETAIL_SIMILAR
+        level[fuzzy[similar]] = 4
+    level[exact] = 5
+    level[other_city] = 1
+    tf = np.where(exact, cols.address_tf[left], 0.0).astype(np.float32)
+    return level, tf
+
+
+BIRTH_LEVELS = ("missing", "different", "partial", "same")
+
+
+def _birth_date(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
+    a, b = cols.birth[left], cols.birth[right]
+    level = np.where(a == b, 3, 1).astype(np.int8)
+    # Within a month either way catches a mistyped day; clerical slips of a
+    # year are caught by the identifier, not here.
+    level[(a != b) & (np.abs(a - b) <= 31)] = 2
+    level[(a < 0) | (b < 0)] = 0
+    return level, None
+
+
+def _gender(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
+    return _exact3(cols.gender[left], cols.gender[right]), None
+
+
+EXACT3 = ("missing", "different", "same")
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("name", NAME_LEVELS, _name, term_frequency=True),
+    Comparison("name_region", EXACT3, _name_region),
+    Comparison("legal_form", EXACT3, _legal_form),
+    Comparison("branch", ("not_branches", "same_branch", "branch_mismatch"), _branch),
+    Comparison("uscc", EXACT3, _uscc),
+    Comparison("national_id", EXACT3, _national_id),
+    Comparison("identifiers", ("missing", "different", "shared"), _identifiers),
+    Comparison(
+        "phones",
+        ("missing", "different", "shared_landline", "shared_mobile"),
+        _phones,
+        term_frequency=True,
+    ),
+    Comparison("emails", ("missing", "different", "shared"), _emails, term_frequency=True),
+    Comparison("address", ADDRESS_LEVELS, _address, term_frequency=True),
+    Comparison("birth_date", BIRTH_LEVELS, _birth_date),
+    Comparison("gender", EXACT3, _gender),
+)
+
+
+def comparison_names() -> tuple[str, ...]:
+    """Names of the comparisons, in level-matrix column order."""
+    return tuple(c.name for c in COMPARISONS)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ComparisonVectors:
+    """Levels of every comparison for aligned pairs ``left[k]``, ``right[k]``.
+
+    ``levels[k, c]`` is the level of comparison ``c``; ``tf[name][k]`` is the
+    share of records holding the agreed value (0.0 when not applicable);
+    ``constraints[k]`` is a :class:`Constraint` bit set.
+    """
+
+    left: IntArray
+    right: IntArray
+    party: npt.NDArray[np.int8]
+    levels: npt.NDArray[np.int8]
+    tf: Mapping[str, FloatArray]
+    constraints: npt.NDArray[np.uint8]
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    def take(self, rows: IntArray) -> ComparisonVectors:
+        """The subset of pairs at ``rows``."""
+        return ComparisonVectors(
+            left=self.left[rows],
+            right=self.right[rows],
+            party=self.party[rows],
+            levels=self.levels[rows],
+            tf={k: v[rows] for k, v in self.tf.items()},
+            constraints=self.constraints[rows],
+        )
+
+
+def _constraints(cols: Columns, left: IntArray, right: IntArray) -> npt.NDArray[np.uint8]:
+    out = np.zeros(len(left), dtype=np.uint8)
+    uscc_l, uscc_r = cols.uscc[left], cols.uscc[right]
+    out[_both(uscc_l, uscc_r) & (uscc_l != uscc_r)] |= np.uint8(Constraint.DIFFERENT_USCC.value)
+    nid_l, nid_r = cols.national_id[left], cols.national_id[right]
+    out[_both(nid_l, nid_r) & (nid_l != nid_r)] |= np.uint8(Constraint.DIFFERENT_NATIONAL_ID.value)
+    branch_l, branch_r = cols.branch[left], cols.branch[right]
+    out[_both(branch_l, branch_r) & (branch_l != branch_r)] |= np.uint8(
+        Constraint.BRANCH_MISMATCH.value
+    )
+    out[cols.party[left] != cols.party[right]] |= np.uint8(Constraint.PARTY_MISMATCH.value)
+    return out
+
+
+def compare_pairs(
+    cols: Columns, left: IntArray, right: IntArray, chunk_size: int = _CHUNK
+) -> ComparisonVectors:
+    """Compute every comparison's level for the aligned pairs (``left[k]``, ``right[k]``)."""
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    if left.shape != right.shape:
+        raise ValueError("left and right must have the same length")
+    levels = np.zeros((len(left), len(COMPARISONS)), dtype=np.int8)
+    tf = {c.name: np.zeros(len(left), dtype=np.float32) for c in COMPARISONS if c.term_frequency}
+    # Chunks bound the temporaries (string gathers, set probes) at a million pairs.
+    for start in range(0, len(left), chunk_size):
+        stop = min(start + chunk_size, len(left))
+        a, b = left[start:stop], right[start:stop]
+        for c, comparison in enumerate(COMPARISONS):
+            level, freq = comparison.compute(cols, a, b)
+            levels[start:stop, c] = level
+            if freq is not None:
+                tf[comparison.name][start:stop] = freq
+    return ComparisonVectors(
+        left=left,
+        right=right,
+        party=cols.party[left],
+        levels=levels,
+        tf=tf,
+        constraints=_constraints(cols, left, right),
+    )

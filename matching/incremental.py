@@ -1,0 +1,230 @@
+"""Matching one submitted record against the records already known.
+
+:class:`MatchIndex` keeps standardized records in memory with their cluster
+ids and an inverted index of blocking keys; :meth:`MatchIndex.candidates` is the
+call the hub makes per submitted record. A database-backed hub does the same
+without the index: store :func:`blocking_keys` per record, fetch the records
+sharing a key (skipping keys held by more than the block cap), and score them
+with :func:`score_candidates`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching.block import DEFAULT_MAX_BLOCK_SIZE, DEFAULT_RULES, BlockingRule, blocking_keys
+from matching.compare import (
+    COMMON_COUNT,
+    Columns,
+    FrequencySource,
+    compare_pairs,
+    record_terms,
+)
+from matching.decide import DECISIONS, Decision, ScoredPair, Thresholds, decide, explain
+from matching.model import Model
+from matching.record import PartyType
+from matching.types import StandardRecord
+
+__all__ = [
+    "CandidateCluster",
+    "MatchIndex",
+    "blocking_keys",
+    "score_candidates",
+]
+
+# Below this many records an index is too small to say which values are
+# common; the model's frequencies (from its training corpus) are used instead.
+MIN_RECORDS_FOR_OWN_FREQUENCIES = 10_000
+
+
+def score_candidates(
+    model: Model,
+    record: StandardRecord,
+    candidates: Sequence[StandardRecord],
+    thresholds: Thresholds | None = None,
+    frequencies: FrequencySource | None = None,
+) -> list[ScoredPair]:
+    """Score, decide and explain ``record`` against each candidate, in candidate order.
+
+    Term frequencies come from ``frequencies`` (default: the model's).
+    """
+    if not candidates:
+        return []
+    thresholds = thresholds or Thresholds()
+    cols = Columns.from_records([record, *candidates], frequencies or model.frequencies)
+    right = np.arange(1, len(candidates) + 1, dtype=np.int64)
+    vectors = compare_pairs(cols, np.zeros(len(candidates), dtype=np.int64), right)
+    weights = model.match_weights(vectors)
+    codes = decide(weights, vectors.constraints, thresholds)
+    return [
+        ScoredPair(
+            left=record.key,
+            right=candidate.key,
+            weight=float(weights[k]),
+            decision=DECISIONS[int(codes[k])],
+            explanation=explain(model, vectors, k),
+        )
+        for k, candidate in enumerate(candidates)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateCluster:
+    """An existing cluster the record may belong to, judged by its best-scoring member."""
+
+    cluster_id: str
+    weight: float
+    decision: Decision
+    best: ScoredPair
+    members_scored: int
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return {
+            "cluster_id": self.cluster_id,
+            "score": round(self.weight, 3),
+            "decision": self.decision.value,
+            "members_scored": self.members_scored,
+            "best": self.best.to_dict(),
+        }
+
+
+class MatchIndex:
+    """Standardized records with their cluster ids, searchable by blocking key."""
+
+    def __init__(
+        self,
+        model: Model,
+        *,
+        thresholds: Thresholds | None = None,
+        rules: Sequence[BlockingRule] = DEFAULT_RULES,
+        max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
+    ) -> None:
+        if max_block_size < 2:
+            raise ValueError(f"max_block_size must be at least 2, got {max_block_size}")
+        self.model = model
+        self.thresholds = thresholds or Thresholds()
+        self.rules = tuple(rules)
+        self.max_block_size = max_block_size
+        self._records: list[StandardRecord | None] = []
+        self._clusters: list[str] = []
+        self._free: list[int] = []
+        self._slots: dict[tuple[str, str], int] = {}
+        # Keys are stored by hash: a collision only adds a candidate to score.
+        self._postings: dict[int, list[int]] = {}
+        self._terms: dict[str, Counter[str]] = {}
+        self._totals: Counter[str] = Counter()
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._slots
+
+    def cluster_of(self, key: tuple[str, str]) -> str:
+        """The cluster id of an indexed record."""
+        return self._clusters[self._slots[key]]
+
+    def add(self, record: StandardRecord, cluster_id: str) -> None:
+        """Index a record under ``cluster_id``; its key must be new."""
+        if record.key in self._slots:
+            raise ValueError(f"record {record.key} is already indexed; use update()")
+        if self._free:
+            slot = self._free.pop()
+            self._records[slot], self._clusters[slot] = record, cluster_id
+        else:
+            slot = len(self._records)
+            self._records.append(record)
+            self._clusters.append(cluster_id)
+        self._slots[record.key] = slot
+        for key in blocking_keys(record, self.rules):
+            self._postings.setdefault(hash(key), []).append(slot)
+        self._count_terms(record, 1)
+
+    def remove(self, key: tuple[str, str]) -> StandardRecord:
+        """Drop a record from the index and return it."""
+        slot = self._slots.pop(key)
+        record = self._records[slot]
+        if record is None:
+            raise KeyError(key)
+        for block_key in blocking_keys(record, self.rules):
+            hashed = hash(block_key)
+            postings = self._postings[hashed]
+            postings.remove(slot)
+            if not postings:
+                del self._postings[hashed]
+        self._count_terms(record, -1)
+        self._records[slot] = None
+        self._free.append(slot)
+        return record
+
+    def update(self, record: StandardRecord, cluster_id: str) -> None:
+        """Replace an indexed record (same key) and its cluster id."""
+        self.remove(record.key)
+        self.add(record, cluster_id)
+
+    def fraction(self, party: PartyType, kind: str, value: str) -> float:
+        """Share of indexed ``party`` records whose ``kind`` value is ``value``."""
+        total = self._totals[party.value]
+        if total < MIN_RECORDS_FOR_OWN_FREQUENCIES:
+            return self.model.frequencies.fraction(party, kind, value)
+        # The submitted record is not indexed: every holder is an "other" one.
+        count = self._terms.get(f"{party.value}:{kind}", Counter())[value]
+        return count / total if count >= COMMON_COUNT - 1 else 0.0
+
+    def candidates(self, record: StandardRecord, limit: int = 5) -> list[CandidateCluster]:
+        """The ``limit`` best clusters for ``record``, strongest first, with explanations."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        slots = self._candidate_slots(record)
+        members = [self._records[s] for s in slots]
+        scored = score_candidates(
+            self.model,
+            record,
+            [m for m in members if m is not None],
+            self.thresholds,
+            frequencies=self,
+        )
+        best: dict[str, CandidateCluster] = {}
+        counts: Counter[str] = Counter()
+        for slot, pair in zip(slots, scored, strict=True):
+            cluster = self._clusters[slot]
+            counts[cluster] += 1
+            current = best.get(cluster)
+            if current is None or (pair.weight, current.best.right) > (
+                current.weight,
+                pair.right,
+            ):
+                best[cluster] = CandidateCluster(cluster, pair.weight, pair.decision, pair, 0)
+        ranked = sorted(best.values(), key=lambda c: (-c.weight, c.cluster_id))[:limit]
+        return [
+            CandidateCluster(c.cluster_id, c.weight, c.decision, c.best, counts[c.cluster_id])
+            for c in ranked
+        ]
+
+    def _candidate_slots(self, record: StandardRecord) -> list[int]:
+        own = self._slots.get(record.key)
+        found: dict[int, None] = {}
+        for key in blocking_keys(record, self.rules):
+            postings = self._postings.get(hash(key))
+            # A key shared by too many records (a switchboard, 王伟) is
+            # skipped, as in batch blocking.
+            if postings is None or len(postings) > self.max_block_size:
+                continue
+            for slot in postings:
+                if slot != own:
+                    found[slot] = None
+        return sorted(found)
+
+    def _count_terms(self, record: StandardRecord, step: int) -> None:
+        party = record.party_type.value
+        self._totals[party] += step
+        for kind, value in record_terms(record):
+            counter = self._terms.setdefault(f"{party}:{kind}", Counter())
+            counter[value] += step
+            if counter[value] <= 0:
+                del counter[value]

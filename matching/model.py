@@ -1,0 +1,562 @@
+"""The Fellegi-Sunter model: m and u probabilities per comparison level.
+
+A pair's match weight is ``log2(λ / (1 - λ)) + Σ log2(m / u)`` over its
+comparisons (level 0, "missing", contributes nothing), plus term-frequency
+adjustments: agreeing on a value many records hold (王伟, a group switchboard)
+weighs ``log2(u_level / share_of_value)`` less. The adjustment only ever lowers
+a weight, so only frequent values need counting.
+
+Parameters are kept per party type (names of persons collide far more often
+than names of organizations). ``u`` is estimated from random record pairs,
+``m`` and ``λ`` by expectation-maximisation over the candidate pairs, starting
+from the priors below and pulled gently towards them; steward labels refine
+``m`` afterwards. ``λ`` is the share of matches among *candidate* pairs, so the
+blocking count as non-matches).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from importlib import resources
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.compare import COMPARISONS, PARTIES, ComparisonVectors, TermFrequencies
+from matching.record import PartyType
+
+__all__ = [
+    "MODEL_VERSION",
+    "ComparisonParameters",
+    "Model",
+    "PartyParameters",
+    "default_model",
+    "estimate_model",
+    "estimate_u",
+    "sample_pairs",
+]
+
+MODEL_VERSION = 1
+FloatArray = npt.NDArray[np.float64]
+
+# Sensible starting points, per level (level 0 "missing" is a placeholder).
+PRIOR_M: Mapping[str, tuple[float, ...]] = {
+    "name": (1, 0.03, 0.01, 0.04, 0.06, 0.07, 0.05, 0.25, 0.50),
+    "name_region": (1, 0.10, 0.90),
+    "legal_form": (1, 0.25, 0.75),
+    "branch": (1, 0.95, 0.05),
+    "uscc": (1, 0.01, 0.99),
+    "national_id": (1, 0.02, 0.98),
+    "identifiers": (1, 0.05, 0.95),
+    "phones": (1, 0.45, 0.20, 0.35),
+    "emails": (1, 0.40, 0.60),
+    "address": (1, 0.08, 0.12, 0.10, 0.20, 0.50),
+    "birth_date": (1, 0.03, 0.05, 0.92),
+    "gender": (1, 0.02, 0.98),
+}
+PRIOR_U: Mapping[str, tuple[float, ...]] = {
+    "name": (1, 0.97, 0.001, 0.02, 0.005, 0.002, 0.0005, 0.002, 0.0005),
+    "name_region": (1, 0.85, 0.15),
+    "legal_form": (1, 0.40, 0.60),
+    "branch": (1, 0.30, 0.70),
+    "uscc": (1, 0.999_999, 0.000_001),
+    "national_id": (1, 0.999_999, 0.000_001),
+    "identifiers": (1, 0.999, 0.001),
+    "phones": (1, 0.999_98, 0.000_01, 0.000_01),
+    "emails": (1, 0.999_99, 0.000_01),
+    "address": (1, 0.90, 0.08, 0.015, 0.004, 0.001),
+    "birth_date": (1, 0.997, 0.0025, 0.0005),
+    "gender": (1, 0.50, 0.50),
+}
+# A duplicate or two per record among some ten thousand records.
+PRIOR_MATCH_SHARE = 1e-4
+# Pseudo-pairs of prior weight in EM: enough to keep rarely seen levels sane,
+# far too few to outvote the data.
+PRIOR_STRENGTH = 20.0
+U_PSEUDO_COUNT = 0.5
+_MIN_PROBABILITY = 1e-9
+
+
+def _normalise(values: Sequence[float] | FloatArray) -> tuple[float, ...]:
+    """Level 0 stays a placeholder (1.0); the others are made to sum to 1."""
+    tail = np.maximum(np.asarray(values[1:], dtype=np.float64), _MIN_PROBABILITY)
+    return (1.0, *(float(x) for x in tail / tail.sum()))
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonParameters:
+    """m and u per level of one comparison (index 0, "missing", is unused)."""
+
+    name: str
+    levels: tuple[str, ...]
+    m: tuple[float, ...]
+    u: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        for label, probs in (("m", self.m), ("u", self.u)):
+            if len(probs) != len(self.levels):
+                raise ValueError(
+                    f"{self.name}: {label} has {len(probs)} values for {len(self.levels)} levels"
+                )
+            tail = probs[1:]
+            if any(not (0.0 < p <= 1.0) for p in tail):
+                raise ValueError(f"{self.name}: {label} probabilities must be in (0, 1]")
+            if not math.isclose(sum(tail), 1.0, abs_tol=1e-6):
+                raise ValueError(f"{self.name}: {label} probabilities must sum to 1")
+
+    def weights(self) -> FloatArray:
+        """log2(m/u) per level; 0 for the missing level."""
+        out: FloatArray = np.log2(np.asarray(self.m) / np.asarray(self.u))
+        out[0] = 0.0
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PartyParameters:
+    """The prior match share among candidate pairs and each comparison's parameters."""
+
+    prior: float
+    comparisons: tuple[ComparisonParameters, ...]
+
+    def __post_init__(self) -> None:
+        if not (0.0 < self.prior < 1.0):
+            raise ValueError(f"prior must be in (0, 1), got {self.prior}")
+        names = tuple(c.name for c in self.comparisons)
+        expected = tuple(c.name for c in COMPARISONS)
+        if names != expected:
+            raise ValueError(f"comparisons {names} do not match this library's {expected}")
+        for params, comparison in zip(self.comparisons, COMPARISONS, strict=True):
+            if params.levels != comparison.levels:
+                raise ValueError(
+                    f"{params.name}: levels {params.levels} do not match {comparison.levels}"
+                )
+
+    @property
+    def prior_weight(self) -> float:
+        return math.log2(self.prior / (1.0 - self.prior))
+
+    def weight_table(self) -> list[FloatArray]:
+        return [c.weights() for c in self.comparisons]
+
+    def u_table(self) -> list[FloatArray]:
+        return [np.asarray(c.u, dtype=np.float64) for c in self.comparisons]
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A trained Fellegi-Sunter model: parameters per party type and frequent values."""
+
+    parties: Mapping[PartyType, PartyParameters]
+    frequencies: TermFrequencies = field(
+        default_factory=lambda: TermFrequencies(totals={}, counts={})
+    )
+    version: int = MODEL_VERSION
+
+    def __post_init__(self) -> None:
+        if self.version != MODEL_VERSION:
+            raise ValueError(f"model version {self.version} is not supported ({MODEL_VERSION})")
+        missing = [p.value for p in PARTIES if p not in self.parties]
+        if missing:
+            raise ValueError(f"model has no parameters for {', '.join(missing)}")
+
+    # --- scoring ---
+
+    def match_weights(self, vectors: ComparisonVectors) -> FloatArray:
+        """Match weight (log2 odds) of every pair, term-frequency adjusted."""
+        out = np.zeros(len(vectors), dtype=np.float64)
+        for code, party in enumerate(PARTIES):
+            rows = np.flatnonzero(vectors.party == code)
+            if len(rows) == 0:
+                continue
+            params = self.parties[party]
+            total = np.full(len(rows), params.prior_weight)
+            for c, table in enumerate(params.weight_table()):
+                total += table[vectors.levels[rows, c]]
+            total += self.tf_adjustments(vectors, rows, params).sum(axis=1)
+            out[rows] = total
+        return out
+
+    def tf_adjustments(
+        self, vectors: ComparisonVectors, rows: npt.NDArray[np.int64], params: PartyParameters
+    ) -> FloatArray:
+        """Per pair and term-frequency comparison: the (non-positive) adjustment in bits."""
+        names = [c.name for c in COMPARISONS if c.term_frequency]
+        out = np.zeros((len(rows), len(names)), dtype=np.float64)
+        u_table = params.u_table()
+        for t, name in enumerate(names):
+            c = _column(name)
+            share = vectors.tf[name][rows].astype(np.float64)
+            u = u_table[c][vectors.levels[rows, c]]
+            applies = share > 0
+            out[applies, t] = np.minimum(0.0, np.log2(u[applies] / share[applies]))
+        return out
+
+    # --- labels ---
+
+    def refine(
+        self,
+        vectors: ComparisonVectors,
+        is_match: npt.NDArray[np.bool_],
+        strength: float = PRIOR_STRENGTH,
+    ) -> Model:
+        """Re-estimate m from steward-labelled matches, the current m weighing ``strength`` pairs.
+
+        Labelled non-matches are hard negatives chosen by a steward, not random
+        pairs, so they leave u alone.
+        """
+        if len(is_match) != len(vectors):
+            raise ValueError("one label per pair is needed")
+        if strength <= 0:
+            raise ValueError(f"strength must be positive, got {strength}")
+        parties = dict(self.parties)
+        for code, party in enumerate(PARTIES):
+            rows = np.flatnonzero((vectors.party == code) & is_match)
+            if len(rows) == 0:
+                continue
+            weights = np.ones(len(rows))
+            old = parties[party]
+            comparisons = tuple(
+                replace(p, m=_m_update(vectors.levels[rows, c], weights, p.m, strength))
+                for c, p in enumerate(old.comparisons)
+            )
+            parties[party] = replace(old, comparisons=comparisons)
+        return replace(self, parties=parties)
+
+    # --- JSON ---
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form, with the format version."""
+        return {
+            "version": self.version,
+            "parties": {
+                party.value: {
+                    "prior": params.prior,
+                    "comparisons": [
+                        {"name": c.name, "levels": list(c.levels), "m": list(c.m), "u": list(c.u)}
+                        for c in params.comparisons
+                    ],
+                }
+                for party, params in self.parties.items()
+            },
+            "frequencies": self.frequencies.to_dict(),
+        }
+
+    def to_json(self) -> str:
+        """The model as JSON text."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Model:
+        """Read a model written by :meth:`to_json`; unknown versions are refused."""
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("a model is a JSON object")
+        version = data.get("version")
+        if version != MODEL_VERSION:
+            raise ValueError(f"model version {version!r} is not supported ({MODEL_VERSION})")
+        parties_data = data.get("parties")
+        if not isinstance(parties_data, dict):
+            raise ValueError("model needs a 'parties' object")
+        parties = {
+            PartyType(party): _party_from_dict(params) for party, params in parties_data.items()
+        }
+        return cls(
+            parties=parties,
+            frequencies=TermFrequencies.from_dict(data.get("frequencies", {})),
+            version=version,
+        )
+
+
+def _column(name: str) -> int:
+    for c, comparison in enumerate(COMPARISONS):
+        if comparison.name == name:
+            return c
+    raise KeyError(name)
+
+
+def _party_from_dict(data: object) -> PartyParameters:
+    if not isinstance(data, dict):
+        raise ValueError("party parameters are a JSON object")
+    comparisons = tuple(
+        ComparisonParameters(
+            name=str(c["name"]),
+            levels=tuple(str(x) for x in c["levels"]),
+            m=tuple(float(x) for x in c["m"]),
+            u=tuple(float(x) for x in c["u"]),
+        )
+        for c in data["comparisons"]
+    )
+    return PartyParameters(prior=float(data["prior"]), comparisons=comparisons)
+
+
+def prior_parameters() -> PartyParameters:
+    """Parameters before any data is seen."""
+    return PartyParameters(
+        prior=PRIOR_MATCH_SHARE,
+        comparisons=tuple(
+            ComparisonParameters(
+                name=c.name,
+                levels=c.levels,
+                m=_normalise(PRIOR_M[c.name]),
+                u=_normalise(PRIOR_U[c.name]),
+            )
+            for c in COMPARISONS
+        ),
+    )
+
+
+def default_model() -> Model:
+    """The model shipped with the library (``matching/data/model.json``)."""
+    text = resources.files("matching").joinpath("data/model.json").read_text(encoding="utf-8")
+    return Model.from_json(text)
+
+
+# --- estimation -------------------------------------------------------------
+
+
+def estimate_u(random_pairs: ComparisonVectors, base: Model) -> Model:
+    """Set u from comparisons of random record pairs (nearly all non-matches)."""
+    parties = dict(base.parties)
+    for code, party in enumerate(PARTIES):
+        rows = np.flatnonzero(random_pairs.party == code)
+        if len(rows) == 0:
+            continue
+        old = parties[party]
+        comparisons = []
+        for c, params in enumerate(old.comparisons):
+            levels = random_pairs.levels[rows, c]
+            counts: FloatArray = np.bincount(levels, minlength=len(params.levels)).astype(
+                np.float64
+            )
+            # Half a pseudo-pair per level keeps a never-seen agreement level
+            # (two random records with the same USCC) finite.
+            counts[1:] += U_PSEUDO_COUNT
+            comparisons.append(replace(params, u=_normalise(counts)))
+        parties[party] = replace(old, comparisons=tuple(comparisons))
+    return replace(base, parties=parties)
+
+
+def _m_update(
+    levels: npt.NDArray[np.int8],
+    weights: FloatArray,
+    prior_m: Sequence[float],
+    strength: float,
+) -> tuple[float, ...]:
+    sums: FloatArray = np.bincount(levels, weights=weights, minlength=len(prior_m)).astype(
+        np.float64
+    )
+    sums[1:] += strength * np.asarray(prior_m[1:], dtype=np.float64)
+    return _normalise(sums)
+
+
+@dataclass(frozen=True, slots=True)
+class _Patterns:
+    """Distinct level vectors with how many pairs show each."""
+
+    levels: npt.NDArray[np.int8]
+    counts: FloatArray
+
+
+def _patterns(levels: npt.NDArray[np.int8]) -> _Patterns:
+    # Four bits per comparison: every comparison has at most 16 levels.
+    packed = np.zeros(len(levels), dtype=np.int64)
+    for c in range(levels.shape[1]):
+        packed |= levels[:, c].astype(np.int64) << (4 * c)
+    _, first, counts = np.unique(packed, return_index=True, return_counts=True)
+    return _Patterns(levels=levels[first], counts=counts.astype(np.float64))
+
+
+@dataclass(frozen=True, slots=True)
+class _Session:
+    """Candidate pairs agreeing on one strong attribute, and what that biases.
+
+    Among pairs selected by agreeing on ``on`` the non-matches still look like
+    random pairs on every other attribute, so u from random pairs stays right
+    for those; the comparisons in ``blind`` (the selecting one, and any derived
+    from the same source) learn nothing here.
+    """
+
+    on: str
+    min_level: int
+    blind: frozenset[str]
+
+
+SESSIONS = (
+    _Session("uscc", 2, frozenset({"uscc"})),
+    # Birth date and gender are derived from the resident id.
+    _Session("national_id", 2, frozenset({"national_id", "birth_date", "gender"})),
+    _Session("name", 6, frozenset({"name"})),
+    _Session("phones", 2, frozenset({"phones"})),
+    _Session("emails", 2, frozenset({"emails"})),
+    _Session("address", 4, frozenset({"address"})),
+)
+
+
+def _log_odds(
+    patterns: _Patterns, m: Sequence[FloatArray], u: Sequence[FloatArray], active: Sequence[bool]
+) -> FloatArray:
+    out = np.zeros(len(patterns.counts))
+    for c, (m_c, u_c) in enumerate(zip(m, u, strict=True)):
+        if not active[c]:
+            continue
+        level = patterns.levels[:, c]
+        contribution = np.log2(m_c[level] / u_c[level])
+        contribution[level == 0] = 0.0
+        out += contribution
+    return out
+
+
+def _posterior(log2_odds: FloatArray) -> FloatArray:
+    result: FloatArray = 1.0 / (1.0 + np.exp2(-np.clip(log2_odds, -500, 500)))
+    return result
+
+
+def _em_session(
+    patterns: _Patterns,
+    params: PartyParameters,
+    active: Sequence[bool],
+    iterations: int,
+    tolerance: float,
+) -> tuple[list[FloatArray], float]:
+    """EM with u fixed: m of the active comparisons and the expected number of matches."""
+    prior_m = [c.m for c in params.comparisons]
+    u = [np.asarray(c.u, dtype=np.float64) for c in params.comparisons]
+    m = [np.asarray(c.m, dtype=np.float64) for c in params.comparisons]
+    share = 0.5
+    weights = patterns.counts * share
+    for _ in range(iterations):
+        log_odds = math.log2(share / (1.0 - share)) + _log_odds(patterns, m, u, active)
+        weights = _posterior(log_odds) * patterns.counts
+        new_share = float(np.clip(weights.sum() / patterns.counts.sum(), 1e-6, 1 - 1e-6))
+        new_m = [
+            np.asarray(_m_update(patterns.levels[:, c], weights, prior_m[c], PRIOR_STRENGTH))
+            if active[c]
+            else m[c]
+            for c in range(len(m))
+        ]
+        m_change = max(float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True))
+        change = max(abs(new_share - share), m_change)
+        share, m = new_share, new_m
+        if change < tolerance:
+            break
+    return m, float(weights.sum())
+
+
+def _estimate_m(
+    levels: npt.NDArray[np.int8], params: PartyParameters, iterations: int, tolerance: float
+) -> PartyParameters:
+    """m per comparison, averaged over the sessions that are not blind to it."""
+    names = [c.name for c in params.comparisons]
+    totals = [np.zeros(len(c.levels)) for c in params.comparisons]
+    mass = np.zeros(len(names))
+    for session in SESSIONS:
+        column = names.index(session.on)
+        rows = levels[:, column] >= session.min_level
+        if rows.sum() < 2:
+            continue
+        active = [name not in session.blind for name in names]
+        m, matches = _em_session(_patterns(levels[rows]), params, active, iterations, tolerance)
+        for c in range(len(names)):
+            if active[c]:
+                totals[c] += matches * m[c]
+                mass[c] += matches
+    comparisons = tuple(
+        replace(p, m=_normalise(totals[c] / mass[c])) if mass[c] > 0 else p
+        for c, p in enumerate(params.comparisons)
+    )
+    return replace(params, comparisons=comparisons)
+
+
+def _estimate_prior(
+    levels: npt.NDArray[np.int8], params: PartyParameters, population: int, iterations: int
+) -> float:
+    """The share of matches among *all* record pairs of the population.
+
+    Pairs left out by blocking are taken as non-matches, so the expected
+    number of matches is the posterior mass of the candidates.
+    """
+    all_pairs = max(population * (population - 1) / 2, 1.0)
+    patterns = _patterns(levels)
+    m = [np.asarray(c.m, dtype=np.float64) for c in params.comparisons]
+    u = [np.asarray(c.u, dtype=np.float64) for c in params.comparisons]
+    evidence = _log_odds(patterns, m, u, [True] * len(m))
+    share = min(len(levels) / all_pairs / 2, 0.5)
+    for _ in range(iterations):
+        expected = float(
+            (_posterior(math.log2(share / (1 - share)) + evidence) * patterns.counts).sum()
+        )
+        share = float(np.clip(expected / all_pairs, 1e-12, 0.5))
+    return share
+
+
+def estimate_model(
+    candidates: ComparisonVectors,
+    random_pairs: ComparisonVectors,
+    *,
+    populations: Mapping[PartyType, int],
+    frequencies: TermFrequencies | None = None,
+    iterations: int = 25,
+    tolerance: float = 1e-4,
+    start: Model | None = None,
+) -> Model:
+    """u from ``random_pairs``, m by EM sessions over ``candidates``, then the prior.
+
+    Each session takes the candidates agreeing on one strong attribute (same
+    USCC, same name, a shared phone …) and estimates m for the other
+    comparisons, as Splink does per blocking rule. ``populations`` (records per
+    party type) turns the expected number of matches into the prior share of
+    matches among all pairs. ``start`` (default: the built-in priors) supplies
+    the starting m and the parameters of a party type with no pairs at all.
+    """
+    if iterations < 1:
+        raise ValueError(f"iterations must be at least 1, got {iterations}")
+    base = start or Model(parties={p: prior_parameters() for p in PARTIES})
+    model = estimate_u(random_pairs, base)
+    parties = dict(model.parties)
+    for code, party in enumerate(PARTIES):
+        rows = np.flatnonzero(candidates.party == code)
+        if len(rows) == 0:
+            continue
+        levels = candidates.levels[rows]
+        params = _estimate_m(levels, parties[party], iterations, tolerance)
+        prior = _estimate_prior(levels, params, populations.get(party, 0), iterations)
+        parties[party] = replace(params, prior=prior)
+    return Model(
+        parties=parties,
+        frequencies=frequencies if frequencies is not None else model.frequencies,
+    )
+
+
+def sample_pairs(
+    party: npt.NDArray[np.int8], size: int, seed: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Random pairs of records of the same party type, for estimating u.
+
+    Small populations give all their pairs; large ones ``size`` pairs drawn
+    uniformly (with replacement) per party type.
+    """
+    if size < 1:
+        raise ValueError(f"sample size must be at least 1, got {size}")
+    rng = np.random.default_rng(seed)
+    lefts: list[npt.NDArray[np.int64]] = []
+    rights: list[npt.NDArray[np.int64]] = []
+    for code in range(len(PARTIES)):
+        members = np.flatnonzero(party == code).astype(np.int64)
+        n = len(members)
+        if n < 2:
+            continue
+        if n * (n - 1) // 2 <= size:
+            i, j = np.triu_indices(n, k=1)
+        else:
+            i = rng.integers(0, n, size=size)
+            j = rng.integers(0, n - 1, size=size)
+            j = j + (j >= i)  # uniform over the other records
+        lefts.append(members[i])
+        rights.append(members[j])
+    if not lefts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    return np.concatenate(lefts), np.concatenate(rights)

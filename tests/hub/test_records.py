@@ -1,0 +1,188 @@
+"""Submitting department records: versions, validation, matching on arrival."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db.models import ChangeEvent, GoldenRecord, MatchReview, SourceRecordVersion
+from hub.errors import Invalid
+from hub.services.customers import get_customer, source_records_of
+from hub.services.records import retire_records, submit_records
+
+FINANCE_XINGHE: dict[str, Any] = {
+    "source_key": "FIN-1",
+    "party_type": "organization",
+    "name": "北京星河智能科技有限公司",
+    "uscc": "91110108MA01C2X37M",
+    "phones": ["010-62881234"],
+    "address": "北京市海淀区中关村大街27号",
+    "updated_at": "2026-09-01T08:00:00+08:00",
+}
+WEB_XINGHE: dict[str, Any] = {
+    "source_key": "web-1",
+    "party_type": "organization",
+    "name": "北京星河智能科技有限公司",
+    "uscc": "91110108MA01C2X37M",
+    "name_en": "Beijing Xinghe Intelligent Technology Co., Ltd.",
+    "emails": ["contact@xinghetech.cn"],
+    "updated_at": "2026-10-01T08:00:00+08:00",
+}
+SHANGHAI_SIBLING: dict[str, Any] = {
+    "source_key": "FIN-2",
+    "party_type": "organization",
+    "name": "上海星河智能科技有限公司",
+    "uscc": "91310115MA1K3Y5P2D",
+    "phones": ["021-58761234"],
+    "address": "上海市浦东新区张江路368号",
+}
+
+
+async def submit(session: AsyncSession, source: str, *records: dict[str, Any]) -> Any:
+    async with session.begin_nested():
+        return await submit_records(session, source, list(records), actor="test")
+
+
+async def count(session: AsyncSession, model: type[Any]) -> int:
+    return (await session.execute(select(func.count()).select_from(model))).scalar_one()
+
+
+async def test_a_new_record_starts_a_golden_record(session: AsyncSession) -> None:
+    result = await submit(session, "finance", FINANCE_XINGHE)
+    assert (result.created, result.updated, result.unchanged, result.rejected) == (1, 0, 0, 0)
+    outcome = result.outcomes[0]
+    assert outcome.decision == "new"
+    customer = await get_customer(session, outcome.golden_id)
+    assert customer.attributes["name"] == "北京星河智能科技有限公司"
+    assert customer.attributes["uscc"] == "91110108MA01C2X37M"
+    assert customer.attributes["phones"] == ["+861062881234"]
+    assert customer.attributes["address"]["region"] == "华北"
+    assert customer.lineage["name"]["source"] == "finance"
+
+
+async def test_an_unchanged_resubmission_is_a_no_op(session: AsyncSession) -> None:
+    await submit(session, "finance", FINANCE_XINGHE)
+    events = await count(session, ChangeEvent)
+    again = await submit(session, "finance", FINANCE_XINGHE)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    assert await count(session, SourceRecordVersion) == 1
+    assert await count(session, ChangeEvent) == events
+
+
+async def test_a_changed_record_becomes_a_new_version_and_keeps_the_old(
+    session: AsyncSession,
+) -> None:
+    first = await submit(session, "finance", FINANCE_XINGHE)
+    moved = FINANCE_XINGHE | {"address": "北京市海淀区学院路30号"}
+    second = await submit(session, "finance", moved)
+    assert second.updated == 1
+    assert second.outcomes[0].golden_id == first.outcomes[0].golden_id
+    assert second.outcomes[0].decision == "kept"
+    versions = (
+        await session.execute(select(SourceRecordVersion.version, SourceRecordVersion.payload))
+    ).all()
+    assert sorted(v for v, _ in versions) == [1, 2]
+    customer = await get_customer(session, first.outcomes[0].golden_id)
+    assert customer.attributes["address"]["address"] == "北京市海淀区学院路30号"
+    assert customer.version == 2
+
+
+async def test_invalid_records_are_rejected_while_valid_ones_land(session: AsyncSession) -> None:
+    result = await submit(
+        session,
+        "finance",
+        FINANCE_XINGHE,
+        {"source_key": "FIN-9", "party_type": "organization"},
+        {"source_key": "FIN-10", "party_type": "robot", "name": "x"},
+        "not an object",
+    )
+    assert (result.created, result.rejected) == (1, 3)
+    by_index = {r.index: r for r in result.rejections}
+    assert (by_index[1].field, by_index[1].message) == ("name", "is required")
+    assert by_index[2].field == "party_type"
+    assert "'robot'" in by_index[2].message
+    assert by_index[3].field is None
+    assert await count(session, SourceRecordVersion) == 1
+
+
+async def test_a_record_naming_another_source_is_rejected(session: AsyncSession) -> None:
+    result = await submit(session, "finance", FINANCE_XINGHE | {"source": "sales"})
+    assert result.rejections[0].field == "source"
+
+
+async def test_a_batch_over_the_limit_is_refused_whole(session: AsyncSession) -> None:
+    records = [FINANCE_XINGHE | {"source_key": f"K{i}"} for i in range(3)]
+    with pytest.raises(Invalid, match="at most 2 records"):
+        await submit_records(session, "finance", records, actor="test", max_records=2)
+    assert await count(session, SourceRecordVersion) == 0
+
+
+async def test_the_same_company_from_two_departments_ends_in_one_golden_record(
+    session: AsyncSession,
+) -> None:
+    finance = await submit(session, "finance", FINANCE_XINGHE)
+    web = await submit(session, "web", WEB_XINGHE)
+    assert web.outcomes[0].decision == "auto"
+    golden_id = finance.outcomes[0].golden_id
+    assert web.outcomes[0].golden_id == golden_id
+    customer = await get_customer(session, golden_id)
+    # Finance wins the legal name; the web site brings the English name and e-mail.
+    assert customer.attributes["name_en"] == "Beijing Xinghe Intelligent Technology Co., Ltd."
+    assert customer.attributes["emails"] == ["contact@xinghetech.cn"]
+    refs = (await source_records_of(session, [golden_id]))[golden_id]
+    assert {(r.source, r.source_key) for r in refs} == {("finance", "FIN-1"), ("web", "web-1")}
+
+
+async def test_sibling_companies_in_other_regions_stay_apart(session: AsyncSession) -> None:
+    beijing = await submit(session, "finance", FINANCE_XINGHE)
+    shanghai = await submit(session, "finance", SHANGHAI_SIBLING)
+    assert shanghai.outcomes[0].golden_id != beijing.outcomes[0].golden_id
+
+
+async def test_a_branch_never_joins_its_parent(session: AsyncSession) -> None:
+    parent = await submit(session, "finance", FINANCE_XINGHE)
+    branch = await submit(
+        session,
+        "finance",
+        FINANCE_XINGHE
+        | {
+            "source_key": "FIN-3",
+            "name": "北京星河智能科技有限公司上海分公司",
+            "uscc": None,
+        },
+    )
+    assert branch.outcomes[0].golden_id != parent.outcomes[0].golden_id
+    assert await count(session, MatchReview) == 0
+
+
+async def test_retiring_the_only_record_retires_the_golden_record(session: AsyncSession) -> None:
+    result = await submit(session, "finance", FINANCE_XINGHE)
+    async with session.begin_nested():
+        retired = await retire_records(session, "finance", ["FIN-1", "nope"])
+    assert (retired.retired, retired.not_found) == (["FIN-1"], ["nope"])
+    golden = await session.get_one(GoldenRecord, result.outcomes[0].golden_id)
+    assert golden.status == "retired"
+    kinds = (await session.execute(select(ChangeEvent.kind).order_by(ChangeEvent.seq))).scalars()
+    assert list(kinds) == ["created", "retired"]
+
+
+async def test_a_resubmitted_retired_record_comes_back(session: AsyncSession) -> None:
+    await submit(session, "finance", FINANCE_XINGHE)
+    async with session.begin_nested():
+        await retire_records(session, "finance", ["FIN-1"])
+    again = await submit(session, "finance", FINANCE_XINGHE)
+    assert again.updated == 1
+    golden = await session.get_one(GoldenRecord, again.outcomes[0].golden_id)
+    assert golden.status == "active"
+
+
+async def test_change_events_form_one_ordered_sequence(session: AsyncSession) -> None:
+    await submit(session, "finance", FINANCE_XINGHE)
+    await submit(session, "finance", SHANGHAI_SIBLING)
+    await submit(session, "web", WEB_XINGHE)
+    rows = (await session.execute(select(ChangeEvent).order_by(ChangeEvent.seq))).scalars().all()
+    assert [r.kind for r in rows] == ["created", "created", "updated"]
+    assert [r.seq for r in rows] == sorted(r.seq for r in rows)

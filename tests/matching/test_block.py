@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import random
+from datetime import date
+from itertools import combinations
+
+import numpy as np
+import pytest
+
+from matching.block import BlockingRule, blocking_keys, candidate_pairs
+from matching.types import StandardRecord
+from tests.matching.standard_records import (
+    address,
+    latin_person_name,
+    org,
+    org_name,
+    person,
+    person_name,
+)
+
+
+def _pair_keys(records: list[StandardRecord], max_block_size: int = 40) -> set[tuple[str, str]]:
+    pairs = candidate_pairs(records, max_block_size=max_block_size)
+    return {
+        (records[a].source_key, records[b].source_key)
+        for a, b in zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)
+    }
+
+
+def test_keys_are_namespaced_by_party_and_rule() -> None:
+    record = org(
+        "1", org_name("华为", region="北京"), uscc="91110000AAAAAAAAAA", phone=("+8613800138000",)
+    )
+    keys = blocking_keys(record)
+    assert "o:uscc:91110000AAAAAAAAAA" in keys
+    assert "o:phone:+8613800138000" in keys
+    assert "o:trade:华为" in keys
+    assert "o:trade_place:华为|北京" in keys
+    assert len(keys) == len(set(keys))
+
+
+def test_homophone_typos_share_a_pinyin_key() -> None:
+    records = [person("a", person_name("张伟")), person("b", person_name("章伟"))]
+    assert _pair_keys(records) == {("a", "b")}
+
+
+def test_english_person_name_meets_chinese_name() -> None:
+    records = [person("a", person_name("王伟")), person("b", latin_person_name("Wang", "Wei"))]
+    assert _pair_keys(records) == {("a", "b")}
+
+
+def test_persons_and_organizations_never_pair() -> None:
+    records = [
+        person("a", person_name("王伟"), phone=("+8613800138000",)),
+        org("b", org_name("王伟"), phone=("+8613800138000",)),
+    ]
+    assert _pair_keys(records) == set()
+
+
+def test_frequent_key_yields_no_pairs_by_itself() -> None:
+    switchboard = "+861088888888"
+    records = [
+        org(
+            str(i),
+            org_name(f"公司{i:03d}", "贸易"),
+            phone=(switchboard,),
+            where=address("北京", detail=f"路{i}号"),
+        )
+        for i in range(10)
+    ]
+    assert _pair_keys(records, max_block_size=5) == set()
+    assert len(_pair_keys(records, max_block_size=10)) == 45
+
+
+def test_members_of_a_frequent_key_still_meet_on_a_second_key() -> None:
+    switchboard = "+861088888888"
+    records = [
+        org(str(i), org_name(f"公司{i:03d}", "贸易"), phone=(switchboard,)) for i in range(10)
+    ]
+    records.append(org("twin", org_name("公司003", "贸易"), phone=(switchboard,)))
+    assert _pair_keys(records, max_block_size=5) == {("3", "twin")}
+
+
+def test_pairs_are_unique_ordered_and_sorted() -> None:
+    records = [
+        org(str(i), org_name("华为"), phone=("+8613800138000",), uscc="91X") for i in range(4)
+    ]
+    pairs = candidate_pairs(records)
+    assert np.all(pairs.left < pairs.right)
+    codes = pairs.left * len(records) + pairs.right
+    assert np.all(np.diff(codes) > 0)
+    assert len(pairs) == 6
+
+
+def test_blocking_rule_needs_a_plain_name() -> None:
+    with pytest.raises(ValueError, match="name"):
+        BlockingRule("a:b", lambda r: ())
+    with pytest.raises(ValueError, match="max_block_size"):
+        candidate_pairs([], max_block_size=1)
+
+
+def _naive_pairs(records: list[StandardRecord], cap: int) -> set[tuple[int, int]]:
+    holders: dict[str, list[int]] = {}
+    for i, record in enumerate(records):
+        for key in blocking_keys(record):
+            holders.setdefault(key, []).append(i)
+    out: set[tuple[int, int]] = set()
+    for members in holders.values():
+        if len(members) <= cap:
+            out.update(combinations(sorted(members), 2))
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_pairs_match_a_naive_reference_on_random_inputs(seed: int) -> None:
+    rng = random.Random(seed)
+    records: list[StandardRecord] = []
+    for i in range(300):
+        phone = (f"+86138{rng.randrange(60):08d}",)
+        if rng.random() < 0.5:
+            records.append(
+                org(
+                    f"o{i}",
+                    org_name(rng.choice("甲乙丙丁戊") + rng.choice("天地人"), "贸易"),
+                    phone=phone,
+                )
+            )
+        else:
+            born = date(1980, 1, rng.randint(1, 3))
+            records.append(
+                person(
+                    f"p{i}",
+                    person_name(rng.choice("王李") + rng.choice("伟芳静")),
+                    born=born,
+                    phone=phone,
+                )
+            )
+    cap = rng.choice([3, 8, 40])
+    pairs = candidate_pairs(records, max_block_size=cap)
+    got = set(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True))
+    assert got == _naive_pairs(records, cap)

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matching.compare import COMPARISONS, Columns, Constraint, compare_pairs
+from matching.types import StandardRecord
+from tests.matching.standard_records import (
+    address,
+    latin_org_name,
+    latin_person_name,
+    org,
+    org_name,
+    person,
+    person_name,
+)
+
+NAMES = [c.name for c in COMPARISONS]
+
+
+def _levels(a: StandardRecord, b: StandardRecord) -> dict[str, str]:
+    cols = Columns.from_records([a, b])
+    vectors = compare_pairs(cols, np.array([0]), np.array([1]))
+    return {c.name: c.label(int(vectors.levels[0, i])) for i, c in enumerate(COMPARISONS)}
+
+
+def _constraints(a: StandardRecord, b: StandardRecord) -> Constraint:
+    cols = Columns.from_records([a, b])
+    return Constraint(int(compare_pairs(cols, np.array([0]), np.array([1])).constraints[0]))
+
+
+def test_same_core_name_is_exact() -> None:
+    a = org("a", org_name("华为", region="北京"))
+    b = org("b", org_name("华为"))
+    assert _levels(a, b)["name"] == "exact"
+
+
+def test_short_name_meets_legal_name_at_trade_level() -> None:
+    legal = org("a", org_name("华为", "技术"))
+    short = org("b", org_name("华为", None, legal_form=None))
+    assert _levels(legal, short)["name"] == "trade_equal"
+
+
+def test_homophone_typo_is_its_own_level() -> None:
+    assert (
+        _levels(person("a", person_name("张伟")), person("b", person_name("章伟")))["name"]
+        == "homophone"
+    )
+
+
+def test_english_names_meet_chinese_names_romanised() -> None:
+    assert (
+        _levels(person("a", person_name("王伟")), person("b", latin_person_name("Wang", "Wei")))[
+            "name"
+        ]
+        == "romanised_equal"
+    )
+    assert (
+        _levels(org("a", org_name("华为", "技术")), org("b", latin_org_name("huawei")))["name"]
+        == "romanised_equal"
+    )
+
+
+def test_different_names_are_different() -> None:
+    assert (
+        _levels(person("a", person_name("王伟")), person("b", person_name("李娜")))["name"]
+        == "different"
+    )
+
+
+def test_one_character_slip_in_a_long_name_is_close() -> None:
+    a = org("a", org_name("远大恒通", "物流"))
+    b = org("b", org_name("远大恒达", "物流"))
+    assert _levels(a, b)["name"] in {"close", "similar"}
+
+
+def test_shared_mobile_is_stronger_level_than_shared_landline() -> None:
+    mobile = _levels(
+        org("a", org_name("甲"), phone=("+8613800138000",)),
+        org("b", org_name("乙"), phone=("+8613800138000",)),
+    )
+    landline = _levels(
+        org("a", org_name("甲"), phone=("+862012345678",)),
+        org("b", org_name("乙"), phone=("+862012345678",)),
+    )
+    none = _levels(
+        org("a", org_name("甲"), phone=("+862012345678",)),
+        org("b", org_name("乙"), phone=("+862087654321",)),
+    )
+    assert mobile["phones"] == "shared_mobile"
+    assert landline["phones"] == "shared_landline"
+    assert none["phones"] == "different"
+
+
+def test_missing_values_carry_no_level() -> None:
+    levels = _levels(org("a", org_name("甲")), org("b", org_name("乙")))
+    for name in ("uscc", "phones", "emails", "address", "name_region", "birth_date"):
+        assert levels[name] == "missing", name
+
+
+def test_address_levels() -> None:
+    def level(a: tuple[str, str | None, str | None], b: tuple[str, str | None, str | None]) -> str:
+        return _levels(
+            org("a", org_name("甲"), where=address(*a)), org("b", org_name("乙"), where=address(*b))
+        )["address"]
+
+    assert level(("北京", None, None), ("上海", None, None)) == "different_city"
+    assert level(("北京", None, None), ("北京", None, None)) == "same_city"
+    assert (
+        level(("北京", "海淀区", "中关村大街1号"), ("北京", "海淀区", "学院路2号"))
+        == "same_district"
+    )
+    assert (
+        level(
+            ("北京", "海淀区", "中关村大街27号院3号楼"), ("北京", "海淀区", "中关村大街27号院3楼")
+        )
+        == "similar_detail"
+    )
+    assert (
+        level(("北京", None, "中关村大街1号"), ("北京", "海淀区", "中关村大街1号")) == "same_detail"
+    )
+
+
+def test_different_valid_usccs_set_a_constraint() -> None:
+    a = org("a", org_name("华为"), uscc="91110000000000001X")
+    b = org("b", org_name("华为"), uscc="91310000000000002Y")
+    assert _constraints(a, b) == Constraint.DIFFERENT_USCC
+    assert _levels(a, b)["uscc"] == "different"
+
+
+def test_branch_against_parent_sets_a_constraint() -> None:
+    parent = org("a", org_name("华为"))
+    branch = org("b", org_name("华为", branch="上海分公司"))
+    assert _constraints(parent, branch) == Constraint.BRANCH_MISMATCH
+    same = org("c", org_name("华为", branch="上海分公司"))
+    assert _constraints(branch, same) == Constraint.NONE
+    assert _levels(branch, same)["branch"] == "same_branch"
+
+
+def test_person_against_organization_sets_a_constraint() -> None:
+    assert (
+        _constraints(person("a", person_name("王伟")), org("b", org_name("王伟")))
+        & Constraint.PARTY_MISMATCH
+    )
+
+
+def test_term_frequency_of_a_common_value_is_higher() -> None:
+    records = [person(str(i), person_name("王伟")) for i in range(5)]
+    records += [person("r1", person_name("欧阳修")), person("r2", person_name("欧阳修"))]
+    records += [
+        person(f"x{i}", person_name(f"李{c}")) for i, c in enumerate("一二三四五六七八九十")
+    ]
+    cols = Columns.from_records(records)
+    vectors = compare_pairs(cols, np.array([0, 5]), np.array([1, 6]))
+    common, rare = vectors.tf["name"]
+    # Two holders are just a duplicate pair: no sign of a common value.
+    assert common == pytest.approx(4 / 17)
+    assert rare == 0
+
+
+def test_chunked_comparison_equals_whole() -> None:
+    records = [
+        org(
+            str(i),
+            org_name("华为" if i % 2 else "中兴", region="北京" if i % 3 else None),
+            phone=(f"+86138{i % 4:08d}",),
+        )
+        for i in range(12)
+    ]
+    cols = Columns.from_records(records)
+    left, right = np.triu_indices(12, k=1)
+    whole = compare_pairs(cols, left.astype(np.int64), right.astype(np.int64))
+    chunked = compare_pairs(cols, left.astype(np.int64), right.astype(np.int64), chunk_size=7)
+    assert np.array_equal(whole.levels, chunked.levels)
+    for name, tf in whole.tf.items():
+        assert np.array_equal(tf, chunked.tf[name])
+    assert NAMES[0] == "name"

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from matching.compare import Columns, Constraint, compare_pairs
+from matching.decide import Decision, Thresholds, decide, explain
+from matching.incremental import score_candidates
+from matching.model import default_model
+from matching.types import StandardRecord
+from tests.matching.standard_records import address, org, org_name, person, person_name
+
+STRONG = {
+    "phone": ("+8613800138000",),
+    "emails": ("ceo@huawei.com",),
+    "where": address("深圳", "龙岗区", "坂田华为基地"),
+}
+
+
+def _decision(a: StandardRecord, b: StandardRecord) -> Decision:
+    (pair,) = score_candidates(default_model(), a, [b])
+    return pair.decision
+
+
+def test_thresholds_must_be_ordered_and_finite() -> None:
+    with pytest.raises(ValueError, match="below"):
+        Thresholds(lower=5, upper=5)
+    with pytest.raises(ValueError, match="finite"):
+        Thresholds(lower=float("nan"), upper=5)
+
+
+def test_decisions_follow_the_thresholds() -> None:
+    codes = decide(
+        np.array([-3.0, 0.0, 4.9, 5.0, 20.0]), np.zeros(5, dtype=np.uint8), Thresholds(0.0, 5.0)
+    )
+    assert codes.tolist() == [0, 1, 1, 2, 2]
+
+
+def test_strong_evidence_auto_links() -> None:
+    a = org("a", org_name("华为", region="深圳"), **STRONG)
+    b = org("b", org_name("华为"), source="sales", **STRONG)
+    assert _decision(a, b) is Decision.AUTO
+
+
+def test_different_valid_usccs_never_auto_link() -> None:
+    a = org("a", org_name("华为", region="深圳"), uscc="914403001922038216", **STRONG)
+    b = org("b", org_name("华为"), uscc="91440300MA5F00000X", **STRONG)
+    assert _decision(a, b) is not Decision.AUTO
+    constraints = np.array([Constraint.DIFFERENT_USCC.value], dtype=np.uint8)
+    assert decide(np.array([99.0]), constraints, Thresholds()).tolist() == [1]
+
+
+def test_different_valid_national_ids_never_auto_link() -> None:
+    a = person("a", person_name("王伟"), national_id="110101198001010011", **STRONG)
+    b = person("b", person_name("王伟"), national_id="110101198001010020", **STRONG)
+    assert _decision(a, b) is not Decision.AUTO
+
+
+def test_branch_never_links_to_parent() -> None:
+    parent = org("a", org_name("华为"), **STRONG)
+    branch = org("b", org_name("华为", branch="上海分公司"), **STRONG)
+    other_branch = org("c", org_name("华为", branch="北京分公司"), **STRONG)
+    assert _decision(parent, branch) is Decision.DISTINCT
+    assert _decision(branch, other_branch) is Decision.DISTINCT
+
+
+def test_person_never_links_to_organization() -> None:
+    assert (
+        _decision(person("a", person_name("王伟"), **STRONG), org("b", org_name("王伟"), **STRONG))
+        is Decision.DISTINCT
+    )
+
+
+def test_explanation_adds_up_to_the_score_and_is_json_ready() -> None:
+    model = default_model()
+    a = org("a", org_name("华为", region="深圳"), uscc="914403001922038216", **STRONG)
+    b = org("b", org_name("华为"), uscc="91440300MA5F00000X", **STRONG)
+    cols = Columns.from_records([a, b], model.frequencies)
+    vectors = compare_pairs(cols, np.array([0]), np.array([1]))
+    explanation = explain(model, vectors, 0)
+    assert explanation.weight == pytest.approx(float(model.match_weights(vectors)[0]))
+    total = explanation.prior + sum(c.weight + c.tf_adjustment for c in explanation.comparisons)
+    assert total == pytest.approx(explanation.weight)
+    data = json.loads(json.dumps(explanation.to_dict()))
+    assert data["constraints"] == ["different_uscc"]
+    levels = {c["comparison"]: c["level"] for c in data["comparisons"]}
+    assert levels["uscc"] == "different"
+    assert levels["phones"] == "shared_mobile"

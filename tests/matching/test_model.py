@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from matching.compare import COMPARISONS, PARTIES, ComparisonVectors, TermFrequencies
+from matching.model import (
+    MODEL_VERSION,
+    ComparisonParameters,
+    Model,
+    PartyParameters,
+    default_model,
+    estimate_model,
+    prior_parameters,
+)
+from matching.record import PartyType
+from tests.matching.standard_records import person, person_name
+
+NAME = [c.name for c in COMPARISONS].index("name")
+PHONES = [c.name for c in COMPARISONS].index("phones")
+ADDRESS = [c.name for c in COMPARISONS].index("address")
+
+
+def _vectors(
+    levels: np.ndarray, party: int = 1, tf: dict[str, np.ndarray] | None = None
+) -> ComparisonVectors:
+    n = len(levels)
+    tf_arrays = {c.name: np.zeros(n, dtype=np.float32) for c in COMPARISONS if c.term_frequency}
+    tf_arrays.update(tf or {})
+    return ComparisonVectors(
+        left=np.arange(n, dtype=np.int64),
+        right=np.arange(n, dtype=np.int64) + n,
+        party=np.full(n, party, dtype=np.int8),
+        levels=levels.astype(np.int8),
+        tf=tf_arrays,
+        constraints=np.zeros(n, dtype=np.uint8),
+    )
+
+
+def _synthetic_pairs(
+    rng: np.random.Generator, matches: int, non_matches: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Level vectors drawn from known m (matches) and u (non-matches) distributions."""
+    true_m = {
+        "name": [0, 0.05, 0.02, 0.03, 0.05, 0.1, 0.05, 0.7],
+        "phones": [0, 0.3, 0.1, 0.6],
+        "address": [0, 0.05, 0.15, 0.1, 0.3, 0.4],
+    }
+    true_u = {
+        "name": [0, 0.6, 0.1, 0.05, 0.05, 0.05, 0.05, 0.1],
+        "phones": [0, 0.97, 0.02, 0.01],
+        "address": [0, 0.6, 0.3, 0.06, 0.02, 0.02],
+    }
+    rows = []
+    labels = []
+    for is_match, n, table in ((True, matches, true_m), (False, non_matches, true_u)):
+        block = np.zeros((n, len(COMPARISONS)), dtype=np.int8)
+        for name, probs in table.items():
+            column = [c.name for c in COMPARISONS].index(name)
+            block[:, column] = rng.choice(len(probs), size=n, p=probs)
+        rows.append(block)
+        labels.append(np.full(n, is_match))
+    return np.concatenate(rows), np.concatenate(labels)
+
+
+def test_em_separates_matches_from_non_matches_on_synthetic_pairs() -> None:
+    rng = np.random.default_rng(5)
+    candidates, is_match = _synthetic_pairs(rng, 3_000, 3_000)
+    random_levels, _ = _synthetic_pairs(rng, 0, 20_000)
+    model = estimate_model(
+        _vectors(candidates), _vectors(random_levels), populations={PartyType.PERSON: 10_000}
+    )
+    weights = model.match_weights(_vectors(candidates))
+    # Matches outscore non-matches: a random match beats a random non-match
+    # nearly always, and the estimated m is near the true m.
+    auc = (weights[is_match][:, None] > weights[~is_match][None, :]).mean()
+    assert auc > 0.95
+    m_name = model.parties[PartyType.PERSON].comparisons[NAME].m
+    assert m_name[7] == pytest.approx(0.7, abs=0.1)
+
+
+def test_common_name_agreement_weighs_less_than_rare() -> None:
+    model = default_model()
+    levels = np.zeros((2, len(COMPARISONS)), dtype=np.int8)
+    levels[:, NAME] = 7  # exact
+    tf = {"name": np.array([0.01, 0.0], dtype=np.float32)}  # 王伟 vs a rare name
+    common, rare = model.match_weights(_vectors(levels, tf=tf))
+    assert common < rare
+
+
+def test_shared_switchboard_weighs_less_than_a_rare_landline() -> None:
+    model = default_model()
+    levels = np.zeros((2, len(COMPARISONS)), dtype=np.int8)
+    levels[:, PHONES] = 2
+    tf = {"phones": np.array([0.02, 0.0], dtype=np.float32)}
+    common, rare = model.match_weights(_vectors(levels, party=0, tf=tf))
+    assert common < rare
+
+
+def test_model_round_trips_through_json() -> None:
+    model = Model(
+        parties={p: prior_parameters() for p in PARTIES},
+        frequencies=TermFrequencies.from_records(
+            [person(str(i), person_name("王伟")) for i in range(3)]
+        ),
+    )
+    text = model.to_json()
+    assert json.loads(text)["version"] == MODEL_VERSION
+    again = Model.from_json(text)
+    assert again == model
+    assert again.to_json() == text
+
+
+def test_unknown_model_version_is_refused() -> None:
+    data = json.loads(default_model().to_json())
+    data["version"] = MODEL_VERSION + 1
+    with pytest.raises(ValueError, match="version"):
+        Model.from_json(json.dumps(data))
+
+
+def test_parameters_are_validated() -> None:
+    with pytest.raises(ValueError, match="sum to 1"):
+        ComparisonParameters(
+            "gender", ("missing", "different", "same"), (1, 0.5, 0.6), (1, 0.5, 0.5)
+        )
+    with pytest.raises(ValueError, match="prior"):
+        PartyParameters(prior=1.5, comparisons=prior_parameters().comparisons)
+    with pytest.raises(ValueError, match="do not match"):
+        PartyParameters(prior=0.1, comparisons=prior_parameters().comparisons[:-1])
+
+
+def test_refine_moves_m_towards_labelled_matches() -> None:
+    model = default_model()
+    levels = np.zeros((200, len(COMPARISONS)), dtype=np.int8)
+    levels[:, ADDRESS] = 1  # the labelled matches all live in different cities
+    refined = model.refine(_vectors(levels, party=1), np.ones(200, dtype=bool))
+    before = model.parties[PartyType.PERSON].comparisons[ADDRESS].m[1]
+    after = refined.parties[PartyType.PERSON].comparisons[ADDRESS].m[1]
+    assert after > before
+    assert refined.parties[PartyType.ORGANIZATION] == model.parties[PartyType.ORGANIZATION]
+
+
+def test_default_model_is_trained() -> None:
+    model = default_model()
+    assert model.parties[PartyType.ORGANIZATION] != prior_parameters()
+    assert model.frequencies.totals

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+
+import pytest
+
+from matching.decide import Decision, Thresholds
+from matching.model import default_model
+from matching.pipeline import MatchConfig, MatchResult, match_records
+from matching.record import parse_record
+from tests.matching.standard_records import address, org, org_name
+from tests.matching.synthetic import Corpus, generate
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return generate(organizations=150, persons=150, seed=11)
+
+
+@pytest.fixture(scope="module")
+def result(corpus: Corpus) -> MatchResult:
+    return match_records(corpus.records)
+
+
+def _pairs(result: MatchResult) -> set[tuple[tuple[str, str], tuple[str, str]]]:
+    clusters: dict[str, list[tuple[str, str]]] = {}
+    for a in result.assignments:
+        clusters.setdefault(a.cluster_id, []).append((a.source, a.source_key))
+    out = set()
+    for keys in clusters.values():
+        keys.sort()
+        out.update((x, y) for i, x in enumerate(keys) for y in keys[i + 1 :])
+    return out
+
+
+def test_config_is_validated_at_construction() -> None:
+    with pytest.raises(ValueError, match="max_block_size"):
+        MatchConfig(max_block_size=1)
+    with pytest.raises(ValueError, match="em_iterations"):
+        MatchConfig(em_iterations=0)
+    with pytest.raises(ValueError, match="u_sample_size"):
+        MatchConfig(u_sample_size=10)
+    with pytest.raises(ValueError, match="below"):
+        MatchConfig(thresholds=Thresholds(lower=3, upper=1))
+    with pytest.raises(ValueError, match="unique"):
+        MatchConfig(rules=(MatchConfig().rules[0], MatchConfig().rules[0]))
+
+
+def test_one_assignment_per_record_in_input_order(corpus: Corpus, result: MatchResult) -> None:
+    assert [(a.source, a.source_key) for a in result.assignments] == [r.key for r in corpus.records]
+    assert result.stats.records == len(corpus.records)
+
+
+def test_auto_links_are_precise_and_find_most_duplicates(
+    corpus: Corpus, result: MatchResult
+) -> None:
+    predicted = _pairs(result)
+    true = corpus.true_pairs()
+    precision = len(predicted & true) / len(predicted)
+    recall = len(predicted & true) / len(true)
+    # Floors for the generated corpus: they fail when accuracy regresses.
+    assert precision >= 0.99
+    assert recall >= 0.25
+
+
+def test_hard_negatives_stay_apart(corpus: Corpus, result: MatchResult) -> None:
+    cluster = {(a.source, a.source_key): a.cluster_id for a in result.assignments}
+    records = {r.key: r for r in corpus.records}
+    for a, b in _pairs(result):
+        ra, rb = records[a], records[b]
+        assert not (ra.uscc and rb.uscc and ra.uscc != rb.uscc)
+        assert not (ra.national_id and rb.national_id and ra.national_id != rb.national_id)
+        if ra.party_type.value == "organization":
+            assert ra.name.branch == rb.name.branch
+        assert cluster[a] == cluster[b]
+
+
+def test_cluster_ids_are_stable_under_input_order(corpus: Corpus, result: MatchResult) -> None:
+    shuffled = list(corpus.records)
+    random.Random(4).shuffle(shuffled)
+    again = match_records(shuffled)
+    first = {(a.source, a.source_key): a.cluster_id for a in result.assignments}
+    second = {(a.source, a.source_key): a.cluster_id for a in again.assignments}
+    assert first == second
+    assert [p.to_dict() for p in again.reviews] == [p.to_dict() for p in result.reviews]
+
+
+def test_review_pairs_carry_json_ready_explanations(result: MatchResult) -> None:
+    assert result.reviews
+    for pair in result.reviews[:20]:
+        line = json.loads(json.dumps(pair.to_dict()))
+        assert set(line) >= {"left", "right", "score", "explanation"}
+        assert pair.decision is Decision.REVIEW
+        assert Thresholds().lower <= pair.weight or pair.explanation.constraints
+
+
+def test_record_decisions_reflect_clusters_and_reviews(result: MatchResult) -> None:
+    sizes = Counter(a.cluster_id for a in result.assignments)
+    reviewed = {k for p in result.reviews for k in (p.left, p.right)}
+    for a in result.assignments:
+        if sizes[a.cluster_id] > 1:
+            assert a.decision is Decision.AUTO
+        elif (a.source, a.source_key) in reviewed:
+            assert a.decision is Decision.REVIEW
+        else:
+            assert a.decision is Decision.DISTINCT
+
+
+def test_duplicate_record_keys_are_refused() -> None:
+    record = org("1", org_name("华为"))
+    with pytest.raises(ValueError, match="more than once"):
+        match_records([record, record])
+
+
+def test_progress_reports_each_stage() -> None:
+    seen: list[tuple[str, int, int]] = []
+    records = [org(str(i), org_name("华为"), where=address("深圳")) for i in range(3)]
+    match_records(records, progress=lambda stage, step, steps: seen.append((stage, step, steps)))
+    assert [s for s, _, _ in seen] == [
+        "block",
+        "compare",
+        "estimate",
+        "score",
+        "cluster",
+        "explain",
+    ]
+    assert seen[-1][1:] == (6, 6)
+
+
+def test_given_model_is_used_as_is(result: MatchResult, corpus: Corpus) -> None:
+    again = match_records(corpus.records[:50], model=result.model)
+    assert again.model is result.model
+
+
+def test_end_to_end_from_department_records() -> None:
+    from matching.standardize import standardize_record
+
+    raw = [
+        {
+            "source": "finance",
+            "source_key": "F1",
+            "party_type": "organization",
+            "name": "深圳华为技术有限公司",
+            "uscc": "914403001922038216",
+            "phones": ["0755-28780808"],
+            "city": "深圳",
+        },
+        {
+            "source": "sales",
+            "source_key": "S1",
+            "party_type": "organization",
+            "name": "华为",
+            "phones": ["0755 2878 0808"],
+            "city": "深圳",
+        },
+        {
+            "source": "web",
+            "source_key": "W1",
+            "party_type": "organization",
+            "name": "华为技术（深圳）有限公司",
+            "phones": ["+86 755 28780808"],
+            "city": "深圳",
+        },
+        {
+            "source": "finance",
+            "source_key": "F2",
+            "party_type": "organization",
+            "name": "华为技术有限公司上海分公司",
+            "phones": ["021-68882222"],
+            "city": "上海",
+        },
+    ]
+    records = [standardize_record(parse_record(r)) for r in raw]
+    result = match_records(records, model=default_model())
+    cluster = {a.source_key: a.cluster_id for a in result.assignments}
+    assert cluster["F1"] == cluster["W1"]
+    assert cluster["F2"] not in {cluster["F1"], cluster["S1"]}
