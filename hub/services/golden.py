@@ -455,6 +455,7 @@ async def set_override(
         if existing is None:
             raise NotFound(f"C{golden_id} has no override on {attribute}", field="attribute")
         await session.delete(existing)
+        await session.flush()
         return
     if existing is None:
         session.add(

@@ -218,9 +218,7 @@ async def record_interactions(
                     SourceRecord.source_key.in_({a.customer_key for a in accepted}),
                 )
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     rows = [
         {

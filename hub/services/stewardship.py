@@ -307,9 +307,7 @@ async def resolve_review(
                     )
                 )
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     left, right = golden_of.get(review.left_record_id), golden_of.get(review.right_record_id)
     result: int | None = None
