@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -22,10 +24,13 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from starlette.applications import Starlette
 
+from hub.app import create_app
 from hub.db.embedded import import_pgserver
 from hub.db.engine import async_url
 from hub.db.migrate import upgrade_database
+from hub.services.keys import create_api_key
 from hub.settings import Settings
 
 
@@ -89,3 +94,71 @@ def sessions(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
 async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with sessions() as session:
         yield session
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Starlette]:
+    """The hub's ASGI app, its sessions inside the test's transaction."""
+    application = create_app(settings, database_url, migrate=False, sessions=sessions)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        yield client
+
+
+class Api:
+    """GraphQL calls as a client with a given role would make them."""
+
+    def __init__(self, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]):
+        self.client = client
+        self.sessions = sessions
+        self._keys: dict[str, str] = {}
+
+    async def key(self, role: str) -> str:
+        if role not in self._keys:
+            async with self.sessions() as session, session.begin():
+                issued = await create_api_key(session, name=f"test {role}", role=role)
+            self._keys[role] = issued.key
+        return self._keys[role]
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, *, role: str = "admin"
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {await self.key(role)}"}
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]) -> Api:
+    return Api(client, sessions)
+
+
+@pytest.fixture
+async def committed_engine(engine: AsyncEngine, database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a freshly migrated database of its own, for tests that must commit
+    (concurrency, crash recovery); dropped afterwards."""
+    name = "hub_committed_test"
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        await connection.execute(text(f"CREATE DATABASE {name}"))
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    scratch = create_async_engine(async_url(url), pool_size=8, max_overflow=4)
+    await upgrade_database(scratch)
+    yield scratch
+    await scratch.dispose()
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

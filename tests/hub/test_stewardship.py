@@ -174,7 +174,8 @@ async def test_every_steward_operation_is_audited(session: AsyncSession) -> None
         await override_attribute(session, a, "category", "key", actor="steward")
     entries = (await session.execute(select(AuditEntry).order_by(AuditEntry.id))).scalars().all()
     assert [e.action for e in entries] == ["mergeCustomers", "splitRecord", "overrideAttribute"]
-    assert entries[0].before is not None and entries[0].after is not None
+    assert entries[0].before is not None
+    assert entries[0].after is not None
     assert entries[0].after["note"] == "same company"
 
 
