@@ -166,9 +166,24 @@ def keys_revoke(name: Annotated[str, typer.Option(help="The client whose key to 
 @app.command()
 def load(
     files: Annotated[list[Path], typer.Argument(help="JSONL or CSV files of source records.")],
-    source: Annotated[str, typer.Option(help="The department the records come from.")],
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="The department of records without a 'source' field; records naming "
+            "another department are rejected. Without it each record names its own."
+        ),
+    ] = None,
+    bulk: Annotated[
+        bool | None,
+        typer.Option(
+            "--bulk/--no-bulk",
+            help="Bulk first load (set-based, one transaction); default: bulk when the hub "
+            "holds no source record yet.",
+            show_default=False,
+        ),
+    ] = None,
     batch_size: Annotated[
-        int, typer.Option(min=1, max=1000, help="Records per transaction.")
+        int, typer.Option(min=1, max=1000, help="Records per transaction (incremental loads).")
     ] = 500,
 ) -> None:
     """Load department files into the hub (streamed; re-running loads only what is missing)."""
@@ -178,18 +193,22 @@ def load(
     try:
         report = _run_with_database(
             lambda sessions: load_files(
-                sessions, files, source=source, batch_size=batch_size, console=console
+                sessions, files, source=source, bulk=bulk, batch_size=batch_size, console=console
             )
         )
     except HubError as error:
         console.print(f"[red]error:[/red] {error.message}")
         raise typer.Exit(2) from error
     console.print(
-        f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
-        f"rejected {report.rejected}"
+        f"{report.mode} load: created {report.created}, updated {report.updated}, "
+        f"unchanged {report.unchanged}, rejected {report.rejected}"
     )
+    if report.goldens is not None:
+        console.print(f"{report.goldens} golden records, {report.reviews} review pairs opened")
+    if report.seconds:
+        console.print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in report.seconds.items()))
     for problem in report.problems[:20]:
-        console.print(f"  [yellow]{problem}[/yellow]")
+        console.print(f"  {problem}", style="yellow", markup=False, highlight=False)
     if len(report.problems) > 20:
         console.print(f"  … and {len(report.problems) - 20} more")
     if report.rejected:

@@ -13,6 +13,7 @@ from hub.settings import Settings
 from schema.errors import ErrorCodes, log_unexpected
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.subscription import Subscription
 
 __all__ = ["HubSchema", "build_schema"]
 
@@ -36,4 +37,6 @@ def build_schema(settings: Settings) -> HubSchema:
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
-    return HubSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return HubSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )

@@ -55,35 +55,46 @@ async def emit_changes(
     )
 
 
-async def list_changes(session: AsyncSession, *, after: str | None, first: int) -> Page[Change]:
-    """Events after the cursor ``after`` in sequence order (for polling consumers)."""
-    start = decode_cursor(after) if after is not None else 0
+async def changes_after(session: AsyncSession, seq: int, limit: int) -> list[Change]:
+    """At most ``limit`` events with a sequence number above ``seq``, in order."""
     rows = (
         (
             await session.execute(
                 select(ChangeEvent)
-                .where(ChangeEvent.seq > start)
+                .where(ChangeEvent.seq > seq)
                 .order_by(ChangeEvent.seq)
-                .limit(first + 1)
+                .limit(limit)
             )
         )
         .scalars()
         .all()
     )
+    return [
+        Change(
+            seq=row.seq,
+            kind=ChangeKind(row.kind),
+            customer_ids=tuple(format_customer_id(i) for i in row.golden_ids),
+            payload=row.payload,
+            occurred_at=row.occurred_at,
+        )
+        for row in rows
+    ]
+
+
+async def last_change_seq(session: AsyncSession) -> int:
+    """The sequence number of the newest event (0 when there is none)."""
+    return (await session.execute(select(func.coalesce(func.max(ChangeEvent.seq), 0)))).scalar_one()
+
+
+async def list_changes(session: AsyncSession, *, after: str | None, first: int) -> Page[Change]:
+    """Events after the cursor ``after`` in sequence order (for polling consumers)."""
+    start = decode_cursor(after) if after is not None else 0
+    rows = await changes_after(session, start, first + 1)
     total = (await session.execute(select(func.count()).select_from(ChangeEvent))).scalar_one()
     page = rows[:first]
     return Page(
-        items=[
-            Change(
-                seq=row.seq,
-                kind=ChangeKind(row.kind),
-                customer_ids=tuple(format_customer_id(i) for i in row.golden_ids),
-                payload=row.payload,
-                occurred_at=row.occurred_at,
-            )
-            for row in page
-        ],
-        cursors=[encode_cursor(row.seq) for row in page],
+        items=page,
+        cursors=[encode_cursor(change.seq) for change in page],
         has_next_page=len(rows) > first,
         has_previous_page=start > 0,
         total_count=total,

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from hub import domain
+from hub.domain import encode_cursor
 from hub.services.events import Change as ChangeValue
 from schema.types.common import UserError
 
@@ -93,6 +94,7 @@ class Review:
 @strawberry.type(description="A change to golden records, in one ordered sequence.")
 class Change:
     sequence: str = strawberry.field(description="Position in the sequence (a big integer).")
+    cursor: str = strawberry.field(description="Pass as `after` to resume after this event.")
     kind: str = strawberry.field(description="created, updated, merged, split or retired.")
     customer_ids: list[strawberry.ID] = strawberry.field(description="Golden records involved.")
     payload: JSON = strawberry.field(description="Details (the survivor of a merge …).")
@@ -102,6 +104,7 @@ class Change:
     def from_domain(cls, change: ChangeValue) -> Change:
         return cls(
             sequence=str(change.seq),
+            cursor=encode_cursor(change.seq),
             kind=change.kind.value,
             customer_ids=[strawberry.ID(i) for i in change.customer_ids],
             payload=JSON(change.payload),
