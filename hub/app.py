@@ -17,6 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from hub.db.engine import create_engine, session_factory
 from hub.db.migrate import upgrade_database
+from hub.limits import BodySizeLimit, RequestTimeout
 from hub.settings import Settings
 from schema.http import GraphQLApp
 
@@ -90,4 +91,6 @@ def create_app(
         lifespan=lifespan,
     )
     application.state.engine = engine
+    application.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
+    application.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return application

@@ -202,8 +202,16 @@ async def test_the_audit_log_is_for_admins_and_records_mutations(api: Api) -> No
 
 
 async def test_page_size_over_the_limit_is_refused(api: Api) -> None:
-    body = await api("{ customers(first: 5000) { totalCount } }")
+    body = await api("{ customers(first: 500) { totalCount } }", role="reader")
     assert body["errors"][0]["extensions"] == {"code": "INVALID", "field": "first"}
+    assert "at most 200" in body["errors"][0]["message"]
+
+
+async def test_admins_may_export_pages_of_a_thousand(api: Api) -> None:
+    body = await api("{ customers(first: 1000) { totalCount } }", role="admin")
+    assert body["data"]["customers"]["totalCount"] == 0
+    over = await api("{ customers(first: 1001) { totalCount } }", role="admin")
+    assert "at most 1000" in over["errors"][0]["message"]
 
 
 async def test_survivorship_rules_are_readable(api: Api) -> None:

@@ -1,0 +1,312 @@
+"""Bulk first load: the clusters of batch matching, the values of survivorship, COPY."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from stdnum.cn import uscc
+
+from hub.bulk import bulk_match_config, read_records
+from hub.db.models import (
+    ChangeEvent,
+    CrossReference,
+    GoldenRecord,
+    GoldenRecordVersion,
+    MatchKey,
+    MatchReview,
+    SourceRecord,
+    SourceRecordVersion,
+    SourceSystem,
+)
+from hub.errors import Conflict
+from hub.loading import load_files
+from hub.services.golden import ChangeSet, load_member_records, refresh_goldens
+from hub.services.records import submit_records
+from hub.survivorship import default_rules, survive
+from matching import parse_record, standardize_record
+from matching.model import default_model
+from matching.pipeline import match_records
+
+DEMO = Path(__file__).parents[2] / "hub" / "demo" / "records.jsonl"
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+_TRADE = "星河远联晟元美信华通汇丰恒达宏图金桥瑞祥天成鼎盛博远嘉禾"
+_TRADE_2 = "智能电子材料机械物流贸易科技建设能源医药"
+_CITIES = (("北京", "北京市海淀区中关村大街"), ("上海", "上海市浦东新区张江路"))
+
+
+def _uscc(rng: random.Random) -> str:
+    body = "9111" + "".join(rng.choice("0123456789") for _ in range(4)) + "MA"
+    body += "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(7))
+    return body + uscc.calc_check_digit(body)
+
+
+def department_records(entities: int, seed: int) -> list[dict[str, Any]]:
+    """Seeded records of ``entities`` companies across finance, sales and callcenter.
+
+    Every company has a finance record; some also a sales record (short name,
+    the same mobile) and a callcenter record (the mobile written differently),
+    so a load holds clusters of one to three records.
+    """
+    rng = random.Random(seed)
+    out: list[dict[str, Any]] = []
+    for n in range(entities):
+        trade = "".join(rng.sample(_TRADE, 2)) + "".join(rng.sample(_TRADE_2, 2))
+        city, street = rng.choice(_CITIES)
+        mobile = f"13{rng.randrange(10**9):09d}"
+        out.append(
+            {
+                "source": "finance",
+                "source_key": f"FIN-{n:06d}",
+                "party_type": "organization",
+                "name": f"{city}{trade}有限公司",
+                "uscc": _uscc(rng),
+                "phones": [mobile],
+                "address": f"{street}{rng.randrange(1, 300)}号",
+                "updated_at": f"2025-0{rng.randrange(1, 10)}-01T08:00:00+08:00",
+            }
+        )
+        if rng.random() < 0.6:
+            out.append(
+                {
+                    "source": "sales",
+                    "source_key": f"S-{n:06d}",
+                    "party_type": "organization",
+                    "name": trade,
+                    "phones": [mobile],
+                    "city": city,
+                    "contact_name": rng.choice(_SURNAMES) + "经理",
+                    "updated_at": "2026-01-01T08:00:00+08:00",
+                }
+            )
+        if rng.random() < 0.3:
+            out.append(
+                {
+                    "source": "callcenter",
+                    "source_key": str(10_000_000 + n),
+                    "party_type": "organization",
+                    "name": f"{city}{trade}",
+                    "phones": [f"+86 {mobile[:3]} {mobile[3:7]} {mobile[7:]}"],
+                }
+            )
+    rng.shuffle(out)
+    return out
+
+
+def write_jsonl(path: Path, records: list[Any]) -> Path:
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+    return path
+
+
+async def count(session: AsyncSession, model: type[Any]) -> int:
+    return (await session.execute(select(func.count()).select_from(model))).scalar_one()
+
+
+async def stored_clusters(session: AsyncSession) -> set[frozenset[tuple[str, str]]]:
+    rows = await session.execute(
+        select(CrossReference.golden_id, SourceSystem.code, SourceRecord.source_key)
+        .join(SourceRecord, SourceRecord.id == CrossReference.source_record_id)
+        .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+    )
+    groups: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    for golden_id, source, key in rows:
+        groups[golden_id].add((source, key))
+    return {frozenset(g) for g in groups.values()}
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """Generated records and the demo's, each (source, source_key) once."""
+    demo = [json.loads(line) for line in DEMO.read_text(encoding="utf-8").splitlines()]
+    unique = {(r["source"], r["source_key"]): r for r in reversed(demo)}
+    return write_jsonl(
+        tmp_path / "records.jsonl",
+        department_records(150, seed=11)
+        + [r for r in demo if unique[r["source"], r["source_key"]] is r],
+    )
+
+
+async def test_bulk_load_stores_the_clusters_and_reviews_of_match_records(
+    sessions: async_sessionmaker[AsyncSession], session: AsyncSession, corpus: Path
+) -> None:
+    report = await load_files(sessions, [corpus])
+    records = [
+        standardize_record(parse_record(json.loads(line)))
+        for line in corpus.read_text(encoding="utf-8").splitlines()
+    ]
+    expected = match_records(records, bulk_match_config(), model=default_model())
+    by_cluster: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for a in expected.assignments:
+        by_cluster[a.cluster_id].add((a.source, a.source_key))
+
+    assert report.mode == "bulk"
+    assert (report.created, report.rejected) == (len(records), 0)
+    assert await stored_clusters(session) == {frozenset(g) for g in by_cluster.values()}
+    assert any(len(g) > 1 for g in by_cluster.values())
+    assert report.goldens == len(by_cluster) == await count(session, GoldenRecord)
+    assert report.reviews == len(expected.reviews) == await count(session, MatchReview)
+    assert await count(session, ChangeEvent) == len(by_cluster)
+    assert await count(session, SourceRecordVersion) == len(records)
+    assert await count(session, MatchKey) > len(records)
+
+
+async def test_bulk_goldens_hold_what_survivorship_gives_their_members(
+    sessions: async_sessionmaker[AsyncSession], session: AsyncSession, corpus: Path
+) -> None:
+    await load_files(sessions, [corpus], bulk=True)
+    goldens = (await session.execute(select(GoldenRecord))).scalars().all()
+    members: dict[int, list[Any]] = defaultdict(list)
+    for record in await load_member_records(session, golden_ids=[g.id for g in goldens]):
+        assert record.golden_id is not None
+        members[record.golden_id].append(record)
+    rules = default_rules()
+    for golden in goldens:
+        survived = survive([m.member for m in members[golden.id]], rules, (), at=golden.updated_at)
+        assert golden.attributes == survived.attributes
+        assert golden.lineage == survived.lineage
+        assert golden.name == survived.attributes["name"]
+        assert golden.region == (survived.attributes.get("address") or {}).get("region")
+        assert (golden.status, golden.version) == ("active", 1)
+
+    # The incremental path, asked to refresh every golden record, finds nothing to change.
+    changes = ChangeSet()
+    async with session.begin_nested():
+        await refresh_goldens(
+            session, [g.id for g in goldens], changes=changes, at=datetime.now(UTC)
+        )
+    assert changes.events == []
+    assert await count(session, GoldenRecordVersion) == len(goldens)
+
+
+async def test_bad_lines_are_reported_by_file_and_line_and_nothing_of_them_is_stored(
+    sessions: async_sessionmaker[AsyncSession], session: AsyncSession, tmp_path: Path
+) -> None:
+    good = department_records(3, seed=1)
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps(good[0], ensure_ascii=False),
+                '{"source": "finance", "source_key": "broken',
+                json.dumps({"source": "finance", "source_key": "X-1", "party_type": "person"}),
+                json.dumps(good[1], ensure_ascii=False),
+                json.dumps(good[2] | {"source": "Not A Code"}, ensure_ascii=False),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    report = await load_files(sessions, [path], bulk=True)
+
+    assert (report.created, report.rejected) == (2, 3)
+    assert report.problems[0].startswith(f"{path}:2: not valid JSON")
+    assert report.problems[1] == f"{path}:3: field 'name': is required"
+    assert report.problems[2].startswith(f"{path}:5: field 'source': ")
+    stored = set((await session.execute(select(SourceRecord.source_key))).scalars())
+    assert stored == {good[0]["source_key"], good[1]["source_key"]}
+    assert await count(session, CrossReference) == 2
+
+
+async def test_source_option_fills_missing_sources_and_rejects_other_departments(
+    sessions: async_sessionmaker[AsyncSession], session: AsyncSession, tmp_path: Path
+) -> None:
+    finance, sales = department_records(1, seed=3)[:1] + [
+        r | {"source": "sales"} for r in department_records(1, seed=4)[:1]
+    ]
+    own = {k: v for k, v in finance.items() if k != "source"}
+    path = write_jsonl(tmp_path / "finance.jsonl", [own, sales])
+    report = await load_files(sessions, [path], source="finance")
+
+    assert (report.created, report.rejected) == (1, 1)
+    assert report.problems == [
+        f"{path}:2: field 'source': is 'sales' but the batch is for 'finance'"
+    ]
+    codes = (await session.execute(select(SourceSystem.code))).scalars().all()
+    assert codes == ["finance"]
+
+
+async def test_a_repeated_record_is_unchanged_when_equal_and_rejected_when_different(
+    tmp_path: Path,
+) -> None:
+    first, second = department_records(2, seed=5)[:2]
+    path = write_jsonl(
+        tmp_path / "repeats.jsonl", [first, second, first, second | {"name": "另一个名字"}]
+    )
+    loaded = read_records([path], source=None)
+
+    assert [r.record.source_key for r in loaded.records] == [
+        first["source_key"],
+        second["source_key"],
+    ]
+    assert (loaded.repeated, loaded.rejected) == (1, 1)
+    assert loaded.problems[0].startswith(f"{path}:4: field 'source_key': ")
+    assert f"was read at {path}:2" in loaded.problems[0]
+
+
+def test_worker_processes_read_the_same_records_as_one_process(corpus: Path) -> None:
+    alone = read_records([corpus], source=None, workers=1)
+    pooled = read_records([corpus], source=None, workers=2)
+
+    assert [r.record for r in pooled.records] == [r.record for r in alone.records]
+    assert [r.standardized_json for r in pooled.records] == [
+        r.standardized_json for r in alone.records
+    ]
+    assert pooled.places == alone.places
+
+
+async def test_bulk_is_refused_when_the_hub_holds_records(
+    sessions: async_sessionmaker[AsyncSession], session: AsyncSession, corpus: Path
+) -> None:
+    async with session.begin_nested():
+        await submit_records(session, "finance", [department_records(1, seed=9)[0]], actor="t")
+
+    with pytest.raises(Conflict, match="a bulk load is for a first load only"):
+        await load_files(sessions, [corpus], bulk=True)
+    assert await count(session, SourceRecord) == 1
+    # Without --bulk a load into a hub that holds records goes incremental.
+    small = write_jsonl(corpus.with_name("one.jsonl"), department_records(2, seed=9)[1:2])
+    report = await load_files(sessions, [small])
+    assert (report.mode, report.created) == ("incremental", 1)
+
+
+async def test_a_change_submitted_after_a_bulk_load_versions_the_record_and_its_golden(
+    sessions: async_sessionmaker[AsyncSession], session: AsyncSession, corpus: Path
+) -> None:
+    await load_files(sessions, [corpus], bulk=True)
+    record = next(
+        r
+        for r in map(json.loads, corpus.read_text(encoding="utf-8").splitlines())
+        if r["source"] == "finance"
+    )
+    changed = record | {"phones": [*record["phones"], "010-62881235"]}
+    async with session.begin_nested():
+        result = await submit_records(session, "finance", [changed], actor="test")
+
+    assert (result.updated, result.created, result.rejected) == (1, 0, 0)
+    outcome = result.outcomes[0]
+    assert outcome.decision == "kept"
+    row = (
+        await session.execute(
+            select(SourceRecord).where(SourceRecord.source_key == record["source_key"])
+        )
+    ).scalar_one()
+    assert row.current_version == 2
+    golden = await session.get(GoldenRecord, outcome.golden_id)
+    assert golden is not None
+    await session.refresh(golden)
+    assert golden.version == 2
+    assert "+861062881235" in golden.attributes["phones"]
+    last = (
+        await session.execute(select(ChangeEvent).order_by(ChangeEvent.seq.desc()).limit(1))
+    ).scalar_one()
+    assert (last.kind, last.golden_ids) == ("updated", [golden.id])
