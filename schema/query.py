@@ -8,13 +8,13 @@ import strawberry
 from strawberry.scalars import JSON
 
 from hub.auth import Permission
-from hub.domain import parse_customer_id
+from hub.domain import Page, decode_cursor, encode_cursor, parse_customer_id
 from hub.errors import Invalid
-from hub.services import customers, events, reviews
+from hub.services import customers, events, reviews, search
 from hub.survivorship import default_rules
 from schema.context import Info
 from schema.pagination import page_size
-from schema.types.customer import Customer
+from schema.types.customer import Customer, PartyType, SearchHit
 from schema.types.relay import Connection, connection_from_page
 from schema.types.stewardship import (
     AuditEntry,
@@ -63,6 +63,45 @@ class Query:
             info.context.session, first=page_size(info, first), after=after
         )
         return connection_from_page(page, Customer.from_domain)
+
+    @strawberry.field(
+        description="Fuzzy, ranked search by Chinese name, pinyin, English name, phone, "
+        "e-mail or identifier; best first, each hit with its score."
+    )
+    async def search(
+        self,
+        info: Info,
+        text: str,
+        party_type: PartyType | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[SearchHit]:
+        info.context.require(Permission.READ_CUSTOMERS)
+        offset = decode_cursor(after) if after is not None else 0
+        size = page_size(info, first)
+        # Every candidate is ranked (at most a few hundred), so totalCount is exact.
+        hits = await search.search_customers(
+            info.context.session,
+            text,
+            party_type=party_type.value if party_type else None,
+            first=search.CANDIDATES,
+        )
+        window = hits[offset : offset + size]
+        page = Page(
+            items=window,
+            cursors=[encode_cursor(offset + k + 1) for k in range(len(window))],
+            has_next_page=len(hits) > offset + size,
+            has_previous_page=offset > 0,
+            total_count=len(hits),
+        )
+        return connection_from_page(
+            page,
+            lambda hit: SearchHit(
+                customer=Customer.from_domain(hit.customer),
+                score=hit.score,
+                matched_on=hit.matched_on,
+            ),
+        )
 
     @strawberry.field(description="Uncertain pairs for stewards, by score or by age.")
     async def review_queue(

@@ -176,6 +176,17 @@ class MatchKey(Base):
     )
 
 
+class SearchToken(Base):
+    """A search key of an active golden record (name bigrams, pinyin prefixes, contacts)."""
+
+    __tablename__ = "search_token"
+
+    token: Mapped[str] = mapped_column(Text, primary_key=True)
+    golden_id: Mapped[int] = mapped_column(
+        ForeignKey("golden_record.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class MatchReview(Base):
     """An uncertain pair waiting for a data steward."""
 

@@ -27,6 +27,7 @@ from hub.db.models import (
 )
 from hub.errors import Conflict, Invalid, NotFound
 from hub.services.events import ChangeKind
+from hub.services.search import index_goldens
 from hub.survivorship import (
     OVERRIDABLE,
     Member,
@@ -221,11 +222,12 @@ async def refresh_goldens(
         if record.golden_id is not None:
             members[record.golden_id].append(record)
     overrides = await _overrides(session, ids)
+    changed: list[int] = []
     for golden_id in ids:
         golden = goldens[golden_id]
         if golden.status == "merged":
             continue
-        await _refresh_one(
+        if await _refresh_one(
             session,
             golden,
             members=members.get(golden_id, []),
@@ -233,7 +235,9 @@ async def refresh_goldens(
             rules=rules,
             changes=changes,
             at=at,
-        )
+        ):
+            changed.append(golden_id)
+    await index_goldens(session, changed)
 
 
 async def _refresh_one(
@@ -245,14 +249,16 @@ async def _refresh_one(
     rules: SurvivorshipRules,
     changes: ChangeSet,
     at: datetime,
-) -> None:
+) -> bool:
+    """Recompute one golden record; whether it changed."""
     member_ids = [m.record_id for m in members]
     if not members:
         if golden.status != "retired":
             golden.status = "retired"
             await _write_version(session, golden, member_ids, ChangeKind.RETIRED, at)
             changes.add(ChangeKind.RETIRED, [golden.id])
-        return
+            return True
+        return False
     survived = survive([m.member for m in members], rules, overrides, at=at)
     lineage = _keep_lineage_times(golden.lineage, survived.lineage)
     previous_members = await _previous_members(session, golden)
@@ -265,7 +271,7 @@ async def _refresh_one(
         and lineage == golden.lineage
         and previous_members == member_ids
     ):
-        return
+        return False
     golden.status = "active"
     golden.attributes = survived.attributes
     golden.lineage = lineage
@@ -281,6 +287,7 @@ async def _refresh_one(
         for event in changes.events
     ):
         changes.add(kind, [golden.id])
+    return True
 
 
 def _keep_lineage_times(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
@@ -397,6 +404,7 @@ async def merge_goldens(
         await _write_version(session, golden, [], ChangeKind.MERGED, at)
     changes.add(ChangeKind.MERGED, [survivor, *absorbed], survivor=f"C{survivor}", reason=reason)
     changes.touched.add(survivor)
+    await index_goldens(session, absorbed)
     return survivor
 
 

@@ -311,3 +311,12 @@ class Customer:
     @classmethod
     def from_domain(cls, value: domain.Customer) -> Customer:
         return cls(value=value)
+
+
+@strawberry.type(description="A customer found by `search`, with how well it matches.")
+class SearchHit:
+    customer: Customer = strawberry.field(description="The customer found.")
+    score: float = strawberry.field(description="Match quality from 0 to 1 (1: exact).")
+    matched_on: str = strawberry.field(
+        description="What matched: name, pinyin, English name, or identifier or contact."
+    )

@@ -1,0 +1,207 @@
+"""Fuzzy, ranked customer search by Chinese name, pinyin, English name or contact.
+
+PostgreSQL keeps a token index of every active golden record (``search_token``):
+Chinese-character bigrams of its names, prefixes of their pinyin and of
+English words, and exact phones, e-mails and identifiers. A query is cut into
+the same tokens; the records sharing the most tokens are then ranked with
+rapidfuzz against their names, so ``星河``, ``xinghe``, ``Xinghe Intelligent``,
+``+86 138 0013 8000`` and a USCC all find 北京星河智能科技有限公司.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db.models import GoldenRecord, SearchToken
+from hub.domain import Customer
+from hub.errors import Invalid
+from hub.services.customers import customer_from_row
+from matching.standardize import (
+    standardize_email,
+    standardize_national_id,
+    standardize_phone,
+    standardize_uscc,
+)
+from matching.standardize.text import normalize_text, romanize
+
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
+MIN_PREFIX, MAX_PREFIX = 3, 12
+# Where in a Chinese name a user may start typing its pinyin: at the start, or
+# after a two- or three-character place name (北京…, 黑龙江…).
+PINYIN_STARTS = (0, 2, 3)
+# Postings read per query token: common tokens (科技, "tech") cannot flood a query.
+POSTINGS_PER_TOKEN = 400
+CANDIDATES = 200
+MAX_QUERY_LENGTH = 200
+
+
+def _prefixes(word: str, kind: str) -> set[str]:
+    return {f"{kind}:{word[:n]}" for n in range(MIN_PREFIX, min(len(word), MAX_PREFIX) + 1)}
+
+
+def name_tokens(name: str) -> set[str]:
+    """Tokens of a name: Han bigrams, pinyin prefixes, Latin word prefixes."""
+    normalized = normalize_text(name)
+    tokens: set[str] = set()
+    for run in _HAN_RUN.findall(normalized):
+        if len(run) == 1:
+            tokens.add(f"h:{run}")
+        tokens.update(f"h:{run[i : i + 2]}" for i in range(len(run) - 1))
+        for start in PINYIN_STARTS:
+            if start < len(run) - 1 or start == 0:
+                tokens.update(_prefixes(romanize(run[start:]), "p"))
+    for word in _LATIN_WORD.findall(normalized):
+        tokens.update(_prefixes(word, "p") if len(word) >= MIN_PREFIX else {f"p:{word}"})
+    return tokens
+
+
+def contact_tokens(attributes: Mapping[str, Any]) -> set[str]:
+    """Exact tokens of phones, e-mails and identifiers."""
+    tokens = {f"x:{phone}" for phone in attributes.get("phones") or []}
+    tokens.update(f"x:{email}" for email in attributes.get("emails") or [])
+    for key in ("uscc", "national_id"):
+        value = attributes.get(key)
+        if isinstance(value, str):
+            tokens.add(f"x:{value.upper()}")
+    for item in attributes.get("identifiers") or []:
+        tokens.add(f"x:{str(item.get('value', '')).upper()}")
+    return tokens
+
+
+def golden_tokens(attributes: Mapping[str, Any]) -> set[str]:
+    """Every search token of a golden record."""
+    tokens = contact_tokens(attributes)
+    for key in ("name", "name_en"):
+        value = attributes.get(key)
+        if isinstance(value, str):
+            tokens.update(name_tokens(value))
+    return tokens
+
+
+def query_tokens(query: str) -> tuple[set[str], set[str]]:
+    """(exact contact tokens, fuzzy name tokens) of a search text."""
+    exact: set[str] = set()
+    phone = standardize_phone(query).value
+    if phone is not None:
+        exact.add(f"x:{phone.e164}")
+    if "@" in query and (email := standardize_email(query).value) is not None:
+        exact.add(f"x:{email}")
+    for found in (standardize_uscc(query).value, standardize_national_id(query).value):
+        if found is not None:
+            number = found if isinstance(found, str) else found.number
+            exact.add(f"x:{number}")
+    compact = query.strip().upper().replace(" ", "")
+    if compact.isalnum() and len(compact) >= 6:
+        exact.add(f"x:{compact}")
+    normalized = normalize_text(query)
+    fuzzy = {f"h:{run}" for run in _HAN_RUN.findall(normalized) if len(run) == 1}
+    for run in _HAN_RUN.findall(normalized):
+        fuzzy.update(f"h:{run[i : i + 2]}" for i in range(len(run) - 1))
+    latin = romanize(normalized).replace(" ", "")
+    if len(latin) >= MIN_PREFIX:
+        fuzzy.add(f"p:{latin[:MAX_PREFIX]}")
+    for word in _LATIN_WORD.findall(normalized):
+        if len(word) >= MIN_PREFIX:
+            fuzzy.add(f"p:{word[:MAX_PREFIX]}")
+    return exact, fuzzy
+
+
+async def index_goldens(session: AsyncSession, golden_ids: Iterable[int]) -> None:
+    """Rebuild the search tokens of ``golden_ids`` from their current values."""
+    ids = sorted(set(golden_ids))
+    if not ids:
+        return
+    await session.execute(delete(SearchToken).where(SearchToken.golden_id.in_(ids)))
+    rows = await session.execute(
+        select(GoldenRecord.id, GoldenRecord.attributes).where(
+            GoldenRecord.id.in_(ids), GoldenRecord.status == "active"
+        )
+    )
+    values = [
+        {"token": token, "golden_id": golden_id}
+        for golden_id, attributes in rows
+        for token in golden_tokens(attributes)
+    ]
+    if values:
+        await session.execute(insert(SearchToken), values)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A customer found by a search, with how well it matches (0 to 1) and on what."""
+
+    customer: Customer
+    score: float
+    matched_on: str
+
+
+def _rank(query: str, attributes: Mapping[str, Any], exact_hit: bool) -> tuple[float, str]:
+    if exact_hit:
+        return 1.0, "identifier or contact"
+    normalized = normalize_text(query)
+    best, matched_on = 0.0, "name"
+    name = attributes.get("name")
+    if isinstance(name, str):
+        target = normalize_text(name)
+        best = fuzz.WRatio(normalized, target) / 100
+        pinyin_score = fuzz.WRatio(romanize(normalized), romanize(target)) / 100
+        if pinyin_score > best:
+            best, matched_on = pinyin_score, "pinyin"
+    name_en = attributes.get("name_en")
+    if isinstance(name_en, str):
+        english = fuzz.WRatio(normalized, normalize_text(name_en)) / 100
+        if english > best:
+            best, matched_on = english, "English name"
+    return round(best, 4), matched_on
+
+
+async def search_customers(
+    session: AsyncSession, query: str, *, party_type: str | None = None, first: int = 20
+) -> list[SearchHit]:
+    """Customers matching ``query``, best first."""
+    if not query.strip():
+        raise Invalid("must not be empty", field="text")
+    if len(query) > MAX_QUERY_LENGTH:
+        raise Invalid(f"must be at most {MAX_QUERY_LENGTH} characters", field="text")
+    exact, fuzzy = query_tokens(query)
+    tokens = sorted(exact | fuzzy)
+    if not tokens:
+        return []
+    counted = await session.execute(
+        text(
+            "SELECT t.golden_id, count(*) AS hits, bool_or(q.token = ANY(:exact)) AS exact"
+            " FROM unnest(CAST(:tokens AS text[])) AS q(token)"
+            " CROSS JOIN LATERAL (SELECT golden_id FROM search_token s"
+            "   WHERE s.token = q.token LIMIT :per_token) AS t"
+            " GROUP BY t.golden_id ORDER BY exact DESC, hits DESC, t.golden_id LIMIT :candidates"
+        ),
+        {
+            "tokens": tokens,
+            "exact": sorted(exact),
+            "per_token": POSTINGS_PER_TOKEN,
+            "candidates": CANDIDATES,
+        },
+    )
+    found = {row.golden_id: bool(row.exact) for row in counted}
+    if not found:
+        return []
+    query_rows = select(GoldenRecord).where(
+        GoldenRecord.id.in_(found), GoldenRecord.status == "active"
+    )
+    if party_type is not None:
+        query_rows = query_rows.where(GoldenRecord.party_type == party_type)
+    goldens: Sequence[GoldenRecord] = (await session.execute(query_rows)).scalars().all()
+    hits = [
+        SearchHit(customer_from_row(row), *_rank(query, row.attributes, found[row.id]))
+        for row in goldens
+    ]
+    hits.sort(key=lambda h: (-h.score, h.customer.golden_id))
+    return hits[:first]

@@ -1,0 +1,109 @@
+"""Search finds customers however a person types them, best match first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.errors import Invalid
+from hub.services.records import submit_records
+from hub.services.search import search_customers
+
+XINGHE: dict[str, Any] = {
+    "source_key": "F-1",
+    "party_type": "organization",
+    "name": "北京星河智能科技有限公司",
+    "name_en": "Beijing Xinghe Intelligent Technology Co., Ltd.",
+    "uscc": "91110108MA01C2X37M",
+    "phones": ["+86 138 0013 8000"],
+    "emails": ["contact@xinghetech.cn"],
+}
+HENGTONG: dict[str, Any] = {
+    "source_key": "F-2",
+    "party_type": "organization",
+    "name": "苏州恒通机械制造有限公司",
+    "phones": ["0512-65231234"],
+}
+LI_NA: dict[str, Any] = {
+    "source_key": "F-3",
+    "party_type": "person",
+    "name": "李娜",
+    "national_id": "310104199007211527",
+}
+
+
+@pytest.fixture
+async def customers(session: AsyncSession) -> dict[str, int]:
+    async with session.begin_nested():
+        result = await submit_records(session, "finance", [XINGHE, HENGTONG, LI_NA], actor="t")
+    return {o.source_key: o.golden_id for o in result.outcomes if o.golden_id is not None}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "星河",
+        "星河智能",
+        "北京星河智能科技",
+        "星河智能科技(北京)",
+        "xinghe",
+        "XingHe Zhineng",
+        "Xinghe Intelligent",
+        "13800138000",
+        "+86 138-0013-8000",
+        "contact@XINGHETECH.cn",
+        "91110108MA01C2X37M",
+        "北京星河智能科技有限公司",
+    ],
+)
+async def test_one_customer_is_found_however_it_is_typed(
+    session: AsyncSession, customers: dict[str, int], text: str
+) -> None:
+    hits = await search_customers(session, text)
+    assert hits, f"nothing found for {text!r}"
+    assert hits[0].customer.golden_id == customers["F-1"]
+
+
+async def test_exact_identifiers_score_one(session: AsyncSession, customers: dict[str, int]) -> None:
+    hits = await search_customers(session, "91110108MA01C2X37M")
+    assert hits[0].score == 1.0
+    assert hits[0].matched_on == "identifier or contact"
+
+
+async def test_an_old_15_digit_resident_id_finds_the_person(
+    session: AsyncSession, customers: dict[str, int]
+) -> None:
+    hits = await search_customers(session, "310104900721152")
+    assert hits[0].customer.golden_id == customers["F-3"]
+
+
+async def test_party_type_narrows_the_search(
+    session: AsyncSession, customers: dict[str, int]
+) -> None:
+    assert await search_customers(session, "李娜", party_type="organization") == []
+    persons = await search_customers(session, "李娜", party_type="person")
+    assert [h.customer.golden_id for h in persons] == [customers["F-3"]]
+
+
+async def test_better_matches_rank_first(session: AsyncSession, customers: dict[str, int]) -> None:
+    hits = await search_customers(session, "恒通机械")
+    assert hits[0].customer.golden_id == customers["F-2"]
+    assert all(h.score <= hits[0].score for h in hits)
+
+
+async def test_a_merged_away_customer_is_no_longer_found(
+    session: AsyncSession, customers: dict[str, int]
+) -> None:
+    from hub.services.stewardship import merge_customers
+
+    async with session.begin_nested():
+        await merge_customers(session, [customers["F-1"], customers["F-2"]], actor="steward")
+    hits = await search_customers(session, "苏州恒通")
+    assert customers["F-2"] not in {h.customer.golden_id for h in hits}
+
+
+async def test_an_empty_search_is_invalid(session: AsyncSession) -> None:
+    with pytest.raises(Invalid, match="must not be empty"):
+        await search_customers(session, "  ")
