@@ -14,7 +14,13 @@ from hub.services import customers, events, reviews, search
 from hub.survivorship import default_rules
 from schema.context import Info
 from schema.pagination import page_size
-from schema.types.customer import Customer, PartyType, SearchHit
+from schema.types.customer import (
+    Customer,
+    CustomerFilter,
+    CustomerOrder,
+    PartyType,
+    SearchHit,
+)
 from schema.types.relay import Connection, connection_from_page
 from schema.types.stewardship import (
     AuditEntry,
@@ -54,13 +60,31 @@ class Query:
         golden_id = await customers.golden_id_by_source_key(session, source, key)
         return Customer.from_domain(await customers.get_customer(session, golden_id))
 
-    @strawberry.field(description="Active customers in id order, page by page.")
+    @strawberry.field(description="Active customers, filtered and ordered, page by page.")
     async def customers(
-        self, info: Info, first: int = 50, after: str | None = None
+        self,
+        info: Info,
+        filter: CustomerFilter | None = None,
+        order_by: CustomerOrder = CustomerOrder.ID,
+        first: int = 50,
+        after: str | None = None,
     ) -> Connection[Customer]:
         info.context.require(Permission.READ_CUSTOMERS)
+        chosen = filter or CustomerFilter()
         page = await customers.list_customers(
-            info.context.session, first=page_size(info, first), after=after
+            info.context.session,
+            first=page_size(info, first),
+            after=after,
+            wanted=customers.CustomerFilter(
+                party_type=chosen.party_type.value if chosen.party_type else None,
+                region=chosen.region,
+                industry=chosen.industry,
+                category=chosen.category,
+                ownership=chosen.ownership,
+                source=chosen.source,
+                updated_since=chosen.updated_since,
+            ),
+            order=customers.CustomerOrder(order_by.value),
         )
         return connection_from_page(page, Customer.from_domain)
 

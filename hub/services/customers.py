@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import (
@@ -114,34 +117,86 @@ async def _customer_as_of(session: AsyncSession, golden_id: int, as_of: datetime
     )
 
 
+class CustomerOrder(StrEnum):
+    ID = "id"
+    NAME = "name"
+    UPDATED_AT = "updated_at"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFilter:
+    """Which active customers to list; every given condition must hold."""
+
+    party_type: str | None = None
+    region: str | None = None
+    industry: str | None = None
+    category: str | None = None
+    ownership: str | None = None
+    source: str | None = None
+    updated_since: datetime | None = None
+
+
+def _filtered(query: Select[Any], wanted: CustomerFilter) -> Select[Any]:
+    query = query.where(GoldenRecord.status == "active")
+    if wanted.party_type is not None:
+        query = query.where(GoldenRecord.party_type == wanted.party_type)
+    if wanted.region is not None:
+        query = query.where(GoldenRecord.region == wanted.region)
+    if wanted.industry is not None:
+        query = query.where(GoldenRecord.industry == wanted.industry)
+    for key, value in (("category", wanted.category), ("ownership", wanted.ownership)):
+        if value is not None:
+            query = query.where(GoldenRecord.attributes[key].astext == value)
+    if wanted.updated_since is not None:
+        query = query.where(GoldenRecord.updated_at >= wanted.updated_since)
+    if wanted.source is not None:
+        query = query.where(
+            select(CrossReference.golden_id)
+            .join(SourceRecord, SourceRecord.id == CrossReference.source_record_id)
+            .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+            .where(CrossReference.golden_id == GoldenRecord.id, SourceSystem.code == wanted.source)
+            .exists()
+        )
+    return query
+
+
 async def list_customers(
-    session: AsyncSession, *, first: int, after: str | None = None
+    session: AsyncSession,
+    *,
+    first: int,
+    after: str | None = None,
+    wanted: CustomerFilter | None = None,
+    order: CustomerOrder = CustomerOrder.ID,
 ) -> Page[Customer]:
-    """Active golden records in id order, ``first`` at a time after the cursor ``after``."""
-    start = decode_cursor(after) if after is not None else 0
-    rows = (
-        (
-            await session.execute(
-                select(GoldenRecord)
-                .where(GoldenRecord.status == "active", GoldenRecord.id > start)
-                .order_by(GoldenRecord.id)
-                .limit(first + 1)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    """Active customers matching ``wanted``, ``first`` at a time after the cursor ``after``.
+
+    In id order the cursor is the last id seen (stable while records are added);
+    in the other orders it is a position.
+    """
+    wanted = wanted or CustomerFilter()
+    position = decode_cursor(after) if after is not None else 0
+    query = _filtered(select(GoldenRecord), wanted)
+    if order is CustomerOrder.ID:
+        query = query.where(GoldenRecord.id > position).order_by(GoldenRecord.id)
+    elif order is CustomerOrder.NAME:
+        query = query.order_by(GoldenRecord.name, GoldenRecord.id).offset(position)
+    else:
+        query = query.order_by(GoldenRecord.updated_at.desc(), GoldenRecord.id).offset(position)
+    rows = (await session.execute(query.limit(first + 1))).scalars().all()
     total = (
-        await session.execute(
-            select(func.count()).select_from(GoldenRecord).where(GoldenRecord.status == "active")
-        )
+        await session.execute(_filtered(select(func.count(GoldenRecord.id)), wanted))
     ).scalar_one()
     page = rows[:first]
+    cursors = (
+        [encode_cursor(row.id) for row in page]
+        if order is CustomerOrder.ID
+        else [encode_cursor(position + k + 1) for k in range(len(page))]
+    )
     return Page(
         items=[customer_from_row(row) for row in page],
-        cursors=[encode_cursor(row.id) for row in page],
+        cursors=cursors,
         has_next_page=len(rows) > first,
-        has_previous_page=start > 0,
+        has_previous_page=position > 0,
         total_count=total,
     )
 

@@ -21,6 +21,28 @@ class PartyType(Enum):
     PERSON = "person"
 
 
+@strawberry.enum(description="Order of a customer listing.")
+class CustomerOrder(Enum):
+    ID = "id"
+    NAME = "name"
+    UPDATED_AT = "updated_at"
+
+
+@strawberry.input(description="Conditions on customers; every given one must hold.")
+class CustomerFilter:
+    party_type: PartyType | None = strawberry.field(default=None, description="Party type.")
+    region: str | None = strawberry.field(default=None, description="Region (华北, 华东 …).")
+    industry: str | None = strawberry.field(default=None, description="Industry.")
+    category: str | None = strawberry.field(default=None, description="Category (客户类别).")
+    ownership: str | None = strawberry.field(default=None, description="Ownership (客户性质).")
+    source: str | None = strawberry.field(
+        default=None, description="Has a record from this department."
+    )
+    updated_since: datetime | None = strawberry.field(
+        default=None, description="Changed at or after this time."
+    )
+
+
 @strawberry.type(description="A department record that a golden customer is built from.")
 class SourceRecordRef:
     source: str = strawberry.field(description="Code of the submitting department or system.")

@@ -219,3 +219,35 @@ async def test_survivorship_rules_are_readable(api: Api) -> None:
     rules = body["data"]["survivorshipRules"]
     assert rules["rules"]["attributes"]["name"]["rule"] == "source_priority"
     assert rules["rules"]["attributes"]["name"]["priority"][0] == "finance"
+
+
+async def test_customers_filter_by_party_type_and_region_and_order_by_name(api: Api) -> None:
+    await submit(api, "finance", PERSON)
+    await submit(
+        api,
+        "finance",
+        {
+            "source_key": "O-1",
+            "party_type": "organization",
+            "name": "杭州绿源物流有限公司",
+            "address": "浙江省杭州市西湖区文三路90号",
+        },
+        {
+            "source_key": "O-2",
+            "party_type": "organization",
+            "name": "北京星河智能科技有限公司",
+            "address": "北京市海淀区中关村大街27号",
+        },
+    )
+    query = (
+        "query($f: CustomerFilter, $o: CustomerOrder!) { customers(filter: $f, orderBy: $o) "
+        "{ totalCount edges { node { name } } } }"
+    )
+    organizations = (await api(query, {"f": {"partyType": "ORGANIZATION"}, "o": "NAME"}))["data"]
+    assert [e["node"]["name"] for e in organizations["customers"]["edges"]] == sorted(
+        ["杭州绿源物流有限公司", "北京星河智能科技有限公司"]
+    )
+    east = (await api(query, {"f": {"region": "华东"}, "o": "ID"}))["data"]["customers"]
+    assert east["totalCount"] == 2
+    by_source = (await api(query, {"f": {"source": "sales"}, "o": "ID"}))["data"]["customers"]
+    assert by_source["totalCount"] == 0

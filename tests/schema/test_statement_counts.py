@@ -1,0 +1,82 @@
+"""No N+1: a page of customers with their relations costs a constant number of statements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tests.conftest import Api
+
+PAGE = """
+query Page($first: Int!) {
+  customers(first: $first) {
+    totalCount
+    edges { node {
+      id name region
+      phones { value masked }
+      sourceRecords { source sourceKey version }
+      history { version change }
+      lineage { attribute source }
+    } }
+  }
+}
+"""
+
+
+@contextmanager
+def counting(connection: AsyncConnection) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        # Savepoints are the test harness's rolled-back transaction, not the API's work.
+        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
+            statements.append(statement)
+
+    target = connection.sync_connection
+    assert target is not None
+    event.listen(target, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(target, "before_cursor_execute", record)
+
+
+async def submit_people(api: Api, count: int, offset: int) -> None:
+    records = [
+        {
+            "source_key": f"P{offset + i}",
+            "party_type": "person",
+            "name": f"客户{offset + i}",
+            "phones": [f"1380013{offset + i:04d}"],
+        }
+        for i in range(count)
+    ]
+    body = await api(
+        'mutation($r: [JSON!]!) { submitRecords(source: "sales", records: $r) { created } }',
+        {"r": records},
+    )
+    assert body["data"]["submitRecords"]["created"] == count
+
+
+async def statements_for_page(api: Api, connection: AsyncConnection, first: int) -> int:
+    await api.key("reader")  # create the key before counting
+    with counting(connection) as statements:
+        body = await api(PAGE, {"first": first}, role="reader")
+    assert len(body["data"]["customers"]["edges"]) == first
+    return len(statements)
+
+
+async def test_a_page_of_customers_with_relations_costs_a_constant_number_of_statements(
+    api: Api, connection: AsyncConnection
+) -> None:
+    await submit_people(api, 5, 0)
+    small = await statements_for_page(api, connection, 5)
+    await submit_people(api, 45, 100)
+    large = await statements_for_page(api, connection, 50)
+    assert small == large
+    # authentication, the page, its count, source records, histories
+    assert large == 5
