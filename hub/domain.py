@@ -146,3 +146,17 @@ class AuditRecord:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecordView:
+    """A department record as stored: current version, its flags, where it belongs."""
+
+    source: str
+    source_key: str
+    version: int
+    payload: dict[str, Any]
+    flags: list[dict[str, Any]]
+    retired: bool
+    golden_id: int | None
+    received_at: datetime

@@ -21,6 +21,7 @@ from schema.types.customer import (
     PartyType,
     SearchHit,
 )
+from schema.types.records import SourceRecordDetail
 from schema.types.relay import Connection, connection_from_page
 from schema.types.stewardship import (
     AuditEntry,
@@ -59,6 +60,16 @@ class Query:
         session = info.context.session
         golden_id = await customers.golden_id_by_source_key(session, source, key)
         return Customer.from_domain(await customers.get_customer(session, golden_id))
+
+    @strawberry.field(
+        description="A department record as stored. Departments read their own source only."
+    )
+    async def source_record(self, info: Info, source: str, key: str) -> SourceRecordDetail:
+        principal = info.context.caller()
+        if not principal.can(Permission.READ_CUSTOMERS):
+            principal.require_source(source)
+        found = await customers.get_source_record(info.context.session, source, key)
+        return SourceRecordDetail.from_domain(found)
 
     @strawberry.field(description="Active customers, filtered and ordered, page by page.")
     async def customers(

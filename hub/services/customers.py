@@ -17,6 +17,7 @@ from hub.db.models import (
     GoldenRecord,
     GoldenRecordVersion,
     SourceRecord,
+    SourceRecordVersion,
     SourceSystem,
 )
 from hub.domain import (
@@ -24,6 +25,7 @@ from hub.domain import (
     CustomerVersion,
     Page,
     SourceRecordRef,
+    SourceRecordView,
     decode_cursor,
     encode_cursor,
 )
@@ -279,3 +281,41 @@ async def histories_of(
             )
         )
     return dict(found)
+
+
+async def get_source_record(
+    session: AsyncSession, source: str, source_key: str
+) -> SourceRecordView:
+    """A department's record: its current version as submitted, with quality flags."""
+    row = (
+        await session.execute(
+            select(
+                SourceRecord.current_version,
+                SourceRecord.retired_at,
+                SourceRecordVersion.payload,
+                SourceRecordVersion.flags,
+                SourceRecordVersion.received_at,
+                CrossReference.golden_id,
+            )
+            .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+            .join(
+                SourceRecordVersion,
+                (SourceRecordVersion.source_record_id == SourceRecord.id)
+                & (SourceRecordVersion.version == SourceRecord.current_version),
+            )
+            .outerjoin(CrossReference, CrossReference.source_record_id == SourceRecord.id)
+            .where(SourceSystem.code == source, SourceRecord.source_key == source_key)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no record {source_key} from source {source}", field="key")
+    return SourceRecordView(
+        source=source,
+        source_key=source_key,
+        version=row.current_version,
+        payload=row.payload,
+        flags=row.flags,
+        retired=row.retired_at is not None,
+        golden_id=row.golden_id,
+        received_at=row.received_at,
+    )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import strawberry
+from datetime import datetime
 
-from hub.domain import format_customer_id
+import strawberry
+from strawberry.scalars import JSON
+
+from hub.domain import SourceRecordView, format_customer_id
 from hub.errors import HubError
 from hub.services.records import SubmitResult
 from schema.types.common import UserError
@@ -92,3 +95,34 @@ class RetireRecordsPayload:
     already_retired: list[str] = strawberry.field(description="Keys that were already retired.")
     not_found: list[str] = strawberry.field(description="Keys the hub does not know.")
     user_errors: list[UserError] = strawberry.field(description="Problems with the request.")
+
+
+@strawberry.type(description="A department's record as stored, with its data-quality flags.")
+class SourceRecordDetail:
+    source: str = strawberry.field(description="Department code.")
+    source_key: str = strawberry.field(description="The department's key.")
+    version: int = strawberry.field(description="Current version number.")
+    raw: JSON = strawberry.field(description="The current version as the department sent it.")
+    flags: JSON = strawberry.field(
+        description="Data-quality findings: field, code, message (invalid values are kept raw)."
+    )
+    retired: bool = strawberry.field(description="The department retired the record.")
+    customer_id: strawberry.ID | None = strawberry.field(
+        description="The golden record it belongs to."
+    )
+    received_at: datetime = strawberry.field(description="When this version arrived.")
+
+    @classmethod
+    def from_domain(cls, view: SourceRecordView) -> SourceRecordDetail:
+        return cls(
+            source=view.source,
+            source_key=view.source_key,
+            version=view.version,
+            raw=JSON(view.payload),
+            flags=JSON(view.flags),
+            retired=view.retired,
+            customer_id=strawberry.ID(format_customer_id(view.golden_id))
+            if view.golden_id
+            else None,
+            received_at=view.received_at,
+        )
