@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         default=None, description="Allow schema introspection (default: on in development)."
     )
     max_query_depth: PositiveInt = Field(default=12, description="Deepest GraphQL query accepted.")
+    max_query_cost: PositiveInt = Field(
+        default=60_000,
+        description="Most work one operation may ask for (fields × page sizes).",
+    )
+    max_query_aliases: PositiveInt = Field(
+        default=30, description="Most aliases in one operation (no alias-multiplied queries)."
+    )
     max_page_size: PositiveInt = Field(default=200, description="Largest `first` for readers.")
     max_admin_page_size: PositiveInt = Field(
         default=1000, description="Largest `first` for admin keys (exports)."

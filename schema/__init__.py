@@ -6,10 +6,17 @@ from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 from strawberry.types import ExecutionContext
 
 from hub.settings import Settings
+from schema.cost import cost_rule
 from schema.errors import ErrorCodes, log_unexpected
 from schema.mutation import Mutation
 from schema.query import Query
@@ -30,9 +37,12 @@ class HubSchema(strawberry.Schema):
 def build_schema(settings: Settings) -> HubSchema:
     """The hub's schema with the protections its settings ask for."""
     max_depth = settings.max_query_depth
+    cost = cost_rule(settings.max_query_cost, settings.max_admin_page_size)
     # Factories, not instances: Strawberry builds fresh extensions per request.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: AddValidationRules([cost]),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
         ErrorCodes,
     ]
     if not settings.introspection_enabled:

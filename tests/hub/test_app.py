@@ -81,3 +81,27 @@ async def test_query_deeper_than_the_limit_is_refused(
     # Depth is checked before anything runs, authentication included.
     errors = response.json()["errors"]
     assert "exceeds maximum operation depth of 3" in errors[0]["message"]
+
+
+async def test_an_operation_costing_more_than_the_limit_is_refused(
+    settings: Settings, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    frugal = settings.model_copy(update={"max_query_cost": 500})
+    application = create_app(frugal, database_url, migrate=False, sessions=sessions)
+    transport = httpx.ASGITransport(app=application)
+    cheap = "{ customers(first: 10) { edges { node { id name } } } }"
+    costly = "{ customers(first: 200) { edges { node { id name sourceRecords { source } } } } }"
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        cheap_errors = (await client.post("/graphql", json={"query": cheap})).json()["errors"]
+        costly_errors = (await client.post("/graphql", json={"query": costly})).json()["errors"]
+    await application.state.engine.dispose()
+    # The cheap one passes validation and meets authentication; the costly one never runs.
+    assert cheap_errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert costly_errors[0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert "more than the limit of 500" in costly_errors[0]["message"]
+
+
+async def test_many_aliases_are_refused(client: httpx.AsyncClient) -> None:
+    aliases = " ".join(f"a{i}: __typename" for i in range(40))
+    response = await client.post("/graphql", json={"query": f"{{ {aliases} }}"})
+    assert "aliases" in response.json()["errors"][0]["message"]
