@@ -6,7 +6,8 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from hub.errors import Invalid
@@ -160,3 +161,40 @@ class SourceRecordView:
     retired: bool
     golden_id: int | None
     received_at: datetime
+
+
+def encode_keyset(*parts: int) -> str:
+    """An opaque cursor for a position in a listing ordered by several keys."""
+    return base64.urlsafe_b64encode(("k:" + ",".join(map(str, parts))).encode()).decode()
+
+
+def decode_keyset(cursor: str, size: int, *, field_name: str = "after") -> tuple[int, ...]:
+    """The keys an opaque keyset cursor stands for."""
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Invalid("is not a cursor this API issued", field=field_name) from None
+    kind, _, body = text.partition(":")
+    parts = body.split(",")
+    if kind != "k" or len(parts) != size or not all(p.lstrip("-").isdigit() for p in parts):
+        raise Invalid("is not a cursor this API issued", field=field_name)
+    return tuple(int(p) for p in parts)
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionView:
+    """One event of a customer's history."""
+
+    interaction_id: int
+    source: str
+    interaction_key: str
+    customer_key: str
+    type: str
+    occurred_at: datetime
+    channel: str | None
+    amount: Decimal | None
+    currency: str | None
+    due_date: date | None
+    paid_date: date | None
+    summary: str | None
+    attributes: dict[str, Any]

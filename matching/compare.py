@@ -18,20 +18,23 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 
 from matching.record import PartyType
+from matching.standardize.text import romanize
 from matching.types import PhoneKind, StandardRecord
 
 __all__ = [
     "COMPARISONS",
+    "AgreementShares",
     "Columns",
     "Comparison",
     "ComparisonVectors",
     "Constraint",
     "FrequencySource",
     "TermFrequencies",
+    "agreement_shares",
     "compare_pairs",
     "comparison_names",
     "party_code",
@@ -80,7 +83,8 @@ TF_PINYIN = "pinyin"
 TF_PHONE = "phone"
 TF_EMAIL = "email"
 TF_ADDRESS = "address"
-TF_KINDS = (TF_NAME, TF_TRADE, TF_PINYIN, TF_PHONE, TF_EMAIL, TF_ADDRESS)
+TF_CONTACT = "contact"
+TF_KINDS = (TF_NAME, TF_TRADE, TF_PINYIN, TF_PHONE, TF_EMAIL, TF_ADDRESS, TF_CONTACT)
 
 
 # A value on two records is what a duplicate pair looks like; only a value
@@ -113,6 +117,8 @@ def record_terms(record: StandardRecord) -> Iterator[tuple[str, str]]:
     address = _address_value(record)
     if address is not None:
         yield TF_ADDRESS, address
+    if record.contact_name:
+        yield TF_CONTACT, record.contact_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +245,10 @@ class _Vocabulary:
         return self.index.setdefault(value, len(self.index))
 
 
+def _is_group(legal_form: str | None) -> bool:
+    return legal_form is not None and ("集团" in legal_form or "group" in legal_form)
+
+
 def _address_value(record: StandardRecord) -> str | None:
     address = record.address
     if not address.detail:
@@ -271,12 +281,14 @@ class Columns:
     core: npt.NDArray[np.object_]
     core_code: IntArray
     trade_code: IntArray
+    has_industry: BoolArray
     pinyin: npt.NDArray[np.object_]
     pinyin_code: IntArray
     latin: BoolArray
     roman: SetColumn
     name_region: IntArray
     legal_form: IntArray
+    group: BoolArray
     branch: IntArray
     uscc: IntArray
     national_id: IntArray
@@ -284,6 +296,9 @@ class Columns:
     identifier_types: SetColumn
     mobiles: SetColumn
     landlines: SetColumn
+    switchboards: SetColumn
+    # The first two own numbers (no switchboards) as text, "" when absent.
+    phone_text: tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]
     emails: SetColumn
     city: IntArray
     district: IntArray
@@ -291,10 +306,13 @@ class Columns:
     address_code: IntArray
     birth: IntArray
     gender: IntArray
+    contact_code: IntArray
+    contact_pinyin_code: IntArray
     core_tf: FloatArray
     trade_tf: FloatArray
     pinyin_tf: FloatArray
     address_tf: FloatArray
+    contact_tf: FloatArray
     # The branch code of a head office (an organization that is no branch).
     head_office: int = -2
     size: int = field(default=0)
@@ -338,6 +356,8 @@ class _ColumnBuilder:
                 "district",
                 "address",
                 "gender",
+                "contact",
+                "contact_pinyin",
             )
         }
 
@@ -349,6 +369,8 @@ class _ColumnBuilder:
         pinyin: list[str] = []
         detail: list[str] = []
         latin = np.zeros(n, dtype=np.bool_)
+        has_industry = np.zeros(n, dtype=np.bool_)
+        group = np.zeros(n, dtype=np.bool_)
         codes: dict[str, list[int]] = {
             k: []
             for k in (
@@ -365,6 +387,8 @@ class _ColumnBuilder:
                 "address",
                 "gender",
                 "birth",
+                "contact",
+                "contact_pinyin",
             )
         }
         sets: dict[str, list[list[int]]] = {
@@ -375,6 +399,8 @@ class _ColumnBuilder:
             is_org = r.party_type is PartyType.ORGANIZATION
             party[i] = PARTY_CODES[r.party_type]
             latin[i] = name.is_latin
+            has_industry[i] = bool(name.industry_term)
+            group[i] = _is_group(name.legal_form)
             core.append(name.core)
             pinyin.append(name.pinyin)
             codes["core"].append(v["core"].code(name.core))
@@ -397,6 +423,10 @@ class _ColumnBuilder:
             detail.append(address.detail or "")
             codes["gender"].append(v["gender"].code(r.gender))
             codes["birth"].append(r.birth_date.toordinal() if r.birth_date is not None else -1)
+            codes["contact"].append(v["contact"].code(r.contact_name))
+            codes["contact_pinyin"].append(
+                v["contact_pinyin"].code(romanize(r.contact_name) if r.contact_name else None)
+            )
             sets["roman"].append([v["roman"].code(k) for k in _roman_keys(r)])
             sets["ident"].append(sorted({v["ident"].code(f"{t}\x1f{x}") for t, x in r.identifiers}))
             sets["itype"].append(sorted({v["itype"].code(t) for t, _ in r.identifiers}))
@@ -411,27 +441,30 @@ class _ColumnBuilder:
             sets["email"].append(sorted({v["email"].code(e) for e in r.emails}))
 
         arrays = {k: np.asarray(c, dtype=np.int64) for k, c in codes.items()}
+        private, shared = _split_switchboards(sets["landline"], arrays["pinyin"], latin)
         tf = _TermFractions(party, self.source, self.vocab)
         return Columns(
             party=party,
             core=np.asarray(core, dtype=object),
             core_code=arrays["core"],
             trade_code=arrays["trade"],
+            has_industry=has_industry,
             pinyin=np.asarray(pinyin, dtype=object),
             pinyin_code=arrays["pinyin"],
             latin=latin,
             roman=SetColumn.build(sets["roman"]),
             name_region=arrays["region"],
             legal_form=arrays["legal"],
+            group=group,
             branch=arrays["branch"],
             uscc=arrays["uscc"],
             national_id=arrays["nid"],
             identifiers=SetColumn.build(sets["ident"]),
             identifier_types=SetColumn.build(sets["itype"]),
             mobiles=SetColumn.build(sets["mobile"], tf.of_sets(sets["mobile"], "phone", TF_PHONE)),
-            landlines=SetColumn.build(
-                sets["landline"], tf.of_sets(sets["landline"], "phone", TF_PHONE)
-            ),
+            landlines=SetColumn.build(private, tf.of_sets(private, "phone", TF_PHONE)),
+            switchboards=SetColumn.build(shared, tf.of_sets(shared, "phone", TF_PHONE)),
+            phone_text=_phone_text(self.records, shared, v["phone"]),
             emails=SetColumn.build(sets["email"], tf.of_sets(sets["email"], "email", TF_EMAIL)),
             city=arrays["city"],
             district=arrays["district"],
@@ -439,13 +472,53 @@ class _ColumnBuilder:
             address_code=arrays["address"],
             birth=arrays["birth"],
             gender=arrays["gender"],
+            contact_code=arrays["contact"],
+            contact_pinyin_code=arrays["contact_pinyin"],
             core_tf=tf.of_values(arrays["core"], "core", TF_NAME),
             trade_tf=tf.of_values(arrays["trade"], "trade", TF_TRADE),
             pinyin_tf=tf.of_values(arrays["pinyin"], "pinyin", TF_PINYIN),
             address_tf=tf.of_values(arrays["address"], "address", TF_ADDRESS),
+            contact_tf=tf.of_values(arrays["contact"], "contact", TF_CONTACT),
             head_office=v["branch"].index.get("=", -2),
             size=n,
         )
+
+
+def _phone_text(
+    records: Sequence[StandardRecord], switchboards: Sequence[Sequence[int]], vocab: _Vocabulary
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
+    first: list[str] = []
+    second: list[str] = []
+    for record, shared in zip(records, switchboards, strict=True):
+        skip = set(shared)
+        own = [p.e164 for p in record.phones if vocab.index.get(p.e164) not in skip]
+        own = list(dict.fromkeys(own))
+        first.append(own[0] if own else "")
+        second.append(own[1] if len(own) > 1 else "")
+    return np.asarray(first, dtype=object), np.asarray(second, dtype=object)
+
+
+def _split_switchboards(
+    lines: Sequence[Sequence[int]], name_codes: IntArray, latin: BoolArray
+) -> tuple[list[list[int]], list[list[int]]]:
+    """Each record's landlines split into its own and those shared by several names.
+
+    A landline held by records of different names (compared by pinyin, so a
+    homophone typo is still the same name) is a group switchboard or a
+    household line: 沃博科技 and 沃博贸易 on one number, or 王建国 and
+    王秀英 at home. Sharing it says far less than sharing a private line.
+    Latin names are left out: an English name is no different company.
+    """
+    names: dict[int, set[int]] = {}
+    for record, codes in enumerate(lines):
+        if latin[record] or name_codes[record] < 0:
+            continue
+        for code in codes:
+            names.setdefault(code, set()).add(int(name_codes[record]))
+    shared = {code for code, held in names.items() if len(held) > 1}
+    private = [[c for c in codes if c not in shared] for codes in lines]
+    switchboards = [[c for c in codes if c in shared] for codes in lines]
+    return private, switchboards
 
 
 class _TermFractions:
@@ -608,9 +681,8 @@ def _name(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, F
     tf[homophone] = cols.pinyin_tf[left[homophone]]
     # Same trade name, each with its own different industry term (顺圣实业 /
     # 顺圣电器): the sibling-company pattern, far weaker than a short name.
-    has_industry_l = cols.core_code[left] != cols.trade_code[left]
-    has_industry_r = cols.core_code[right] != cols.trade_code[right]
-    other_industry = trade & shared_trade_code & has_industry_l & has_industry_r & ~exact
+    both_industries = cols.has_industry[left] & cols.has_industry[right]
+    other_industry = trade & shared_trade_code & both_industries & ~exact
     level[trade] = 7
     level[other_industry] = 2
     # A contained short name is as common as the shorter of the two cores.
@@ -629,8 +701,14 @@ def _name_region(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelA
     return _exact3(cols.name_region[left], cols.name_region[right]), None
 
 
+LEGAL_FORM_LEVELS = ("missing", "different", "same", "group_mismatch")
+
+
 def _legal_form(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
     level = _exact3(cols.legal_form[left], cols.legal_form[right])
+    # A group holding (X集团有限公司) and a company under it (X科技有限公司)
+    # are two legal entities; a department does not add or drop 集团.
+    level[(level == 1) & (cols.group[left] != cols.group[right])] = 3
     # 有限公司 and "Co., Ltd." say the same thing in two scripts: not comparable.
     level[cols.latin[left] != cols.latin[right]] = 0
     return level, None
@@ -660,14 +738,41 @@ def _identifiers(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelA
     return level, None
 
 
+def _phone_count(cols: Columns, rows: IntArray) -> IntArray:
+    sizes: IntArray = (
+        cols.mobiles.sizes(rows) + cols.landlines.sizes(rows) + cols.switchboards.sizes(rows)
+    )
+    return sizes
+
+
+def _one_slip_apart(cols: Columns, left: IntArray, right: IntArray) -> BoolArray:
+    """Whether any own numbers of the two differ by one typed digit or a swapped pair."""
+    out = np.zeros(len(left), dtype=np.bool_)
+    if len(left) == 0:
+        return out
+    for a in cols.phone_text:
+        for b in cols.phone_text:
+            x, y = a[left], b[right]
+            usable = np.flatnonzero((x != "") & (y != ""))
+            if len(usable) == 0:
+                continue
+            distance = cpdist(x[usable], y[usable], scorer=OSA.distance, dtype=np.int32)
+            out[usable[distance == 1]] = True
+    return out
+
+
 def _phones(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, FloatArray]:
     mobile, mobile_tf = cols.mobiles.shared(left, right)
     landline, landline_tf = cols.landlines.shared(left, right)
-    has_left = (cols.mobiles.sizes(left) + cols.landlines.sizes(left)) > 0
-    has_right = (cols.mobiles.sizes(right) + cols.landlines.sizes(right)) > 0
+    switchboard, _ = cols.switchboards.shared(left, right)
+    has_left = _phone_count(cols, left) > 0
+    has_right = _phone_count(cols, right) > 0
     level = np.where(has_left & has_right, 1, 0).astype(np.int8)
-    level[landline] = 2
-    level[mobile] = 3
+    level[switchboard] = 3
+    typo = np.flatnonzero(level == 1)
+    level[typo[_one_slip_apart(cols, left[typo], right[typo])]] = 2
+    level[landline] = 4
+    level[mobile] = 5
     tf = np.where(mobile, mobile_tf, np.where(landline, landline_tf, 0.0)).astype(np.float32)
     return level, tf
 
@@ -676,6 +781,20 @@ def _emails(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray,
     same, tf = cols.emails.shared(left, right)
     both = (cols.emails.sizes(left) > 0) & (cols.emails.sizes(right) > 0)
     level = np.where(same, 2, np.where(both, 1, 0)).astype(np.int8)
+    return level, tf
+
+
+CONTACT_LEVELS = ("missing", "different", "homophone", "same")
+
+
+def _contact(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, FloatArray]:
+    """The person an organization's departments talk to, typed by ear in a call centre."""
+    a, b = cols.contact_code[left], cols.contact_code[right]
+    level = _exact3(a, b)
+    level[level == 2] = 3
+    sounds = cols.contact_pinyin_code[left] == cols.contact_pinyin_code[right]
+    level[(level == 1) & sounds] = 2
+    tf = np.where(level == 3, cols.contact_tf[left], 0.0).astype(np.float32)
     return level, tf
 
 
@@ -736,18 +855,26 @@ EXACT3 = ("missing", "different", "same")
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("name", NAME_LEVELS, _name, term_frequency=True),
     Comparison("name_region", EXACT3, _name_region),
-    Comparison("legal_form", EXACT3, _legal_form),
+    Comparison("legal_form", LEGAL_FORM_LEVELS, _legal_form),
     Comparison("branch", ("not_branches", "same_branch", "branch_mismatch"), _branch),
     Comparison("uscc", EXACT3, _uscc),
     Comparison("national_id", EXACT3, _national_id),
     Comparison("identifiers", ("missing", "different", "shared"), _identifiers),
     Comparison(
         "phones",
-        ("missing", "different", "shared_landline", "shared_mobile"),
+        (
+            "missing",
+            "different",
+            "one_digit_apart",
+            "shared_switchboard",
+            "shared_landline",
+            "shared_mobile",
+        ),
         _phones,
         term_frequency=True,
     ),
     Comparison("emails", ("missing", "different", "shared"), _emails, term_frequency=True),
+    Comparison("contact", CONTACT_LEVELS, _contact, term_frequency=True),
     Comparison("address", ADDRESS_LEVELS, _address, term_frequency=True),
     Comparison("birth_date", BIRTH_LEVELS, _birth_date),
     Comparison("gender", EXACT3, _gender),
@@ -831,3 +958,66 @@ def compare_pairs(
         tf=tf,
         constraints=_constraints(cols, left, right),
     )
+
+
+# --- exact agreement shares ---------------------------------------------------
+
+AgreementShares = dict[int, dict[str, dict[int, float]]]
+
+
+def _pairs_sharing(codes: IntArray) -> float:
+    """Number of record pairs holding the same value, from value counts."""
+    present = codes[codes >= 0]
+    if len(present) == 0:
+        return 0.0
+    counts = np.bincount(present)
+    counts = counts[counts > 1].astype(np.float64)
+    return float((counts * (counts - 1) / 2).sum())
+
+
+def _set_items(column: SetColumn, rows: BoolArray) -> IntArray:
+    owner = np.repeat(np.arange(len(column.offsets) - 1), np.diff(column.offsets))
+    items: IntArray = column.codes[rows[owner]]
+    return items
+
+
+def agreement_shares(cols: Columns) -> AgreementShares:
+    """Share of *all* same-party record pairs at each equality level, from value counts.
+
+    Random pairs sample levels as rare as a shared USCC a handful of times at
+    best; counting how many records hold each value gives their share exactly
+    (pairs sharing two values of a set count twice, which is negligible).
+    """
+    out: AgreementShares = {}
+    for code in range(len(PARTIES)):
+        rows = cols.party == code
+        n = int(rows.sum())
+        if n < 2:
+            continue
+        total = n * (n - 1) / 2
+        ind = rows & cols.has_industry
+        shares: dict[str, dict[int, float]] = {
+            "name": {
+                8: _pairs_sharing(cols.core_code[rows]),
+                2: max(
+                    _pairs_sharing(cols.trade_code[ind]) - _pairs_sharing(cols.core_code[ind]),
+                    0.0,
+                ),
+            },
+            "uscc": {2: _pairs_sharing(cols.uscc[rows])},
+            "national_id": {2: _pairs_sharing(cols.national_id[rows])},
+            "phones": {
+                5: _pairs_sharing(_set_items(cols.mobiles, rows)),
+                4: _pairs_sharing(_set_items(cols.landlines, rows)),
+                3: _pairs_sharing(_set_items(cols.switchboards, rows)),
+            },
+            "emails": {2: _pairs_sharing(_set_items(cols.emails, rows))},
+            "contact": {3: _pairs_sharing(cols.contact_code[rows])},
+            "address": {5: _pairs_sharing(cols.address_code[rows])},
+        }
+        # Half a pair for a value nobody shares keeps the weight finite.
+        out[code] = {
+            name: {level: max(count, 0.5) / total for level, count in levels.items()}
+            for name, levels in shares.items()
+        }
+    return out

@@ -24,7 +24,7 @@ from matching.compare import (
     compare_pairs,
     record_terms,
 )
-from matching.decide import DECISIONS, Decision, ScoredPair, Thresholds, decide, explain
+from matching.decide import DECISIONS, Decision, ScoredPair, Thresholds, decide_pairs, explain
 from matching.model import Model
 from matching.record import PartyType
 from matching.types import StandardRecord
@@ -59,7 +59,7 @@ def score_candidates(
     right = np.arange(1, len(candidates) + 1, dtype=np.int64)
     vectors = compare_pairs(cols, np.zeros(len(candidates), dtype=np.int64), right)
     weights = model.match_weights(vectors)
-    codes = decide(weights, vectors.constraints, thresholds)
+    codes = decide_pairs(weights, vectors, thresholds)
     return [
         ScoredPair(
             left=record.key,

@@ -25,7 +25,13 @@ from importlib import resources
 import numpy as np
 import numpy.typing as npt
 
-from matching.compare import COMPARISONS, PARTIES, ComparisonVectors, TermFrequencies
+from matching.compare import (
+    COMPARISONS,
+    PARTIES,
+    AgreementShares,
+    ComparisonVectors,
+    TermFrequencies,
+)
 from matching.record import PartyType
 
 __all__ = [
@@ -44,15 +50,16 @@ FloatArray = npt.NDArray[np.float64]
 
 # Sensible starting points, per level (level 0 "missing" is a placeholder).
 PRIOR_M: Mapping[str, tuple[float, ...]] = {
-    "name": (1, 0.03, 0.01, 0.04, 0.06, 0.07, 0.05, 0.25, 0.50),
+    "name": (1, 0.03, 0.001, 0.04, 0.06, 0.07, 0.05, 0.25, 0.50),
     "name_region": (1, 0.10, 0.90),
-    "legal_form": (1, 0.25, 0.75),
+    "legal_form": (1, 0.25, 0.74, 0.01),
     "branch": (1, 0.95, 0.05),
     "uscc": (1, 0.01, 0.99),
     "national_id": (1, 0.02, 0.98),
     "identifiers": (1, 0.05, 0.95),
-    "phones": (1, 0.45, 0.20, 0.35),
+    "phones": (1, 0.45, 0.02, 0.05, 0.15, 0.33),
     "emails": (1, 0.40, 0.60),
+    "contact": (1, 0.30, 0.10, 0.60),
     "address": (1, 0.08, 0.12, 0.10, 0.20, 0.50),
     "birth_date": (1, 0.03, 0.05, 0.92),
     "gender": (1, 0.02, 0.98),
@@ -60,17 +67,30 @@ PRIOR_M: Mapping[str, tuple[float, ...]] = {
 PRIOR_U: Mapping[str, tuple[float, ...]] = {
     "name": (1, 0.97, 0.001, 0.02, 0.005, 0.002, 0.0005, 0.002, 0.0005),
     "name_region": (1, 0.85, 0.15),
-    "legal_form": (1, 0.40, 0.60),
+    "legal_form": (1, 0.35, 0.60, 0.05),
     "branch": (1, 0.30, 0.70),
     "uscc": (1, 0.999_999, 0.000_001),
     "national_id": (1, 0.999_999, 0.000_001),
     "identifiers": (1, 0.999, 0.001),
-    "phones": (1, 0.999_98, 0.000_01, 0.000_01),
+    "phones": (1, 0.999_96, 0.000_01, 0.000_02, 0.000_01, 0.000_01),
     "emails": (1, 0.999_99, 0.000_01),
+    "contact": (1, 0.999, 0.0005, 0.0005),
     "address": (1, 0.90, 0.08, 0.015, 0.004, 0.001),
     "birth_date": (1, 0.997, 0.0025, 0.0005),
     "gender": (1, 0.50, 0.50),
 }
+# Levels that say "two entities" by domain rule, whose m EM cannot learn:
+# among candidate pairs the companies of one group (same trade name, same
+# switchboard, same city) look like duplicates to an unsupervised model. Their
+# m stays at the prior; steward labels may still move it.
+FIXED_M_LEVELS: Mapping[str, frozenset[int]] = {
+    "name": frozenset({2}),  # trade_equal_other_industry
+    "legal_form": frozenset({3}),  # group_mismatch
+}
+# Levels that carry no evidence by domain rule: a number shared by records of
+# several names (a group switchboard, a household line) identifies none of
+# them, yet under independence it would add as much as a private line.
+NEUTRAL_LEVELS: Mapping[str, frozenset[int]] = {"phones": frozenset({3})}
 # A duplicate or two per record among some ten thousand records.
 PRIOR_MATCH_SHARE = 1e-4
 # Pseudo-pairs of prior weight in EM: enough to keep rarely seen levels sane,
@@ -317,8 +337,16 @@ def default_model() -> Model:
 # --- estimation -------------------------------------------------------------
 
 
-def estimate_u(random_pairs: ComparisonVectors, base: Model) -> Model:
-    """Set u from comparisons of random record pairs (nearly all non-matches)."""
+def estimate_u(
+    random_pairs: ComparisonVectors, base: Model, agreement: AgreementShares | None = None
+) -> Model:
+    """Set u from comparisons of random record pairs (nearly all non-matches).
+
+    Equality levels whose share among all pairs is known from value counts
+    (``agreement``, see :func:`matching.compare.agreement_shares`) take that
+    share instead of the sampled one; the sample still says how often the
+    comparison is not missing, and splits the rest among the other levels.
+    """
     parties = dict(base.parties)
     for code, party in enumerate(PARTIES):
         rows = np.flatnonzero(random_pairs.party == code)
@@ -334,9 +362,27 @@ def estimate_u(random_pairs: ComparisonVectors, base: Model) -> Model:
             # Half a pseudo-pair per level keeps a never-seen agreement level
             # (two random records with the same USCC) finite.
             counts[1:] += U_PSEUDO_COUNT
-            comparisons.append(replace(params, u=_normalise(counts)))
+            exact = (agreement or {}).get(code, {}).get(params.name, {})
+            comparisons.append(replace(params, u=_u_with_exact(counts, exact)))
         parties[party] = replace(old, comparisons=tuple(comparisons))
     return replace(base, parties=parties)
+
+
+def _u_with_exact(counts: FloatArray, exact: Mapping[int, float]) -> tuple[float, ...]:
+    """u per level: ``exact`` shares of all pairs made conditional on not missing."""
+    if not exact:
+        return _normalise(counts)
+    present = float(counts[1:].sum()) / float(counts.sum())
+    fixed = {level: min(share / present, 0.5) for level, share in exact.items()}
+    rest = counts.copy()
+    rest[0] = 0.0
+    for level in fixed:
+        rest[level] = 0.0
+    u = rest / rest.sum() * (1.0 - sum(fixed.values()))
+    for level, value in fixed.items():
+        u[level] = value
+    u[0] = 1.0
+    return _normalise(u)
 
 
 def _m_update(
@@ -344,12 +390,21 @@ def _m_update(
     weights: FloatArray,
     prior_m: Sequence[float],
     strength: float,
+    fixed: frozenset[int] = frozenset(),
 ) -> tuple[float, ...]:
     sums: FloatArray = np.bincount(levels, weights=weights, minlength=len(prior_m)).astype(
         np.float64
     )
     sums[1:] += strength * np.asarray(prior_m[1:], dtype=np.float64)
-    return _normalise(sums)
+    if not fixed:
+        return _normalise(sums)
+    free = [level for level in range(1, len(sums)) if level not in fixed]
+    held = sum(prior_m[level] for level in fixed)
+    out = np.zeros(len(sums))
+    out[free] = sums[free] / sums[free].sum() * (1.0 - held)
+    for level in fixed:
+        out[level] = prior_m[level]
+    return _normalise(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,8 +444,9 @@ SESSIONS = (
     # Birth date and gender are derived from the resident id.
     _Session("national_id", 2, frozenset({"national_id", "birth_date", "gender"})),
     _Session("name", 6, frozenset({"name"})),
-    _Session("phones", 2, frozenset({"phones"})),
+    _Session("phones", 4, frozenset({"phones"})),
     _Session("emails", 2, frozenset({"emails"})),
+    _Session("contact", 3, frozenset({"contact"})),
     _Session("address", 4, frozenset({"address"})),
 )
 
@@ -423,6 +479,7 @@ def _em_session(
 ) -> tuple[list[FloatArray], float]:
     """EM with u fixed: m of the active comparisons and the expected number of matches."""
     prior_m = [c.m for c in params.comparisons]
+    fixed = [FIXED_M_LEVELS.get(c.name, frozenset()) for c in params.comparisons]
     u = [np.asarray(c.u, dtype=np.float64) for c in params.comparisons]
     m = [np.asarray(c.m, dtype=np.float64) for c in params.comparisons]
     share = 0.5
@@ -432,7 +489,9 @@ def _em_session(
         weights = _posterior(log_odds) * patterns.counts
         new_share = float(np.clip(weights.sum() / patterns.counts.sum(), 1e-6, 1 - 1e-6))
         new_m = [
-            np.asarray(_m_update(patterns.levels[:, c], weights, prior_m[c], PRIOR_STRENGTH))
+            np.asarray(
+                _m_update(patterns.levels[:, c], weights, prior_m[c], PRIOR_STRENGTH, fixed[c])
+            )
             if active[c]
             else m[c]
             for c in range(len(m))
@@ -501,6 +560,7 @@ def estimate_model(
     iterations: int = 25,
     tolerance: float = 1e-4,
     start: Model | None = None,
+    agreement: AgreementShares | None = None,
 ) -> Model:
     """u from ``random_pairs``, m by EM sessions over ``candidates``, then the prior.
 
@@ -514,7 +574,7 @@ def estimate_model(
     if iterations < 1:
         raise ValueError(f"iterations must be at least 1, got {iterations}")
     base = start or Model(parties={p: prior_parameters() for p in PARTIES})
-    model = estimate_u(random_pairs, base)
+    model = estimate_u(random_pairs, base, agreement)
     parties = dict(model.parties)
     for code, party in enumerate(PARTIES):
         rows = np.flatnonzero(candidates.party == code)
@@ -522,12 +582,49 @@ def estimate_model(
             continue
         levels = candidates.levels[rows]
         params = _estimate_m(levels, parties[party], iterations, tolerance)
+        seen = _seen_levels(levels, random_pairs.levels[random_pairs.party == code])
+        params = _neutralise_unseen(params, seen)
         prior = _estimate_prior(levels, params, populations.get(party, 0), iterations)
         parties[party] = replace(params, prior=prior)
     return Model(
         parties=parties,
         frequencies=frequencies if frequencies is not None else model.frequencies,
     )
+
+
+def _seen_levels(*level_sets: npt.NDArray[np.int8]) -> list[set[int]]:
+    """Per comparison, the levels that occur in any of ``level_sets``."""
+    columns = len(COMPARISONS)
+    return [
+        {int(x) for levels in level_sets for x in np.unique(levels[:, c])} for c in range(columns)
+    ]
+
+
+def _neutralise_unseen(params: PartyParameters, seen: Sequence[set[int]]) -> PartyParameters:
+    """A level seen in neither random pairs nor candidates weighs nothing (as do neutral ones).
+
+    Otherwise its weight would be the ratio of two pseudo-counts (a prior m
+    over half a pair in a sample of random pairs): a number the data never
+    supported, which would decide the first pair that shows it.
+    """
+    comparisons = []
+    for c, p in enumerate(params.comparisons):
+        neutral = NEUTRAL_LEVELS.get(p.name, frozenset())
+        unseen = [
+            level for level in range(1, len(p.levels)) if level not in seen[c] or level in neutral
+        ]
+        if not unseen:
+            comparisons.append(p)
+            continue
+        u = np.asarray(p.u, dtype=np.float64)
+        held = sum(p.m[level] for level in unseen)
+        free = [level for level in range(1, len(u)) if level not in unseen]
+        if free:
+            u[free] = u[free] / u[free].sum() * (1.0 - held)
+        for level in unseen:
+            u[level] = p.m[level]
+        comparisons.append(replace(p, u=_normalise(u)))
+    return replace(params, comparisons=tuple(comparisons))
 
 
 def sample_pairs(

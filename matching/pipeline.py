@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from matching.block import DEFAULT_MAX_BLOCK_SIZE, DEFAULT_RULES, BlockingRule, candidate_pairs
 from matching.cluster import cluster_id, cluster_links, exclusive_attributes
-from matching.compare import PARTIES, Columns, ComparisonVectors, compare_pairs
+from matching.compare import PARTIES, Columns, ComparisonVectors, agreement_shares, compare_pairs
 from matching.decide import (
     AUTO_CODE,
     DECISIONS,
@@ -27,7 +27,7 @@ from matching.decide import (
     Decision,
     ScoredPair,
     Thresholds,
-    decide,
+    decide_pairs,
     explain,
 )
 from matching.model import Model, estimate_model, sample_pairs
@@ -140,6 +140,7 @@ def fit_model(cols: Columns, candidates: ComparisonVectors, config: MatchConfig)
         populations=populations,
         iterations=config.em_iterations,
         tolerance=config.em_tolerance,
+        agreement=agreement_shares(cols),
     )
 
 
@@ -169,7 +170,7 @@ def match_records(
         model = fit_model(cols, vectors, config)
     clock.start("score")
     weights = model.match_weights(vectors)
-    codes = decide(weights, vectors.constraints, config.thresholds)
+    codes = decide_pairs(weights, vectors, config.thresholds)
     clock.start("cluster")
     auto = np.flatnonzero(codes == AUTO_CODE)
     clustering = cluster_links(

@@ -9,8 +9,10 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from hub.domain import CustomerVersion, SourceRecordRef
-from hub.services import customers
+from hub.domain import CustomerVersion, InteractionView, Page, SourceRecordRef
+from hub.services import customers, interactions, metrics
+from hub.services.interactions import InteractionQuery
+from hub.services.metrics import Metrics
 
 V = TypeVar("V")
 
@@ -21,6 +23,8 @@ class Loaders:
 
     source_records: DataLoader[int, list[SourceRecordRef]]
     histories: DataLoader[int, list[CustomerVersion]]
+    metrics: DataLoader[int, Metrics | None]
+    interactions: DataLoader[tuple[int, InteractionQuery], Page[InteractionView]]
 
 
 def _by_golden_id(
@@ -36,9 +40,37 @@ def _by_golden_id(
     return DataLoader(load_fn=load)
 
 
+def _metrics_loader(session: AsyncSession) -> DataLoader[int, Metrics | None]:
+    async def load(golden_ids: Sequence[int]) -> list[Metrics | None]:
+        found = await metrics.metrics_of(session, golden_ids)
+        return [found.get(golden_id) for golden_id in golden_ids]
+
+    return DataLoader(load_fn=load)
+
+
+def _interactions_loader(
+    session: AsyncSession,
+) -> DataLoader[tuple[int, InteractionQuery], Page[InteractionView]]:
+    """Pages of interactions; one batch query per distinct set of arguments."""
+
+    async def load(keys: Sequence[tuple[int, InteractionQuery]]) -> list[Page[InteractionView]]:
+        by_query: dict[InteractionQuery, list[int]] = {}
+        for golden_id, query in keys:
+            by_query.setdefault(query, []).append(golden_id)
+        pages: dict[tuple[int, InteractionQuery], Page[InteractionView]] = {}
+        for query, golden_ids in by_query.items():
+            found = await interactions.interactions_of(session, golden_ids, query)
+            pages.update({(golden_id, query): found[golden_id] for golden_id in golden_ids})
+        return [pages[key] for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
 def make_loaders(session: AsyncSession) -> Loaders:
     """Loaders bound to the request's session."""
     return Loaders(
         source_records=_by_golden_id(customers.source_records_of, session),
         histories=_by_golden_id(customers.histories_of, session),
+        metrics=_metrics_loader(session),
+        interactions=_interactions_loader(session),
     )

@@ -289,6 +289,7 @@ class CustomerMetrics(Base):
     open_complaints: Mapped[int] = mapped_column(Integer, server_default="0")
     open_receivables: Mapped[Decimal] = mapped_column(Numeric(18, 2), server_default="0")
     last_contact_at: Mapped[datetime | None]
+    close_requested_at: Mapped[datetime | None]
     computed_at: Mapped[datetime] = _now()
 
 
@@ -304,6 +305,24 @@ class Classification(Base):
     rule_set_version: Mapped[str] = mapped_column(String(32))
     rule: Mapped[str] = mapped_column(Text)
     inputs: Mapped[Json]
+    computed_at: Mapped[datetime] = _now()
+
+
+class TierCutoff(Base):
+    """The revenue cutoffs of the value tiers, from the last batch recomputation.
+
+    Tiers are a Pareto split over all customers; between recomputations each
+    customer is placed against the latest cutoffs as its revenue changes.
+    """
+
+    __tablename__ = "tier_cutoff"
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    rule_set_version: Mapped[str] = mapped_column(String(32))
+    key_min_revenue: Mapped[Decimal]
+    regular_min_revenue: Mapped[Decimal]
+    customers: Mapped[int] = mapped_column(Integer)
+    total_revenue: Mapped[Decimal]
     computed_at: Mapped[datetime] = _now()
 
 

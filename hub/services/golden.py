@@ -27,6 +27,7 @@ from hub.db.models import (
 )
 from hub.errors import Conflict, Invalid, NotFound
 from hub.services.events import ChangeKind
+from hub.services.profile import refresh_profiles
 from hub.services.search import index_goldens
 from hub.survivorship import (
     OVERRIDABLE,
@@ -238,6 +239,7 @@ async def refresh_goldens(
         ):
             changed.append(golden_id)
     await index_goldens(session, changed)
+    await refresh_profiles(session, changed, now=at)
 
 
 async def _refresh_one(

@@ -14,12 +14,14 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db.models import Interaction, SourceRecord
+from hub.db.models import CrossReference, Interaction, SourceRecord
+from hub.domain import InteractionView, Page, decode_keyset, encode_keyset
 from hub.errors import Invalid
+from hub.services.profile import refresh_profiles
 from hub.services.sources import ensure_source
 
 MAX_TEXT = 2_000
@@ -174,7 +176,12 @@ class RecordInteractionsResult:
 
 
 async def record_interactions(
-    session: AsyncSession, source: str, raw: Sequence[object], *, max_items: int = 5000
+    session: AsyncSession,
+    source: str,
+    raw: Sequence[object],
+    *,
+    max_items: int = 5000,
+    now: datetime | None = None,
 ) -> RecordInteractionsResult:
     """Store a department's interactions; a repeated key is a no-op."""
     if len(raw) > max_items:
@@ -255,6 +262,11 @@ async def record_interactions(
     result.created = len(inserted)
     result.unchanged = len(accepted) - len(inserted)
     result.unattached = sum(1 for r in inserted if r is None)
+    if result.created:
+        touched = await golden_ids_of_interactions(
+            session, source_id, sorted({a.customer_key for a in accepted})
+        )
+        await refresh_profiles(session, touched, now=now or datetime.now(UTC))
     return result
 
 
@@ -271,3 +283,107 @@ async def attach_waiting_interactions(
         )
         .values(source_record_id=record_id)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionQuery:
+    """Which interactions of a customer to list: newest first, ``first`` at a time."""
+
+    types: tuple[str, ...] = ()
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    first: int = 20
+    after: str | None = None
+
+
+def _interaction_filter(query: InteractionQuery) -> tuple[str, dict[str, Any]]:
+    """SQL conditions (fixed text, values bound as parameters) for ``query``."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    if query.types:
+        clauses.append("i.type = ANY(:types)")
+        params["types"] = list(query.types)
+    if query.occurred_from is not None:
+        clauses.append("i.occurred_at >= :occurred_from")
+        params["occurred_from"] = query.occurred_from
+    if query.occurred_to is not None:
+        clauses.append("i.occurred_at < :occurred_to")
+        params["occurred_to"] = query.occurred_to
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+async def interactions_of(
+    session: AsyncSession, golden_ids: Sequence[int], query: InteractionQuery
+) -> dict[int, Page[InteractionView]]:
+    """A page of interactions for each of ``golden_ids`` (two statements in all)."""
+    if not golden_ids:
+        return {}
+    condition, params = _interaction_filter(query)
+    keyset = ""
+    if query.after is not None:
+        micros, last_id = decode_keyset(query.after, 2)
+        keyset = " AND (i.occurred_at, i.id) < (:after_time, :after_id)"
+        params |= {"after_time": datetime.fromtimestamp(micros / 1e6, tz=UTC), "after_id": last_id}
+    params |= {"ids": list(golden_ids), "limit": query.first + 1}
+    # condition and keyset are fixed clauses; every value is a bound parameter.
+    page_sql = (
+        "SELECT g.gid, s.code AS source, i.* FROM unnest(CAST(:ids AS bigint[])) AS g(gid)"  # noqa: S608
+        " CROSS JOIN LATERAL (SELECT i.* FROM interaction i"
+        "   JOIN cross_reference x ON x.source_record_id = i.source_record_id"
+        f"   WHERE x.golden_id = g.gid{condition}{keyset}"
+        "   ORDER BY i.occurred_at DESC, i.id DESC LIMIT :limit) AS i"
+        " JOIN source_system s ON s.id = i.source_id"
+        " ORDER BY g.gid, i.occurred_at DESC, i.id DESC"
+    )
+    count_sql = (
+        "SELECT x.golden_id, count(*) FROM interaction i"  # noqa: S608
+        " JOIN cross_reference x ON x.source_record_id = i.source_record_id"
+        f" WHERE x.golden_id = ANY(:ids){condition} GROUP BY x.golden_id"
+    )
+    rows = await session.execute(text(page_sql), params)
+    found: dict[int, list[InteractionView]] = {g: [] for g in golden_ids}
+    for row in rows:
+        found[row.gid].append(
+            InteractionView(
+                interaction_id=row.id,
+                source=row.source,
+                interaction_key=row.interaction_key,
+                customer_key=row.customer_key,
+                type=row.type,
+                occurred_at=row.occurred_at,
+                channel=row.channel,
+                amount=row.amount,
+                currency=row.currency,
+                due_date=row.due_date,
+                paid_date=row.paid_date,
+                summary=row.summary,
+                attributes=row.attributes,
+            )
+        )
+    counted: dict[int, int] = dict((await session.execute(text(count_sql), params)).all())
+    return {
+        golden_id: Page(
+            items=items[: query.first],
+            cursors=[
+                encode_keyset(int(v.occurred_at.timestamp() * 1_000_000), v.interaction_id)
+                for v in items[: query.first]
+            ],
+            has_next_page=len(items) > query.first,
+            has_previous_page=query.after is not None,
+            total_count=counted.get(golden_id, 0),
+        )
+        for golden_id, items in found.items()
+    }
+
+
+async def golden_ids_of_interactions(
+    session: AsyncSession, source_id: int, customer_keys: Sequence[str]
+) -> list[int]:
+    """The customers whose history a batch of interactions touched."""
+    rows = await session.execute(
+        select(CrossReference.golden_id)
+        .join(SourceRecord, SourceRecord.id == CrossReference.source_record_id)
+        .where(SourceRecord.source_id == source_id, SourceRecord.source_key.in_(customer_keys))
+        .distinct()
+    )
+    return list(rows.scalars())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -12,7 +12,11 @@ from strawberry.scalars import JSON
 from hub import domain
 from hub.auth import Permission
 from hub.masking import mask_email, mask_national_id, mask_phone
+from hub.services.interactions import InteractionQuery
 from schema.context import Info
+from schema.pagination import page_size
+from schema.types.history import CustomerMetrics, Interaction, InteractionType
+from schema.types.relay import Connection, connection_from_page
 
 
 @strawberry.enum(description="Whether the customer is an organization or a person.")
@@ -329,6 +333,34 @@ class Customer:
             )
             for v in versions
         ]
+
+    @strawberry.field(description="Figures derived from the customer's interactions.")
+    async def metrics(self, info: Info) -> CustomerMetrics | None:
+        found = await info.context.loaders.metrics.load(self.value.golden_id)
+        return CustomerMetrics.from_domain(found) if found is not None else None
+
+    @strawberry.field(
+        description="The customer's history across departments, newest first; filter by "
+        "types and a time range [from, to)."
+    )
+    async def interactions(
+        self,
+        info: Info,
+        types: list[InteractionType] | None = None,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[Interaction]:
+        query = InteractionQuery(
+            types=tuple(sorted(t.value for t in types or ())),
+            occurred_from=from_,
+            occurred_to=to,
+            first=page_size(info, first),
+            after=after,
+        )
+        page = await info.context.loaders.interactions.load((self.value.golden_id, query))
+        return connection_from_page(page, Interaction.from_domain)
 
     @classmethod
     def from_domain(cls, value: domain.Customer) -> Customer:

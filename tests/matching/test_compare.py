@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -81,7 +83,7 @@ def test_shared_mobile_is_stronger_level_than_shared_landline() -> None:
     )
     landline = _levels(
         org("a", org_name("甲"), phone=("+862012345678",)),
-        org("b", org_name("乙"), phone=("+862012345678",)),
+        org("b", org_name("甲"), phone=("+862012345678",)),
     )
     none = _levels(
         org("a", org_name("甲"), phone=("+862012345678",)),
@@ -90,6 +92,55 @@ def test_shared_mobile_is_stronger_level_than_shared_landline() -> None:
     assert mobile["phones"] == "shared_mobile"
     assert landline["phones"] == "shared_landline"
     assert none["phones"] == "different"
+
+
+def test_landline_held_by_several_names_is_a_switchboard() -> None:
+    # A group's companies share one switchboard: it identifies none of them.
+    switchboard = "+862012345678"
+    records = [
+        org("a", org_name("沃博", "科技"), phone=(switchboard,)),
+        org("b", org_name("沃博", "贸易"), phone=(switchboard,)),
+        org("c", org_name("沃博", "科技"), phone=(switchboard, "+862087654321")),
+    ]
+    cols = Columns.from_records(records)
+    vectors = compare_pairs(cols, np.array([0, 0]), np.array([1, 2]))
+    phones = COMPARISONS[NAMES.index("phones")]
+    levels = [phones.label(int(x)) for x in vectors.levels[:, NAMES.index("phones")]]
+    assert levels == ["shared_switchboard", "shared_switchboard"]
+
+
+def test_phones_one_slip_apart() -> None:
+    swapped = _levels(
+        person("a", person_name("张勇"), phone=("+8615592505804",)),
+        person("b", person_name("张勇"), phone=("+8615952505804",)),
+    )
+    assert swapped["phones"] == "one_digit_apart"
+
+
+def test_contact_person_levels() -> None:
+    def level(a: str | None, b: str | None) -> str:
+        left = replace(org("a", org_name("甲")), contact_name=a)
+        right = replace(org("b", org_name("甲")), contact_name=b)
+        return _levels(left, right)["contact"]
+
+    assert level("张芳婷", "张芳婷") == "same"
+    assert level("张芳婷", "章芳婷") == "homophone"
+    assert level("张芳婷", "唐秀") == "different"
+    assert level("张芳婷", None) == "missing"
+
+
+def test_group_holding_against_company_is_its_own_legal_form_level() -> None:
+    holding = org("a", org_name("沃博", None, legal_form="集团有限公司"))
+    company = org("b", org_name("沃博", "科技"))
+    assert _levels(holding, company)["legal_form"] == "group_mismatch"
+
+
+def test_short_name_against_name_with_industry_is_not_another_industry() -> None:
+    short = org("a", org_name("泽美", None, legal_form=None))
+    full = org("b", org_name("泽美", "物流"))
+    sibling = org("c", org_name("泽美", "贸易"))
+    assert _levels(short, full)["name"] == "trade_equal"
+    assert _levels(sibling, full)["name"] == "trade_equal_other_industry"
 
 
 def test_missing_values_carry_no_level() -> None:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import numpy as np
 import pytest
 
 from matching.compare import Columns, Constraint, compare_pairs
-from matching.decide import Decision, Thresholds, decide, explain
+from matching.decide import REVIEW_CODE, Decision, Thresholds, decide, decide_pairs, explain
 from matching.incremental import score_candidates
 from matching.model import default_model
 from matching.types import StandardRecord
@@ -88,3 +89,14 @@ def test_explanation_adds_up_to_the_score_and_is_json_ready() -> None:
     levels = {c["comparison"]: c["level"] for c in data["comparisons"]}
     assert levels["uscc"] == "different"
     assert levels["phones"] == "shared_mobile"
+
+
+def test_persons_with_unrelated_names_go_to_review_at_most() -> None:
+    born = date(1980, 5, 1)
+    a = person("a", person_name("李娜"), emails=("li@example.cn",), born=born)
+    b = person("b", person_name("李明"), emails=("li@example.cn",), born=born)
+    cols = Columns.from_records([a, b])
+    vectors = compare_pairs(cols, np.array([0]), np.array([1]))
+    generous = Thresholds(lower=-50.0, upper=-40.0, person_lower=-50.0, person_upper=-40.0)
+    codes = decide_pairs(np.array([100.0]), vectors, generous)
+    assert codes.tolist() == [REVIEW_CODE]

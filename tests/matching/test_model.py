@@ -13,6 +13,7 @@ from matching.model import (
     PartyParameters,
     default_model,
     estimate_model,
+    estimate_u,
     prior_parameters,
 )
 from matching.record import PartyType
@@ -45,12 +46,12 @@ def _synthetic_pairs(
     """Level vectors drawn from known m (matches) and u (non-matches) distributions."""
     true_m = {
         "name": [0, 0.05, 0.02, 0.03, 0.05, 0.1, 0.05, 0.7],
-        "phones": [0, 0.3, 0.1, 0.6],
+        "phones": [0, 0.3, 0, 0, 0.1, 0.6],
         "address": [0, 0.05, 0.15, 0.1, 0.3, 0.4],
     }
     true_u = {
         "name": [0, 0.6, 0.1, 0.05, 0.05, 0.05, 0.05, 0.1],
-        "phones": [0, 0.97, 0.02, 0.01],
+        "phones": [0, 0.97, 0, 0, 0.02, 0.01],
         "address": [0, 0.6, 0.3, 0.06, 0.02, 0.02],
     }
     rows = []
@@ -93,7 +94,7 @@ def test_common_name_agreement_weighs_less_than_rare() -> None:
 def test_shared_switchboard_weighs_less_than_a_rare_landline() -> None:
     model = default_model()
     levels = np.zeros((2, len(COMPARISONS)), dtype=np.int8)
-    levels[:, PHONES] = 2
+    levels[:, PHONES] = 4  # shared_landline
     tf = {"phones": np.array([0.02, 0.0], dtype=np.float32)}
     common, rare = model.match_weights(_vectors(levels, party=0, tf=tf))
     assert common < rare
@@ -146,3 +147,42 @@ def test_default_model_is_trained() -> None:
     model = default_model()
     assert model.parties[PartyType.ORGANIZATION] != prior_parameters()
     assert model.frequencies.totals
+
+
+def test_level_seen_nowhere_weighs_nothing() -> None:
+    rng = np.random.default_rng(3)
+    candidates, _ = _synthetic_pairs(rng, 500, 500)
+    random_levels, _ = _synthetic_pairs(rng, 0, 5_000)
+    model = estimate_model(
+        _vectors(candidates), _vectors(random_levels), populations={PartyType.PERSON: 2_000}
+    )
+    params = model.parties[PartyType.PERSON]
+    for c, comparison in enumerate(params.comparisons):
+        weights = comparison.weights()
+        for level in range(1, len(comparison.levels)):
+            seen = (candidates[:, c] == level).any() or (random_levels[:, c] == level).any()
+            if not seen:
+                assert weights[level] == pytest.approx(0.0, abs=1e-9), (comparison.name, level)
+
+
+def test_shared_switchboard_is_neutral() -> None:
+    rng = np.random.default_rng(4)
+    candidates, _ = _synthetic_pairs(rng, 500, 500)
+    candidates[:50, PHONES] = 3  # shared_switchboard
+    random_levels, _ = _synthetic_pairs(rng, 0, 5_000)
+    model = estimate_model(
+        _vectors(candidates), _vectors(random_levels), populations={PartyType.PERSON: 2_000}
+    )
+    phones = model.parties[PartyType.PERSON].comparisons[PHONES]
+    assert phones.weights()[3] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_exact_agreement_share_sets_u() -> None:
+    levels = np.zeros((10_000, len(COMPARISONS)), dtype=np.int8)
+    levels[5_000:, PHONES] = 1  # half the random pairs have phones on both sides
+    base = Model(parties={p: prior_parameters() for p in PARTIES})
+    share = 1e-6  # of all pairs share a mobile: far below what a sample resolves
+    model = estimate_u(_vectors(levels), base, {1: {"phones": {5: share}}})
+    u = model.parties[PartyType.PERSON].comparisons[PHONES].u
+    assert u[5] == pytest.approx(share / 0.5, rel=0.01)
+    assert sum(u[1:]) == pytest.approx(1.0)

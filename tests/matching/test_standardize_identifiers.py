@@ -148,3 +148,21 @@ def test_unknown_gender_is_flagged() -> None:
     result = standardize_gender("unknown")
     assert result.value is None
     assert [flag.code for flag in result.flags] == ["unknown_gender"]
+
+
+def test_resident_id_of_someone_born_before_1983_is_valid() -> None:
+    # stdnum wants the region code to exist in the birth year; its history
+    # starts in 1983 for most provinces, so these real-looking ids failed.
+    result = standardize_national_id("370102195305269321")
+    assert result.value is not None
+    assert result.value.birth_date.year == 1953
+    old = standardize_national_id("370102530526932")
+    assert old.value is not None
+    assert old.value.number == "370102195305269321"
+
+
+def test_resident_id_with_an_unknown_region_is_invalid() -> None:
+    body = "99999919530526932"
+    result = standardize_national_id(body + ric.calc_check_digit(body + "0"))
+    assert result.value is None
+    assert result.flags[0].code == "invalid_component"
