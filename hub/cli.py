@@ -243,6 +243,48 @@ def match(
         )
 
 
+@app.command("load-interactions")
+def load_interactions(
+    files: Annotated[list[Path], typer.Argument(help="JSONL or CSV files of interactions.")],
+    source: Annotated[str, typer.Option(help="The department that recorded them.")],
+    batch_size: Annotated[int, typer.Option(min=1, max=5000, help="Per transaction.")] = 2000,
+) -> None:
+    """Load a department's interactions (idempotent by key; re-runs store what is missing)."""
+    from hub.errors import HubError
+    from hub.interaction_loading import load_interaction_files
+
+    try:
+        report = _run_with_database(
+            lambda sessions: load_interaction_files(
+                sessions, files, source=source, batch_size=batch_size, console=console
+            )
+        )
+    except HubError as error:
+        console.print(f"[red]error:[/red] {error.message}")
+        raise typer.Exit(2) from error
+    console.print(
+        f"created {report.created}, unchanged {report.unchanged}, "
+        f"waiting for their customer's record {report.unattached}, rejected {report.rejected}"
+    )
+    for problem in report.problems[:20]:
+        console.print(f"  [yellow]{problem}[/yellow]")
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def recompute(
+    batch_size: Annotated[int, typer.Option(min=1, help="Customers per transaction.")] = 5000,
+) -> None:
+    """Recompute every customer's metrics, classification and credit."""
+    from hub.recompute import recompute_all
+
+    done = _run_with_database(
+        lambda sessions: recompute_all(sessions, batch_size=batch_size, console=console)
+    )
+    console.print(f"recomputed {done} customers")
+
+
 @app.command("schema")
 def print_schema(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,

@@ -7,7 +7,6 @@ from collections.abc import Callable
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
-    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     QueryDepthLimiter,
@@ -16,7 +15,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from hub.settings import Settings
-from schema.cost import cost_rule
+from schema.cost import QueryCostLimit
 from schema.errors import ErrorCodes, log_unexpected
 from schema.mutation import Mutation
 from schema.query import Query
@@ -37,11 +36,12 @@ class HubSchema(strawberry.Schema):
 def build_schema(settings: Settings) -> HubSchema:
     """The hub's schema with the protections its settings ask for."""
     max_depth = settings.max_query_depth
-    cost = cost_rule(settings.max_query_cost, settings.max_admin_page_size)
     # Factories, not instances: Strawberry builds fresh extensions per request.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: AddValidationRules([cost]),
+        lambda: QueryCostLimit(
+            max_cost=settings.max_query_cost, max_page=settings.max_admin_page_size
+        ),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
         ErrorCodes,
     ]

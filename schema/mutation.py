@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from hub.auth import Permission
 from hub.domain import format_customer_id, parse_customer_id
 from hub.errors import HubError, Invalid
+from hub.services import interactions as interaction_service
 from hub.services import records as record_service
 from hub.services import stewardship
 from hub.services.sources import check_source_code
@@ -18,7 +19,12 @@ from hub.services.stewardship import ExpectedVersion
 from hub.uow import in_transaction
 from schema.context import Info
 from schema.types.common import UserError
-from schema.types.records import RetireRecordsPayload, SubmitRecordsPayload
+from schema.types.records import (
+    InteractionRejection,
+    RecordInteractionsPayload,
+    RetireRecordsPayload,
+    SubmitRecordsPayload,
+)
 from schema.types.stewardship import CustomerPayload, ReviewDecision
 
 
@@ -83,6 +89,52 @@ class SubmissionMutation:
 
 def _expected(customer_id: int, version: int | None) -> list[ExpectedVersion]:
     return [] if version is None else [ExpectedVersion(customer_id, version)]
+
+
+@strawberry.type(description="Departments' interactions.")
+class InteractionMutation:
+    @strawberry.mutation(
+        description="Record a department's interactions (orders, payments, visits, calls, "
+        "complaints …), each naming the customer by the department's own key. Idempotent "
+        "by (source, interaction_key)."
+    )
+    async def record_interactions(
+        self, info: Info, source: str, interactions: list[JSON]
+    ) -> RecordInteractionsPayload:
+        principal = info.context.caller()
+        principal.require_source(source)
+        raw: list[Any] = list(interactions)
+        try:
+            check_source_code(source)
+            result = await in_transaction(
+                info.context.sessions,
+                lambda session: interaction_service.record_interactions(session, source, raw),
+            )
+        except HubError as error:
+            return RecordInteractionsPayload(
+                created=0,
+                unchanged=0,
+                unattached=0,
+                rejected=0,
+                rejections=[],
+                user_errors=[UserError.from_error(error)],
+            )
+        return RecordInteractionsPayload(
+            created=result.created,
+            unchanged=result.unchanged,
+            unattached=result.unattached,
+            rejected=len(result.rejections),
+            rejections=[
+                InteractionRejection(
+                    index=r.index,
+                    interaction_key=r.interaction_key,
+                    field=r.field,
+                    message=r.message,
+                )
+                for r in result.rejections
+            ],
+            user_errors=[],
+        )
 
 
 @strawberry.type(description="Data stewards' operations on golden records.")
@@ -230,5 +282,5 @@ class StewardMutation:
 
 
 @strawberry.type(description="Changing customer data.")
-class Mutation(SubmissionMutation, StewardMutation):
+class Mutation(SubmissionMutation, InteractionMutation, StewardMutation):
     pass

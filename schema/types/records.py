@@ -126,3 +126,24 @@ class SourceRecordDetail:
             else None,
             received_at=view.received_at,
         )
+
+
+@strawberry.type(description="An interaction of the batch that was not stored, and why.")
+class InteractionRejection:
+    index: int = strawberry.field(description="Position in the batch (from 0).")
+    interaction_key: str | None = strawberry.field(description="Its key, when it had one.")
+    field: str | None = strawberry.field(description="The field at fault.")
+    message: str = strawberry.field(description="What is wrong.")
+
+
+@strawberry.type(description="Result of recordInteractions.")
+class RecordInteractionsPayload:
+    created: int = strawberry.field(description="Interactions stored now.")
+    unchanged: int = strawberry.field(description="Keys already stored (a repeat is a no-op).")
+    unattached: int = strawberry.field(
+        description="Stored, but the department has not yet sent the customer's record; "
+        "they attach when it arrives."
+    )
+    rejected: int = strawberry.field(description="Interactions refused (see rejections).")
+    rejections: list[InteractionRejection] = strawberry.field(description="Why each was refused.")
+    user_errors: list[UserError] = strawberry.field(description="Problems with the request.")

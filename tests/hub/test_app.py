@@ -105,3 +105,18 @@ async def test_many_aliases_are_refused(client: httpx.AsyncClient) -> None:
     aliases = " ".join(f"a{i}: __typename" for i in range(40))
     response = await client.post("/graphql", json={"query": f"{{ {aliases} }}"})
     assert "aliases" in response.json()["errors"][0]["message"]
+
+
+async def test_query_cost_reads_page_sizes_from_variables(
+    settings: Settings, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    frugal = settings.model_copy(update={"max_query_cost": 500})
+    application = create_app(frugal, database_url, migrate=False, sessions=sessions)
+    transport = httpx.ASGITransport(app=application)
+    query = "query($n: Int!) { customers(first: $n) { edges { node { id sourceRecords { source } } } } }"
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        small = await client.post("/graphql", json={"query": query, "variables": {"n": 10}})
+        large = await client.post("/graphql", json={"query": query, "variables": {"n": 200}})
+    await application.state.engine.dispose()
+    assert small.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert large.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"

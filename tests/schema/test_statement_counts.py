@@ -21,6 +21,8 @@ query Page($first: Int!) {
       sourceRecords { source sourceKey version }
       history { version change }
       lineage { attribute source }
+      metrics { revenue12m transactionCount }
+      interactions(first: 10) { totalCount edges { node { type amount occurredAt } } }
     } }
   }
 }
@@ -66,6 +68,7 @@ async def statements_for_page(api: Api, connection: AsyncConnection, first: int)
     await api.key("reader")  # create the key before counting
     with counting(connection) as statements:
         body = await api(PAGE, {"first": first}, role="reader")
+    assert "errors" not in body, body["errors"]
     assert len(body["data"]["customers"]["edges"]) == first
     return len(statements)
 
@@ -78,5 +81,6 @@ async def test_a_page_of_customers_with_relations_costs_a_constant_number_of_sta
     await submit_people(api, 45, 100)
     large = await statements_for_page(api, connection, 50)
     assert small == large
-    # authentication, the page, its count, source records, histories
-    assert large == 5
+    # authentication, the page, its count, source records, histories, metrics,
+    # interactions (a page per customer in one statement, and their counts)
+    assert large == 8
