@@ -1,7 +1,12 @@
-"""``hub recompute``: derived profiles of every customer, in batches."""
+"""``hub recompute``: derived profiles of every customer, in batches.
+
+Three passes, because tiers are a Pareto split over everybody: metrics of every
+customer, then the tier cutoffs, then classification and credit.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import partial
 
@@ -11,7 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.db.models import GoldenRecord
-from hub.services.profile import refresh_profiles
+from hub.policies import default_classification_rules
+from hub.services.metrics import recompute_metrics
+from hub.services.profile import BASE_CURRENCY, reclassify, recompute_cutoffs
 from hub.uow import in_transaction
 
 
@@ -32,7 +39,6 @@ async def recompute_all(
                 .where(GoldenRecord.status == "active")
             )
         ).scalar_one()
-    done, last_id = 0, 0
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -41,21 +47,42 @@ async def recompute_all(
         console=console,
         disable=console is None,
     ) as progress:
-        task = progress.add_task("recompute", total=total)
-        while True:
-            async with sessions() as session:
-                ids = list(
-                    (
-                        await session.execute(
-                            select(GoldenRecord.id)
-                            .where(GoldenRecord.status == "active", GoldenRecord.id > last_id)
-                            .order_by(GoldenRecord.id)
-                            .limit(batch_size)
-                        )
-                    ).scalars()
-                )
-            if not ids:
-                return done
-            await in_transaction(sessions, partial(refresh_profiles, golden_ids=ids, now=at))
-            done, last_id = done + len(ids), ids[-1]
-            progress.advance(task, len(ids))
+        metrics_task = progress.add_task("metrics", total=total)
+        async for ids in _batches(sessions, batch_size):
+            await in_transaction(
+                sessions,
+                partial(recompute_metrics, golden_ids=ids, now=at, base_currency=BASE_CURRENCY),
+            )
+            progress.advance(metrics_task, len(ids))
+        rules = default_classification_rules()
+        await in_transaction(sessions, partial(recompute_cutoffs, rules=rules, now=at))
+        classify_task = progress.add_task("classification and credit", total=total)
+        done = 0
+        async for ids in _batches(sessions, batch_size):
+            await in_transaction(sessions, partial(reclassify, golden_ids=ids, now=at))
+            progress.advance(classify_task, len(ids))
+            done += len(ids)
+    return done
+
+
+async def _batches(
+    sessions: async_sessionmaker[AsyncSession], size: int
+) -> AsyncIterator[list[int]]:
+    """Ids of active customers, ``size`` at a time, in id order."""
+    last_id = 0
+    while True:
+        async with sessions() as session:
+            ids = list(
+                (
+                    await session.execute(
+                        select(GoldenRecord.id)
+                        .where(GoldenRecord.status == "active", GoldenRecord.id > last_id)
+                        .order_by(GoldenRecord.id)
+                        .limit(size)
+                    )
+                ).scalars()
+            )
+        if not ids:
+            return
+        yield ids
+        last_id = ids[-1]

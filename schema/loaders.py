@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from hub.domain import CustomerVersion, InteractionView, Page, SourceRecordRef
-from hub.services import customers, interactions, metrics
+from hub.services import credit, customers, interactions, metrics
+from hub.services.credit import ClassificationView, CreditDecisionView, CreditView
 from hub.services.interactions import InteractionQuery
 from hub.services.metrics import Metrics
 
@@ -24,6 +26,9 @@ class Loaders:
     source_records: DataLoader[int, list[SourceRecordRef]]
     histories: DataLoader[int, list[CustomerVersion]]
     metrics: DataLoader[int, Metrics | None]
+    classifications: DataLoader[int, list[ClassificationView]]
+    credit: DataLoader[int, CreditView | None]
+    credit_history: DataLoader[int, list[CreditDecisionView]]
     interactions: DataLoader[tuple[int, InteractionQuery], Page[InteractionView]]
 
 
@@ -36,6 +41,14 @@ def _by_golden_id(
     async def load(golden_ids: Sequence[int]) -> list[list[V]]:
         found = await fetch(session, golden_ids)
         return [found.get(golden_id, []) for golden_id in golden_ids]
+
+    return DataLoader(load_fn=load)
+
+
+def _credit_loader(session: AsyncSession) -> DataLoader[int, CreditView | None]:
+    async def load(golden_ids: Sequence[int]) -> list[CreditView | None]:
+        found = await credit.credit_of(session, golden_ids, now=datetime.now(UTC))
+        return [found.get(golden_id) for golden_id in golden_ids]
 
     return DataLoader(load_fn=load)
 
@@ -72,5 +85,8 @@ def make_loaders(session: AsyncSession) -> Loaders:
         source_records=_by_golden_id(customers.source_records_of, session),
         histories=_by_golden_id(customers.histories_of, session),
         metrics=_metrics_loader(session),
+        classifications=_by_golden_id(credit.classifications_of, session),
+        credit=_credit_loader(session),
+        credit_history=_by_golden_id(credit.credit_history_of, session),
         interactions=_interactions_loader(session),
     )

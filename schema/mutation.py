@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
@@ -11,6 +12,7 @@ from strawberry.scalars import JSON
 from hub.auth import Permission
 from hub.domain import format_customer_id, parse_customer_id
 from hub.errors import HubError, Invalid
+from hub.services import credit as credit_service
 from hub.services import interactions as interaction_service
 from hub.services import records as record_service
 from hub.services import stewardship
@@ -19,6 +21,7 @@ from hub.services.stewardship import ExpectedVersion
 from hub.uow import in_transaction
 from schema.context import Info
 from schema.types.common import UserError
+from schema.types.credit import CreditDecision, CreditPayload, CreditVerdict
 from schema.types.records import (
     InteractionRejection,
     RecordInteractionsPayload,
@@ -135,6 +138,99 @@ class InteractionMutation:
             ],
             user_errors=[],
         )
+
+
+def _credit_failed(error: HubError) -> CreditPayload:
+    return CreditPayload(decision=None, user_errors=[UserError.from_error(error)])
+
+
+@strawberry.type(description="Credit limits: requests, decisions, overrides.")
+class CreditMutation:
+    @strawberry.mutation(
+        description="Ask for a new credit limit (sales, or on the customer's behalf). The "
+        "request is re-assessed against the customer's current record and queued for a "
+        "credit officer with the advice."
+    )
+    async def request_credit_limit(
+        self, info: Info, customer_id: strawberry.ID, limit: str, reason: str
+    ) -> CreditPayload:
+        principal = info.context.require(Permission.REQUEST_CREDIT)
+        try:
+            golden_id = parse_customer_id(str(customer_id), field_name="customerId")
+            amount = credit_service.parse_amount(limit, field_name="limit")
+            view = await in_transaction(
+                info.context.sessions,
+                lambda session: credit_service.request_credit_limit(
+                    session,
+                    golden_id,
+                    amount,
+                    reason=reason,
+                    actor=principal.actor,
+                    now=datetime.now(UTC),
+                ),
+            )
+        except HubError as error:
+            return _credit_failed(error)
+        return CreditPayload(decision=CreditDecision.from_domain(view), user_errors=[])
+
+    @strawberry.mutation(
+        description="Approve (optionally at another limit) or reject a request, with a reason."
+    )
+    async def decide_credit_request(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        verdict: CreditVerdict,
+        reason: str,
+        limit: str | None = None,
+    ) -> CreditPayload:
+        principal = info.context.require(Permission.DECIDE_CREDIT)
+        try:
+            text = str(id)
+            if not text.isdigit():
+                raise Invalid(f"'{text}' is not a request id", field="id")
+            amount = credit_service.parse_amount(limit, field_name="limit") if limit else None
+            view = await in_transaction(
+                info.context.sessions,
+                lambda session: credit_service.decide_credit_request(
+                    session,
+                    int(text),
+                    approve=verdict is CreditVerdict.APPROVE,
+                    reason=reason,
+                    actor=principal.actor,
+                    now=datetime.now(UTC),
+                    limit=amount,
+                ),
+            )
+        except HubError as error:
+            return _credit_failed(error)
+        return CreditPayload(decision=CreditDecision.from_domain(view), user_errors=[])
+
+    @strawberry.mutation(
+        description="Set a manual limit until `expiresAt`; afterwards the current limit applies."
+    )
+    async def override_credit_limit(
+        self, info: Info, customer_id: strawberry.ID, limit: str, expires_at: datetime, reason: str
+    ) -> CreditPayload:
+        principal = info.context.require(Permission.DECIDE_CREDIT)
+        try:
+            golden_id = parse_customer_id(str(customer_id), field_name="customerId")
+            amount = credit_service.parse_amount(limit, field_name="limit")
+            view = await in_transaction(
+                info.context.sessions,
+                lambda session: credit_service.override_credit_limit(
+                    session,
+                    golden_id,
+                    amount,
+                    expires_at=expires_at,
+                    reason=reason,
+                    actor=principal.actor,
+                    now=datetime.now(UTC),
+                ),
+            )
+        except HubError as error:
+            return _credit_failed(error)
+        return CreditPayload(decision=CreditDecision.from_domain(view), user_errors=[])
 
 
 @strawberry.type(description="Data stewards' operations on golden records.")
@@ -282,5 +378,5 @@ class StewardMutation:
 
 
 @strawberry.type(description="Changing customer data.")
-class Mutation(SubmissionMutation, InteractionMutation, StewardMutation):
+class Mutation(SubmissionMutation, InteractionMutation, StewardMutation, CreditMutation):
     pass

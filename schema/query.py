@@ -10,11 +10,14 @@ from strawberry.scalars import JSON
 from hub.auth import Permission
 from hub.domain import Page, decode_cursor, encode_cursor, parse_customer_id
 from hub.errors import Invalid
-from hub.services import customers, events, reviews, search
+from hub.services import credit, customers, events, reviews, search
 from hub.survivorship import default_rules
 from schema.context import Info
 from schema.pagination import page_size
+from schema.types.credit import CreditDecision
 from schema.types.customer import (
+    CompositionDimension,
+    CompositionRow,
     Customer,
     CustomerFilter,
     CustomerOrder,
@@ -80,8 +83,10 @@ class Query:
         first: int = 50,
         after: str | None = None,
     ) -> Connection[Customer]:
-        info.context.require(Permission.READ_CUSTOMERS)
+        principal = info.context.require(Permission.READ_CUSTOMERS)
         chosen = filter or CustomerFilter()
+        if chosen.credit_rating is not None:
+            principal.require(Permission.READ_CREDIT)
         page = await customers.list_customers(
             info.context.session,
             first=page_size(info, first),
@@ -94,6 +99,9 @@ class Query:
                 ownership=chosen.ownership,
                 source=chosen.source,
                 updated_since=chosen.updated_since,
+                tier=chosen.tier,
+                lifecycle=chosen.lifecycle,
+                credit_rating=chosen.credit_rating,
             ),
             order=customers.CustomerOrder(order_by.value),
         )
@@ -137,6 +145,32 @@ class Query:
                 matched_on=hit.matched_on,
             ),
         )
+
+    @strawberry.field(
+        description="Composition for BI: active customers and 12-month revenue by region, "
+        "industry, tier, lifecycle or credit rating."
+    )
+    async def composition(self, info: Info, by: CompositionDimension) -> list[CompositionRow]:
+        principal = info.context.require(Permission.READ_CUSTOMERS)
+        if by is CompositionDimension.CREDIT_RATING:
+            principal.require(Permission.READ_CREDIT)
+        rows = await customers.composition(
+            info.context.session, customers.CompositionDimension(by.value)
+        )
+        return [
+            CompositionRow(key=r.key, customers=r.customers, revenue_12m=r.revenue_12m)
+            for r in rows
+        ]
+
+    @strawberry.field(description="Credit-limit change requests, oldest first.")
+    async def credit_requests(
+        self, info: Info, status: str | None = "pending", first: int = 20, after: str | None = None
+    ) -> Connection[CreditDecision]:
+        info.context.require(Permission.DECIDE_CREDIT)
+        page = await credit.list_credit_requests(
+            info.context.session, status=status, first=page_size(info, first), after=after
+        )
+        return connection_from_page(page, CreditDecision.from_domain)
 
     @strawberry.field(description="Uncertain pairs for stewards, by score or by age.")
     async def review_queue(

@@ -319,8 +319,9 @@ class TierCutoff(Base):
 
     id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
     rule_set_version: Mapped[str] = mapped_column(String(32))
-    key_min_revenue: Mapped[Decimal]
-    regular_min_revenue: Mapped[Decimal]
+    # None while no customer has revenue: then every customer is OCCASIONAL.
+    key_min_revenue: Mapped[Decimal | None]
+    regular_min_revenue: Mapped[Decimal | None]
     customers: Mapped[int] = mapped_column(Integer)
     total_revenue: Mapped[Decimal]
     computed_at: Mapped[datetime] = _now()

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.errors import Unauthenticated
+from hub.recompute import recompute_all
 from hub.services.interactions import record_interactions
 from hub.services.keys import authenticate, create_api_key
 from hub.services.records import submit_records
@@ -68,6 +69,8 @@ async def load_demo(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int
         if stored.rejections:
             problems = "; ".join(f"{r.index}: {r.field} {r.message}" for r in stored.rejections)
             raise RuntimeError(f"the demo interactions of {source} are invalid: {problems}")
+    # Tiers are a Pareto split over everybody: place them once all figures are in.
+    await recompute_all(sessions)
     return created
 
 

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -13,7 +14,10 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import (
+    Classification,
+    CreditProfile,
     CrossReference,
+    CustomerMetrics,
     GoldenRecord,
     GoldenRecordVersion,
     SourceRecord,
@@ -136,6 +140,9 @@ class CustomerFilter:
     ownership: str | None = None
     source: str | None = None
     updated_since: datetime | None = None
+    tier: str | None = None
+    lifecycle: str | None = None
+    credit_rating: str | None = None
 
 
 def _filtered(query: Select[Any], wanted: CustomerFilter) -> Select[Any]:
@@ -151,6 +158,26 @@ def _filtered(query: Select[Any], wanted: CustomerFilter) -> Select[Any]:
             query = query.where(GoldenRecord.attributes[key].astext == value)
     if wanted.updated_since is not None:
         query = query.where(GoldenRecord.updated_at >= wanted.updated_since)
+    for dimension, value in (("tier", wanted.tier), ("lifecycle", wanted.lifecycle)):
+        if value is not None:
+            query = query.where(
+                select(Classification.golden_id)
+                .where(
+                    Classification.golden_id == GoldenRecord.id,
+                    Classification.dimension == dimension,
+                    Classification.value == value,
+                )
+                .exists()
+            )
+    if wanted.credit_rating is not None:
+        query = query.where(
+            select(CreditProfile.golden_id)
+            .where(
+                CreditProfile.golden_id == GoldenRecord.id,
+                CreditProfile.rating == wanted.credit_rating,
+            )
+            .exists()
+        )
     if wanted.source is not None:
         query = query.where(
             select(CrossReference.golden_id)
@@ -319,3 +346,51 @@ async def get_source_record(
         golden_id=row.golden_id,
         received_at=row.received_at,
     )
+
+
+class CompositionDimension(StrEnum):
+    REGION = "region"
+    INDUSTRY = "industry"
+    TIER = "tier"
+    LIFECYCLE = "lifecycle"
+    CREDIT_RATING = "credit_rating"
+
+
+@dataclass(frozen=True, slots=True)
+class CompositionRow:
+    """Customers and 12-month revenue sharing one value of a dimension."""
+
+    key: str | None
+    customers: int
+    revenue_12m: Decimal
+
+
+async def composition(session: AsyncSession, by: CompositionDimension) -> list[CompositionRow]:
+    """Active customers counted and their revenue summed by ``by`` (largest revenue first)."""
+    revenue = func.coalesce(func.sum(CustomerMetrics.revenue_12m), 0)
+    base = select(func.count(GoldenRecord.id), revenue).outerjoin(
+        CustomerMetrics, CustomerMetrics.golden_id == GoldenRecord.id
+    )
+    key: Any
+    match by:
+        case CompositionDimension.REGION:
+            key = GoldenRecord.region
+        case CompositionDimension.INDUSTRY:
+            key = GoldenRecord.industry
+        case CompositionDimension.TIER | CompositionDimension.LIFECYCLE:
+            key = Classification.value
+            base = base.outerjoin(
+                Classification,
+                (Classification.golden_id == GoldenRecord.id)
+                & (Classification.dimension == by.value),
+            )
+        case CompositionDimension.CREDIT_RATING:
+            key = CreditProfile.rating
+            base = base.outerjoin(CreditProfile, CreditProfile.golden_id == GoldenRecord.id)
+    rows = await session.execute(
+        base.add_columns(key)
+        .where(GoldenRecord.status == "active")
+        .group_by(key)
+        .order_by(revenue.desc(), key)
+    )
+    return [CompositionRow(key=k, customers=n, revenue_12m=Decimal(r)) for n, r, k in rows]

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-24 05:22:39.602628
+Create Date: 2026-11-24 05:32:37.400248
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ def upgrade() -> None:
         "tier_cutoff",
         sa.Column("id", sa.Integer(), sa.Identity(always=False), nullable=False),
         sa.Column("rule_set_version", sa.String(length=32), nullable=False),
-        sa.Column("key_min_revenue", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.Column("regular_min_revenue", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("key_min_revenue", sa.Numeric(precision=18, scale=2), nullable=True),
+        sa.Column("regular_min_revenue", sa.Numeric(precision=18, scale=2), nullable=True),
         sa.Column("customers", sa.Integer(), nullable=False),
         sa.Column("total_revenue", sa.Numeric(precision=18, scale=2), nullable=False),
         sa.Column(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from hub.masking import mask_email, mask_national_id, mask_phone
 from hub.services.interactions import InteractionQuery
 from schema.context import Info
 from schema.pagination import page_size
+from schema.types.credit import ClassificationEntry, Credit
 from schema.types.history import CustomerMetrics, Interaction, InteractionType
 from schema.types.relay import Connection, connection_from_page
 
@@ -44,6 +46,15 @@ class CustomerFilter:
     )
     updated_since: datetime | None = strawberry.field(
         default=None, description="Changed at or after this time."
+    )
+    tier: str | None = strawberry.field(
+        default=None, description="Value tier: KEY, REGULAR or OCCASIONAL."
+    )
+    lifecycle: str | None = strawberry.field(
+        default=None, description="PROSPECT, NEW, ACTIVE, DORMANT or CHURNED."
+    )
+    credit_rating: str | None = strawberry.field(
+        default=None, description="Credit rating A–E or NR (needs credit access)."
     )
 
 
@@ -340,6 +351,23 @@ class Customer:
         return CustomerMetrics.from_domain(found) if found is not None else None
 
     @strawberry.field(
+        description="How the customer is classified (tier, lifecycle, nature, region, "
+        "category, contact, retention), each with its rule and inputs."
+    )
+    async def classification(self, info: Info) -> list[ClassificationEntry]:
+        views = await info.context.loaders.classifications.load(self.value.golden_id)
+        return [ClassificationEntry.from_domain(v) for v in views]
+
+    @strawberry.field(
+        description="Credit standing: rating, limits, utilization, history. Needs credit "
+        "access (credit officers, admins); others get FORBIDDEN on this field."
+    )
+    async def credit(self, info: Info) -> Credit | None:
+        info.context.require(Permission.READ_CREDIT)
+        view = await info.context.loaders.credit.load(self.value.golden_id)
+        return Credit.from_domain(view) if view is not None else None
+
+    @strawberry.field(
         description="The customer's history across departments, newest first; filter by "
         "types and a time range [from, to)."
     )
@@ -374,3 +402,19 @@ class SearchHit:
     matched_on: str = strawberry.field(
         description="What matched: name, pinyin, English name, or identifier or contact."
     )
+
+
+@strawberry.enum(description="What to break customers down by.")
+class CompositionDimension(Enum):
+    REGION = "region"
+    INDUSTRY = "industry"
+    TIER = "tier"
+    LIFECYCLE = "lifecycle"
+    CREDIT_RATING = "credit_rating"
+
+
+@strawberry.type(description="Customers and their 12-month revenue sharing one value.")
+class CompositionRow:
+    key: str | None = strawberry.field(description="The value (None: not known).")
+    customers: int = strawberry.field(description="Active customers with it.")
+    revenue_12m: Decimal = strawberry.field(description="Their 12-month revenue.")

@@ -55,6 +55,42 @@ OPERATIONS: dict[str, tuple[str, set[str]]] = {
         "{ customerId } }",
         {"steward", "admin"},
     ),
+    "credit field": (
+        '{ customerBySourceKey(source: "finance", key: "P-1") { credit { rating } } }',
+        {"credit_officer", "admin"},
+    ),
+    "credit requests": ("{ creditRequests { totalCount } }", {"credit_officer", "admin"}),
+    "composition by credit rating": (
+        "{ composition(by: CREDIT_RATING) { key customers } }",
+        {"credit_officer", "admin"},
+    ),
+    "composition by region": (
+        "{ composition(by: REGION) { key customers } }",
+        {"reader", "steward", "credit_officer", "admin"},
+    ),
+    "request credit limit": (
+        'mutation { requestCreditLimit(customerId: "C1", limit: "1000", reason: "growth") '
+        "{ userErrors { code } } }",
+        {"department:finance", "steward", "credit_officer", "admin"},
+    ),
+    "decide credit request": (
+        'mutation { decideCreditRequest(id: "1", verdict: APPROVE, reason: "ok") '
+        "{ userErrors { code } } }",
+        {"credit_officer", "admin"},
+    ),
+    "override credit limit": (
+        'mutation { overrideCreditLimit(customerId: "C1", limit: "1", '
+        'expiresAt: "2099-01-01T00:00:00Z", reason: "x") { userErrors { code } } }',
+        {"credit_officer", "admin"},
+    ),
+    "record interactions for own source": (
+        'mutation { recordInteractions(source: "finance", interactions: []) { created } }',
+        {"department:finance", "admin"},
+    ),
+    "record interactions for another source": (
+        'mutation { recordInteractions(source: "sales", interactions: []) { created } }',
+        {"admin"},
+    ),
     "resolve review": (
         'mutation { resolveReview(id: "1", decision: MATCH) { customerId } }',
         {"steward", "admin"},
