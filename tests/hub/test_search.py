@@ -66,7 +66,9 @@ async def test_one_customer_is_found_however_it_is_typed(
     assert hits[0].customer.golden_id == customers["F-1"]
 
 
-async def test_exact_identifiers_score_one(session: AsyncSession, customers: dict[str, int]) -> None:
+async def test_exact_identifiers_score_one(
+    session: AsyncSession, customers: dict[str, int]
+) -> None:
     hits = await search_customers(session, "91110108MA01C2X37M")
     assert hits[0].score == 1.0
     assert hits[0].matched_on == "identifier or contact"
