@@ -22,6 +22,8 @@ query Page($first: Int!) {
       history { version change }
       lineage { attribute source }
       metrics { revenue12m transactionCount }
+      classification { dimension value }
+      credit { rating effectiveLimit utilization history { kind } }
       interactions(first: 10) { totalCount edges { node { type amount occurredAt } } }
     } }
   }
@@ -65,9 +67,9 @@ async def submit_people(api: Api, count: int, offset: int) -> None:
 
 
 async def statements_for_page(api: Api, connection: AsyncConnection, first: int) -> int:
-    await api.key("reader")  # create the key before counting
+    await api.key("credit_officer")  # create the key before counting
     with counting(connection) as statements:
-        body = await api(PAGE, {"first": first}, role="reader")
+        body = await api(PAGE, {"first": first}, role="credit_officer")
     assert "errors" not in body, body["errors"]
     assert len(body["data"]["customers"]["edges"]) == first
     return len(statements)
@@ -82,5 +84,6 @@ async def test_a_page_of_customers_with_relations_costs_a_constant_number_of_sta
     large = await statements_for_page(api, connection, 50)
     assert small == large
     # authentication, the page, its count, source records, histories, metrics,
-    # interactions (a page per customer in one statement, and their counts)
-    assert large == 8
+    # classification, credit, credit history, interactions (a page per customer
+    # in one statement, and their counts)
+    assert large == 11
