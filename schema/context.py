@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from hub.auth import Permission, Principal
-from hub.errors import Unauthenticated
+from hub.errors import HubError, Unauthenticated
 from hub.settings import Settings
 from schema.loaders import Loaders
 
@@ -31,7 +31,7 @@ class Context:
     settings: Settings
     loaders: Loaders
     principal: Principal | None
-    auth_failure: Unauthenticated | None = None
+    auth_failure: HubError | None = None
 
     def caller(self) -> Principal:
         """The authenticated caller, or UNAUTHENTICATED."""

@@ -10,20 +10,28 @@ from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
 from hub.errors import HubError
+from hub.uow import is_disconnect
 
 log = logging.getLogger("hub.graphql")
 
 INTERNAL_MESSAGE = "Internal server error"
 
 
+UNAVAILABLE_MESSAGE = "the database is unavailable; nothing was changed, retry later"
+
+
 def is_expected(error: GraphQLError) -> bool:
-    """A hub error or a GraphQL validation error (no Python exception behind it)."""
-    return error.original_error is None or isinstance(error.original_error, HubError)
+    """A hub error, a validation error, or the database being away: answers, not bugs."""
+    original = error.original_error
+    return original is None or isinstance(original, HubError) or is_disconnect(original)
 
 
 def log_unexpected(errors: list[GraphQLError], context: ExecutionContext | None) -> None:
     """Log the errors clients will only see masked, with the operation that raised them."""
     for error in errors:
+        if error.original_error is not None and is_disconnect(error.original_error):
+            log.warning("database unavailable", extra={"path": error.path})
+            continue
         if is_expected(error):
             continue
         log.error(
@@ -53,6 +61,9 @@ class ErrorCodes(MaskErrors):
                 extensions["field"] = original.field
         elif original is None:
             extensions = {"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})}
+        elif is_disconnect(original):
+            message = UNAVAILABLE_MESSAGE
+            extensions = {"code": "UNAVAILABLE"}
         else:
             message = INTERNAL_MESSAGE
             extensions = {"code": "INTERNAL_SERVER_ERROR"}

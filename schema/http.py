@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
@@ -9,9 +10,11 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from hub.errors import Unauthenticated
+from hub.auth import Principal
+from hub.errors import HubError, Unauthenticated, Unavailable
 from hub.services.keys import authenticate
 from hub.settings import Settings
+from hub.uow import is_disconnect
 from schema import build_schema
 from schema.context import Context
 from schema.loaders import make_loaders
@@ -40,14 +43,19 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket | None
     ) -> Context:
         session: AsyncSession = request.scope["state"][_SESSION_KEY]
-        principal, failure = None, None
+        principal: Principal | None = None
+        failure: HubError | None = None
         try:
             principal = await authenticate(session, _authorization(request))
-        except Unauthenticated as error:
-            failure = error
-        finally:
             # The key lookup must not leave a transaction open for the mutations.
             await session.rollback()
+        except Unauthenticated as error:
+            failure = error
+            await session.rollback()
+        except (OSError, DBAPIError) as error:
+            if not is_disconnect(error):
+                raise
+            failure = Unavailable("the database is unavailable; nothing was changed, retry later")
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,
