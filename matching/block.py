@@ -40,6 +40,7 @@ IntArray = npt.NDArray[np.int64]
 ADDRESS_PREFIX = 8
 PINYIN_PREFIX = 6
 DEFAULT_MAX_BLOCK_SIZE = 40
+MIN_SLIP_LENGTH = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,44 @@ def _person_birth(r: StandardRecord) -> Iterable[str]:
         yield from (f"{key}|{born}" for key in _romanised(r))
 
 
+def _identifier_slips(r: StandardRecord) -> Iterable[str]:
+    """Each other-scheme number with one character left out (its deletion neighbourhood).
+
+    Two numbers one mistyped character apart share the key that leaves that
+    position out; two swapped neighbours share the keys of either position.
+    """
+    for kind, value in r.identifiers:
+        if len(value) >= MIN_SLIP_LENGTH:
+            yield from (f"{kind}:{value[:i]}{value[i + 1 :]}" for i in range(len(value)))
+
+
+def _latin_person(r: StandardRecord) -> Iterable[str]:
+    """Keys for Latin-script person names, whose spellings vary more than pinyin does.
+
+    Birth date alone; name initials (in either order) with the postal code or
+    the town; each name part with them; the house number with the postal code.
+    """
+    if r.party_type is not PartyType.PERSON or not r.name.is_latin:
+        return
+    given, _, surname = r.name.core.rpartition(" ")
+    address = r.address
+    places = [p for p in (address.postcode, address.locality, address.postal_code) if p]
+    if r.birth_date is not None:
+        born = r.birth_date.isoformat()
+        yield f"born|{born}"
+        yield from (f"born_part|{born}|{part[:3]}" for part in (given, surname) if part)
+    initials = "".join(sorted(part[:2] for part in (given, surname) if part))
+    for place in places:
+        yield f"initials|{initials}|{place}"
+        yield from (f"part|{part}|{place}" for part in (given, surname) if part)
+    if address.detail and address.postcode:
+        number = address.detail.partition(" ")[0]
+        if number.isdigit():
+            yield f"house|{number}|{address.postcode}"
+    if given and surname:
+        yield f"names|{'|'.join(sorted((given[:4], surname[:4])))}"
+
+
 DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("uscc", _uscc),
     BlockingRule("national_id", _national_id),
@@ -159,6 +198,8 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("pinyin_prefix", _pinyin_prefix),
     BlockingRule("address", _address),
     BlockingRule("name_birth", _person_birth),
+    BlockingRule("identifier_slip", _identifier_slips),
+    BlockingRule("latin_person", _latin_person),
 )
 
 _PARTY_PREFIX = {PartyType.ORGANIZATION: "o", PartyType.PERSON: "p"}

@@ -84,7 +84,19 @@ TF_PHONE = "phone"
 TF_EMAIL = "email"
 TF_ADDRESS = "address"
 TF_CONTACT = "contact"
-TF_KINDS = (TF_NAME, TF_TRADE, TF_PINYIN, TF_PHONE, TF_EMAIL, TF_ADDRESS, TF_CONTACT)
+TF_GIVEN = "given"
+TF_SURNAME = "surname"
+TF_KINDS = (
+    TF_NAME,
+    TF_TRADE,
+    TF_PINYIN,
+    TF_PHONE,
+    TF_EMAIL,
+    TF_ADDRESS,
+    TF_CONTACT,
+    TF_GIVEN,
+    TF_SURNAME,
+)
 
 
 # A value on two records is what a duplicate pair looks like; only a value
@@ -119,6 +131,36 @@ def record_terms(record: StandardRecord) -> Iterator[tuple[str, str]]:
         yield TF_ADDRESS, address
     if record.contact_name:
         yield TF_CONTACT, record.contact_name
+    given, surname = latin_name_parts(record)
+    if given:
+        yield TF_GIVEN, given
+    if surname:
+        yield TF_SURNAME, surname
+
+
+def latin_name_parts(record: StandardRecord) -> tuple[str, str]:
+    """A Latin-script person name as (given names, surname); ``""`` for a part not there.
+
+    ``core`` keeps the written order, given names first (a "Surname, Given"
+    listing is turned round by the standardizer); a single word is taken as
+    the surname, and comparison tries it against both parts of the other name.
+    """
+    name = record.name
+    if record.party_type is not PartyType.PERSON or not name.is_latin or not name.core:
+        return "", ""
+    given, _, surname = name.core.rpartition(" ")
+    return given, surname
+
+
+def latin_street(detail: str | None) -> tuple[str, str]:
+    """A Latin-script address line as (street number, street): ``6 tullaroop street, …``."""
+    if not detail:
+        return "", ""
+    line = detail.partition(",")[0].strip()
+    number, _, rest = line.partition(" ")
+    if number[:1].isdigit():
+        return number, rest
+    return "", line
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +355,24 @@ class Columns:
     pinyin_tf: FloatArray
     address_tf: FloatArray
     contact_tf: FloatArray
+    # Latin-script persons and foreign addresses ("" / -1 elsewhere).
+    given: npt.NDArray[np.object_]
+    surname: npt.NDArray[np.object_]
+    given_code: IntArray
+    surname_code: IntArray
+    given_tf: FloatArray
+    surname_tf: FloatArray
+    street_number: IntArray
+    street: npt.NDArray[np.object_]
+    locality: npt.NDArray[np.object_]
+    locality_code: IntArray
+    state: IntArray
+    postcode: npt.NDArray[np.object_]
+    postcode_code: IntArray
+    # The first identifier of another scheme, and its scheme, for typo tolerance.
+    identifier_text: npt.NDArray[np.object_]
+    identifier_type: IntArray
+    birth_ymd: IntArray
     # The branch code of a head office (an organization that is no branch).
     head_office: int = -2
     size: int = field(default=0)
@@ -358,6 +418,11 @@ class _ColumnBuilder:
                 "gender",
                 "contact",
                 "contact_pinyin",
+                "latin_name",
+                "street_number",
+                "locality",
+                "state",
+                "postcode",
             )
         }
 
@@ -440,6 +505,8 @@ class _ColumnBuilder:
             )
             sets["email"].append(sorted({v["email"].code(e) for e in r.emails}))
 
+        text, foreign = self._foreign_columns()
+        codes.update(foreign)
         arrays = {k: np.asarray(c, dtype=np.int64) for k, c in codes.items()}
         private, shared = _split_switchboards(sets["landline"], arrays["pinyin"], latin)
         tf = _TermFractions(party, self.source, self.vocab)
@@ -479,9 +546,71 @@ class _ColumnBuilder:
             pinyin_tf=tf.of_values(arrays["pinyin"], "pinyin", TF_PINYIN),
             address_tf=tf.of_values(arrays["address"], "address", TF_ADDRESS),
             contact_tf=tf.of_values(arrays["contact"], "contact", TF_CONTACT),
+            given=text["given"],
+            surname=text["surname"],
+            given_code=arrays["given"],
+            surname_code=arrays["surname"],
+            given_tf=tf.of_values(arrays["given"], "latin_name", TF_GIVEN),
+            surname_tf=tf.of_values(arrays["surname"], "latin_name", TF_SURNAME),
+            street_number=arrays["street_number"],
+            street=text["street"],
+            locality=text["locality"],
+            locality_code=arrays["locality"],
+            state=arrays["state"],
+            postcode=text["postcode"],
+            postcode_code=arrays["postcode"],
+            identifier_text=text["identifier"],
+            identifier_type=arrays["identifier_type"],
+            birth_ymd=arrays["birth_ymd"],
             head_office=v["branch"].index.get("=", -2),
             size=n,
         )
+
+    def _foreign_columns(
+        self,
+    ) -> tuple[dict[str, npt.NDArray[np.object_]], dict[str, list[int]]]:
+        """Latin-script person names, foreign address parts, other identifiers, dates."""
+        v = self.vocab
+        text: dict[str, list[str]] = {
+            k: [] for k in ("given", "surname", "street", "locality", "postcode", "identifier")
+        }
+        codes: dict[str, list[int]] = {
+            k: []
+            for k in (
+                "given",
+                "surname",
+                "street_number",
+                "locality",
+                "state",
+                "postcode",
+                "identifier_type",
+                "birth_ymd",
+            )
+        }
+        for r in self.records:
+            first, last = latin_name_parts(r)
+            text["given"].append(first)
+            text["surname"].append(last)
+            codes["given"].append(v["latin_name"].code(first))
+            codes["surname"].append(v["latin_name"].code(last))
+            address = r.address
+            number, line = latin_street(address.detail if address.city is None else None)
+            text["street"].append(line)
+            codes["street_number"].append(v["street_number"].code(number))
+            text["locality"].append(address.locality or "")
+            codes["locality"].append(v["locality"].code(address.locality))
+            codes["state"].append(v["state"].code(address.state))
+            text["postcode"].append(address.postcode or "")
+            codes["postcode"].append(v["postcode"].code(address.postcode))
+            kind, value = r.identifiers[0] if r.identifiers else ("", "")
+            text["identifier"].append(value)
+            codes["identifier_type"].append(v["itype"].code(kind))
+            born = r.birth_date
+            codes["birth_ymd"].append(
+                born.year * 10_000 + born.month * 100 + born.day if born is not None else -1
+            )
+        arrays = {k: np.asarray(values, dtype=object) for k, values in text.items()}
+        return arrays, codes
 
 
 def _phone_text(
@@ -692,9 +821,93 @@ def _name(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, F
     level[exact] = 8
     tf[exact] = cols.core_tf[left[exact]]
     missing = (cols.core_code[left] < 0) | (cols.core_code[right] < 0)
+    # Two Latin-script person names are compared part by part instead
+    # (given_name, surname): the whole name would count the same evidence twice.
+    missing |= _latin_persons(cols, left, right)
     level[missing] = 0
     tf[missing] = 0.0
     return level, tf
+
+
+def _latin_persons(cols: Columns, left: IntArray, right: IntArray) -> BoolArray:
+    both: BoolArray = (cols.party[left] == 1) & (cols.party[right] == 1)
+    return both & cols.latin[left] & cols.latin[right]
+
+
+NAME_PART_LEVELS = ("missing", "different", "similar", "close", "exact")
+NAME_PART_CLOSE = 0.92
+NAME_PART_SIMILAR = 0.80
+
+
+def _part_similarity(a: npt.NDArray[np.object_], b: npt.NDArray[np.object_]) -> FloatArray:
+    """Jaro-Winkler of two name parts; -1 where either is missing."""
+    out = np.full(len(a), -1.0, dtype=np.float32)
+    usable = np.flatnonzero((a != "") & (b != ""))
+    if len(usable):
+        out[usable] = _similarity(a[usable], b[usable])
+    return out
+
+
+def _part_level(similarity: FloatArray) -> LevelArray:
+    level = np.zeros(len(similarity), dtype=np.int8)
+    level[similarity >= 0] = 1
+    level[similarity >= NAME_PART_SIMILAR] = 2
+    level[similarity >= NAME_PART_CLOSE] = 3
+    level[similarity >= 1.0] = 4
+    return level
+
+
+@dataclass(frozen=True, slots=True)
+class _NameParts:
+    given: LevelArray
+    surname: LevelArray
+    given_tf: FloatArray
+    surname_tf: FloatArray
+
+
+def _name_parts(cols: Columns, left: IntArray, right: IntArray) -> _NameParts:
+    """Given names and surnames of Latin-script persons, in written or swapped order.
+
+    Departments swap the two fields or leave one empty; each pair is read in
+    the alignment (written or swapped) under which its parts agree best.
+    """
+    n = len(left)
+    given = np.zeros(n, dtype=np.int8)
+    surname = np.zeros(n, dtype=np.int8)
+    given_tf = np.zeros(n, dtype=np.float32)
+    surname_tf = np.zeros(n, dtype=np.float32)
+    rows = np.flatnonzero(_latin_persons(cols, left, right))
+    if len(rows) == 0:
+        return _NameParts(given, surname, given_tf, surname_tf)
+    a, b = left[rows], right[rows]
+    g_a, s_a, g_b, s_b = cols.given[a], cols.surname[a], cols.given[b], cols.surname[b]
+    direct_g, direct_s = _part_similarity(g_a, g_b), _part_similarity(s_a, s_b)
+    cross_g, cross_s = _part_similarity(g_a, s_b), _part_similarity(s_a, g_b)
+    direct = np.maximum(direct_g, 0) + np.maximum(direct_s, 0)
+    cross = np.maximum(cross_g, 0) + np.maximum(cross_s, 0)
+    swapped = cross > direct
+    # In the swapped reading left's surname meets right's given name.
+    g_sim = np.where(swapped, cross_s, direct_g)
+    s_sim = np.where(swapped, cross_g, direct_s)
+    given[rows] = _part_level(g_sim)
+    surname[rows] = _part_level(s_sim)
+    given_tf[rows] = np.where(
+        given[rows] == 4, np.where(swapped, cols.given_tf[b], cols.given_tf[a]), 0.0
+    )
+    surname_tf[rows] = np.where(
+        surname[rows] == 4, np.where(swapped, cols.surname_tf[b], cols.surname_tf[a]), 0.0
+    )
+    return _NameParts(given, surname, given_tf, surname_tf)
+
+
+def _given_name(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, FloatArray]:
+    parts = _name_parts(cols, left, right)
+    return parts.given, parts.given_tf
+
+
+def _surname(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, FloatArray]:
+    parts = _name_parts(cols, left, right)
+    return parts.surname, parts.surname_tf
 
 
 def _name_region(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
@@ -731,10 +944,25 @@ def _national_id(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelA
     return _exact3(cols.national_id[left], cols.national_id[right]), None
 
 
+IDENTIFIER_LEVELS = ("missing", "different", "one_edit", "shared")
+
+
 def _identifiers(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
     same, _ = cols.identifiers.shared(left, right)
     same_type, _ = cols.identifier_types.shared(left, right)
-    level = np.where(same, 2, np.where(same_type, 1, 0)).astype(np.int8)
+    level = np.where(same, 3, np.where(same_type, 1, 0)).astype(np.int8)
+    # One mistyped or two swapped characters of the same scheme's number.
+    typed = np.flatnonzero(
+        (level == 1) & (cols.identifier_type[left] == cols.identifier_type[right])
+    )
+    if len(typed):
+        distance = cpdist(
+            cols.identifier_text[left[typed]],
+            cols.identifier_text[right[typed]],
+            scorer=OSA.distance,
+            dtype=np.int32,
+        )
+        level[typed[distance == 1]] = 2
     return level, None
 
 
@@ -805,6 +1033,7 @@ ADDRESS_LEVELS = (
     "same_district",
     "similar_detail",
     "same_detail",
+    "different_street",
 )
 
 
@@ -829,8 +1058,64 @@ def _address(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray
         level[fuzzy[similar]] = 4
     level[exact] = 5
     level[other_city] = 1
+    _foreign_streets(cols, left, right, level, exact)
     tf = np.where(exact, cols.address_tf[left], 0.0).astype(np.float32)
     return level, tf
+
+
+def _foreign_streets(
+    cols: Columns, left: IntArray, right: IntArray, level: LevelArray, exact: BoolArray
+) -> None:
+    """Latin-script street lines (the number is a comparison of its own)."""
+    a, b = cols.street[left], cols.street[right]
+    rows = np.flatnonzero((a != "") & (b != "") & ~exact)
+    if len(rows) == 0:
+        return
+    similarity = _similarity(a[rows], b[rows])
+    level[rows] = 6
+    level[rows[similarity >= DETAIL_SIMILAR]] = 4
+    level[rows[similarity >= 1.0]] = 5
+
+
+def _street_number(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
+    return _exact3(cols.street_number[left], cols.street_number[right]), None
+
+
+PLACE_LEVELS = ("missing", "different", "similar", "same")
+
+
+def _locality(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
+    """A foreign town or suburb, compared as text (Chinese cities are in ``address``)."""
+    level = _exact3(cols.locality_code[left], cols.locality_code[right])
+    level[level == 2] = 3
+    rows = np.flatnonzero(level == 1)
+    if len(rows):
+        similarity = _similarity(cols.locality[left[rows]], cols.locality[right[rows]])
+        level[rows[similarity >= DETAIL_SIMILAR]] = 2
+    return level, None
+
+
+POSTCODE_LEVELS = ("missing", "different", "one_digit_apart", "same")
+
+
+def _postcode(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
+    """A foreign postal code (a valid Chinese one adds nothing to the city)."""
+    level = _exact3(cols.postcode_code[left], cols.postcode_code[right])
+    level[level == 2] = 3
+    rows = np.flatnonzero(level == 1)
+    if len(rows):
+        distance = cpdist(
+            cols.postcode[left[rows]],
+            cols.postcode[right[rows]],
+            scorer=OSA.distance,
+            dtype=np.int32,
+        )
+        level[rows[distance == 1]] = 2
+    return level, None
+
+
+def _state(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
+    return _exact3(cols.state[left], cols.state[right]), None
 
 
 BIRTH_LEVELS = ("missing", "different", "partial", "same")
@@ -839,11 +1124,28 @@ BIRTH_LEVELS = ("missing", "different", "partial", "same")
 def _birth_date(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
     a, b = cols.birth[left], cols.birth[right]
     level = np.where(a == b, 3, 1).astype(np.int8)
-    # Within a month either way catches a mistyped day; clerical slips of a
-    # year are caught by the identifier, not here.
+    # Within a month either way catches a mistyped day; a slip of one digit,
+    # two swapped digits or day and month swapped catch the other typing errors.
     level[(a != b) & (np.abs(a - b) <= 31)] = 2
+    level[(a != b) & _date_slip(cols.birth_ymd[left], cols.birth_ymd[right])] = 2
     level[(a < 0) | (b < 0)] = 0
     return level, None
+
+
+def _date_slip(a: IntArray, b: IntArray) -> BoolArray:
+    """Whether two ``yyyymmdd`` numbers differ by one digit, a swap of two, or day ↔ month."""
+    digits_a = np.stack([(a // 10**k) % 10 for k in range(8)], axis=1)
+    digits_b = np.stack([(b // 10**k) % 10 for k in range(8)], axis=1)
+    differ = digits_a != digits_b
+    count = differ.sum(axis=1)
+    adjacent = differ[:, :-1] & differ[:, 1:]
+    crossed = (digits_a[:, :-1] == digits_b[:, 1:]) & (digits_a[:, 1:] == digits_b[:, :-1])
+    swap = (count == 2) & (adjacent & crossed).any(axis=1)
+    day_month = (
+        (a // 10_000 == b // 10_000) & (a % 100 == (b // 100) % 100) & ((a // 100) % 100 == b % 100)
+    )
+    result: BoolArray = (count == 1) | swap | day_month
+    return result
 
 
 def _gender(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
@@ -859,7 +1161,7 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("branch", ("not_branches", "same_branch", "branch_mismatch"), _branch),
     Comparison("uscc", EXACT3, _uscc),
     Comparison("national_id", EXACT3, _national_id),
-    Comparison("identifiers", ("missing", "different", "shared"), _identifiers),
+    Comparison("identifiers", IDENTIFIER_LEVELS, _identifiers),
     Comparison(
         "phones",
         (
@@ -878,6 +1180,12 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("address", ADDRESS_LEVELS, _address, term_frequency=True),
     Comparison("birth_date", BIRTH_LEVELS, _birth_date),
     Comparison("gender", EXACT3, _gender),
+    Comparison("given_name", NAME_PART_LEVELS, _given_name, term_frequency=True),
+    Comparison("surname", NAME_PART_LEVELS, _surname, term_frequency=True),
+    Comparison("street_number", EXACT3, _street_number),
+    Comparison("locality", PLACE_LEVELS, _locality),
+    Comparison("postcode", POSTCODE_LEVELS, _postcode),
+    Comparison("state", EXACT3, _state),
 )
 
 

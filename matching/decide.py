@@ -29,6 +29,7 @@ __all__ = [
     "decide",
     "decide_pairs",
     "explain",
+    "explain_many",
 ]
 
 
@@ -113,6 +114,13 @@ def decide(
 
 _NAME = [c.name for c in COMPARISONS].index("name")
 _NAME_DIFFERENT = COMPARISONS[_NAME].levels.index("different")
+_GIVEN = [c.name for c in COMPARISONS].index("given_name")
+_SURNAME = [c.name for c in COMPARISONS].index("surname")
+_PART_DIFFERENT = COMPARISONS[_GIVEN].levels.index("different")
+_IDENTIFIERS = [c.name for c in COMPARISONS].index("identifiers")
+_SHARED = COMPARISONS[_IDENTIFIERS].levels.index("shared")
+_BIRTH = [c.name for c in COMPARISONS].index("birth_date")
+_BIRTH_SAME = COMPARISONS[_BIRTH].levels.index("same")
 
 
 def decide_pairs(
@@ -121,13 +129,27 @@ def decide_pairs(
     """:func:`decide` for compared pairs, with the one cap that reads the levels.
 
     A person is their name: two person records with unrelated names (not a
-    homophone, romanisation or close spelling) go to a steward at most,
-    whatever else they share: relatives share an address, a landline, even
-    an e-mail box.
+    homophone, romanisation or close spelling; for Latin-script names,
+    neither part similar) go to a steward at most, whatever else they share:
+    relatives share an address, a landline, even an e-mail box. Only a shared
+    identifier of another scheme (passport, social security number) together
+    with the same birth date lifts the cap.
     """
     codes = decide(weights, vectors.constraints, thresholds, vectors.party)
-    unrelated = (vectors.party == PARTIES.index(PartyType.PERSON)) & (
-        vectors.levels[:, _NAME] == _NAME_DIFFERENT
+    # Latin-script names are compared part by part: neither part even similar.
+    given, surname = vectors.levels[:, _GIVEN], vectors.levels[:, _SURNAME]
+    unrelated_parts = (np.maximum(given, surname) == _PART_DIFFERENT) | (
+        (given == _PART_DIFFERENT) & (surname == 0)
+    )
+    # Relatives share no passport or social security number and birth date:
+    # with both agreeing, a different name is a changed or mangled one.
+    identified = (vectors.levels[:, _IDENTIFIERS] == _SHARED) & (
+        vectors.levels[:, _BIRTH] == _BIRTH_SAME
+    )
+    unrelated = (
+        (vectors.party == PARTIES.index(PartyType.PERSON))
+        & ((vectors.levels[:, _NAME] == _NAME_DIFFERENT) | unrelated_parts)
+        & ~identified
     )
     codes[unrelated] = np.minimum(codes[unrelated], REVIEW_CODE)
     return codes
@@ -185,32 +207,51 @@ class Explanation:
 
 def explain(model: Model, vectors: ComparisonVectors, row: int) -> Explanation:
     """The explanation of pair ``row`` of ``vectors`` under ``model``."""
-    party = PARTIES[int(vectors.party[row])]
-    params = model.parties[party]
-    rows = np.asarray([row], dtype=np.int64)
-    tf = model.tf_adjustments(vectors, rows, params)[0]
-    tf_names = [c.name for c in COMPARISONS if c.term_frequency]
-    parts = []
-    for c, (comparison, weights) in enumerate(zip(COMPARISONS, params.weight_table(), strict=True)):
-        level = int(vectors.levels[row, c])
-        adjustment = (
-            float(tf[tf_names.index(comparison.name)]) if comparison.term_frequency else 0.0
-        )
-        parts.append(
-            ComparisonExplanation(
-                comparison=comparison.name,
-                level=comparison.label(level),
-                weight=float(weights[level]),
-                tf_adjustment=adjustment,
+    return explain_many(model, vectors, np.asarray([row], dtype=np.int64))[0]
+
+
+def explain_many(
+    model: Model, vectors: ComparisonVectors, rows: npt.NDArray[np.int64]
+) -> list[Explanation]:
+    """The explanations of pairs ``rows`` of ``vectors``, in that order.
+
+    Weight tables and term-frequency adjustments are computed once per party
+    type for all the rows, not once per pair.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    out: list[Explanation | None] = [None] * len(rows)
+    tf_columns = {c.name: t for t, c in enumerate(c for c in COMPARISONS if c.term_frequency)}
+    for code, party in enumerate(PARTIES):
+        positions = np.flatnonzero(vectors.party[rows] == code)
+        if len(positions) == 0:
+            continue
+        params = model.parties[party]
+        tables = params.weight_table()
+        selected = rows[positions]
+        tf = model.tf_adjustments(vectors, selected, params).tolist()
+        levels = vectors.levels[selected].tolist()
+        constraints = vectors.constraints[selected].tolist()
+        for k, position in enumerate(positions.tolist()):
+            parts = []
+            for c, comparison in enumerate(COMPARISONS):
+                level = levels[k][c]
+                t = tf_columns.get(comparison.name)
+                parts.append(
+                    ComparisonExplanation(
+                        comparison=comparison.name,
+                        level=comparison.levels[level],
+                        weight=float(tables[c][level]),
+                        tf_adjustment=0.0 if t is None else tf[k][t],
+                    )
+                )
+            total = params.prior_weight + sum(p.weight + p.tf_adjustment for p in parts)
+            out[position] = Explanation(
+                prior=params.prior_weight,
+                comparisons=tuple(parts),
+                constraints=constraint_names(int(constraints[k])),
+                weight=total,
             )
-        )
-    total = params.prior_weight + sum(p.weight + p.tf_adjustment for p in parts)
-    return Explanation(
-        prior=params.prior_weight,
-        comparisons=tuple(parts),
-        constraints=constraint_names(int(vectors.constraints[row])),
-        weight=total,
-    )
+    return [e for e in out if e is not None]
 
 
 @dataclass(frozen=True, slots=True)

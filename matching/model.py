@@ -56,13 +56,19 @@ PRIOR_M: Mapping[str, tuple[float, ...]] = {
     "branch": (1, 0.95, 0.05),
     "uscc": (1, 0.01, 0.99),
     "national_id": (1, 0.02, 0.98),
-    "identifiers": (1, 0.05, 0.95),
+    "identifiers": (1, 0.05, 0.05, 0.90),
     "phones": (1, 0.45, 0.02, 0.05, 0.15, 0.33),
     "emails": (1, 0.40, 0.60),
     "contact": (1, 0.30, 0.10, 0.60),
-    "address": (1, 0.08, 0.12, 0.10, 0.20, 0.50),
+    "address": (1, 0.08, 0.12, 0.10, 0.20, 0.45, 0.05),
     "birth_date": (1, 0.03, 0.05, 0.92),
     "gender": (1, 0.02, 0.98),
+    "given_name": (1, 0.05, 0.05, 0.10, 0.80),
+    "surname": (1, 0.05, 0.05, 0.10, 0.80),
+    "street_number": (1, 0.10, 0.90),
+    "locality": (1, 0.10, 0.10, 0.80),
+    "postcode": (1, 0.05, 0.10, 0.85),
+    "state": (1, 0.05, 0.95),
 }
 PRIOR_U: Mapping[str, tuple[float, ...]] = {
     "name": (1, 0.97, 0.001, 0.02, 0.005, 0.002, 0.0005, 0.002, 0.0005),
@@ -71,13 +77,19 @@ PRIOR_U: Mapping[str, tuple[float, ...]] = {
     "branch": (1, 0.30, 0.70),
     "uscc": (1, 0.999_999, 0.000_001),
     "national_id": (1, 0.999_999, 0.000_001),
-    "identifiers": (1, 0.999, 0.001),
+    "identifiers": (1, 0.999, 0.000_5, 0.000_5),
     "phones": (1, 0.999_96, 0.000_01, 0.000_02, 0.000_01, 0.000_01),
     "emails": (1, 0.999_99, 0.000_01),
     "contact": (1, 0.999, 0.0005, 0.0005),
-    "address": (1, 0.90, 0.08, 0.015, 0.004, 0.001),
+    "address": (1, 0.90, 0.08, 0.015, 0.004, 0.001, 0.10),
     "birth_date": (1, 0.997, 0.0025, 0.0005),
     "gender": (1, 0.50, 0.50),
+    "given_name": (1, 0.95, 0.03, 0.01, 0.01),
+    "surname": (1, 0.95, 0.03, 0.01, 0.01),
+    "street_number": (1, 0.95, 0.05),
+    "locality": (1, 0.97, 0.02, 0.01),
+    "postcode": (1, 0.97, 0.02, 0.01),
+    "state": (1, 0.70, 0.30),
 }
 # Levels that say "two entities" by domain rule, whose m EM cannot learn:
 # among candidate pairs the companies of one group (same trade name, same
@@ -416,11 +428,12 @@ class _Patterns:
 
 
 def _patterns(levels: npt.NDArray[np.int8]) -> _Patterns:
-    # Four bits per comparison: every comparison has at most 16 levels.
-    packed = np.zeros(len(levels), dtype=np.int64)
+    # Four bits per comparison (every comparison has at most 16 levels), in
+    # as many 64-bit words as the comparisons need.
+    packed = np.zeros((len(levels), -(-levels.shape[1] // 16)), dtype=np.int64)
     for c in range(levels.shape[1]):
-        packed |= levels[:, c].astype(np.int64) << (4 * c)
-    _, first, counts = np.unique(packed, return_index=True, return_counts=True)
+        packed[:, c // 16] |= levels[:, c].astype(np.int64) << (4 * (c % 16))
+    _, first, counts = np.unique(packed, axis=0, return_index=True, return_counts=True)
     return _Patterns(levels=levels[first], counts=counts.astype(np.float64))
 
 
@@ -448,6 +461,9 @@ SESSIONS = (
     _Session("emails", 2, frozenset({"emails"})),
     _Session("contact", 3, frozenset({"contact"})),
     _Session("address", 4, frozenset({"address"})),
+    _Session("identifiers", 3, frozenset({"identifiers"})),
+    _Session("birth_date", 3, frozenset({"birth_date", "national_id"})),
+    _Session("surname", 4, frozenset({"surname"})),
 )
 
 

@@ -28,7 +28,7 @@ from matching.decide import (
     ScoredPair,
     Thresholds,
     decide_pairs,
-    explain,
+    explain_many,
 )
 from matching.model import Model, estimate_model, sample_pairs
 from matching.types import StandardRecord
@@ -190,9 +190,11 @@ def match_records(
             right=ordered[int(vectors.right[k])].key,
             weight=float(weights[k]),
             decision=Decision.REVIEW,
-            explanation=explain(model, vectors, int(k)),
+            explanation=explanation,
         )
-        for k in review_rows
+        for k, explanation in zip(
+            review_rows, explain_many(model, vectors, review_rows), strict=True
+        )
     )
     assignments = _assignments(ordered, clustering.labels, vectors, review_rows)
     clock.stop()

@@ -103,7 +103,15 @@ class StandardAddress:
     """A mailing address with its administrative parts recognised.
 
     ``detail`` is what remains after the province, city and district are taken
-    off (street, building, room), normalized for comparison.
+    off (street, building, room), normalized for comparison: without spaces in
+    Chinese, with single spaces and commas kept between the parts of a
+    Latin-script address (``6 tullaroop street, willaroo``).
+
+    A foreign address names places this library does not know: ``locality``
+    and ``state`` keep the normalized text of a city or province field that is
+    no known Chinese division, ``postcode`` a postal code that is no valid
+    Chinese one (letters and digits, no separators). They are compared only
+    as text, never as divisions.
     """
 
     province: str | None = None
@@ -112,6 +120,9 @@ class StandardAddress:
     detail: str | None = None
     region: str | None = None
     postal_code: str | None = None
+    locality: str | None = None
+    state: str | None = None
+    postcode: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

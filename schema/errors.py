@@ -23,7 +23,11 @@ UNAVAILABLE_MESSAGE = "the database is unavailable; nothing was changed, retry l
 def is_expected(error: GraphQLError) -> bool:
     """A hub error, a validation error, or the database being away: answers, not bugs."""
     original = error.original_error
-    return original is None or isinstance(original, HubError) or is_disconnect(original)
+    return (
+        original is None
+        or isinstance(original, HubError | GraphQLError)
+        or is_disconnect(original)
+    )
 
 
 def log_unexpected(errors: list[GraphQLError], context: ExecutionContext | None) -> None:
@@ -61,6 +65,9 @@ class ErrorCodes(MaskErrors):
                 extensions["field"] = original.field
         elif original is None:
             extensions = {"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})}
+        elif isinstance(original, GraphQLError):
+            # graphql-core wraps input coercion failures (a variable of the wrong type).
+            extensions = {"code": "BAD_USER_INPUT"}
         elif is_disconnect(original):
             message = UNAVAILABLE_MESSAGE
             extensions = {"code": "UNAVAILABLE"}

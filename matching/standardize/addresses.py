@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from functools import lru_cache
 
 from matching.standardize.divisions import (
@@ -20,14 +21,18 @@ from matching.standardize.divisions import (
     locate,
     lookup_division,
 )
-from matching.standardize.text import normalize_text
+from matching.standardize.text import has_han, normalize_text
 from matching.types import Flag, StandardAddress, Standardized
 
 __all__ = ["standardize_address", "standardize_postal_code"]
 
 _POSTAL_CODE = re.compile(r"[0-9]{6}")
 _POSTAL_SEPARATORS = re.compile(r"[\s-]")
+_SPACES = re.compile(r"\s+")
 _DETAIL_NOISE = re.compile(r"[\s,.·()]+")
+_LATIN_NOISE = re.compile(r"[^a-z0-9,]+")
+_LATIN_COMMAS = re.compile(r"\s*,[\s,]*")
+_POSTCODE_TEXT = re.compile(r"[^a-z0-9]+")
 
 
 @lru_cache(maxsize=65_536)
@@ -45,8 +50,13 @@ def standardize_address(
     """
     flags: list[Flag] = []
     given = _given_divisions(province, city, district, flags)
+    normalized = normalize_text(address) if address else ""
+    if normalized and not has_han(normalized):
+        return _foreign_address(
+            normalized, given, province=province, city=city, postal_code=postal_code, flags=flags
+        )
     # Spaces between the parts of a Chinese address carry no meaning (广东省 深圳市).
-    text = normalize_text(address).replace(" ", "") if address else ""
+    text = normalized.replace(" ", "")
     found = locate(text) if text else Location()
     if found.end == 0 and text and (given.province or given.city):
         # The fields settle what the text alone cannot (南山区 of 深圳, not of 鹤岗).
@@ -59,19 +69,73 @@ def standardize_address(
     )
     province_name = parts.province_name
     detail = _DETAIL_NOISE.sub("", text[found.end :]) or None
-    postal = None
-    if postal_code:
-        checked = standardize_postal_code(postal_code, province_name)
-        postal, flags = checked.value, flags + list(checked.flags)
     standard = StandardAddress(
         province=province_name,
         city=parts.city_name,
         district=parts.district.name if parts.district is not None else None,
         detail=detail,
         region=REGION_BY_PROVINCE.get(province_name) if province_name else None,
-        postal_code=postal,
     )
-    return Standardized(standard, tuple(flags))
+    return _with_foreign_parts(
+        standard, given, province=province, city=city, postal_code=postal_code, flags=flags
+    )
+
+
+def _foreign_address(
+    text: str,
+    given: Location,
+    *,
+    province: str | None,
+    city: str | None,
+    postal_code: str | None,
+    flags: list[Flag],
+) -> Standardized[StandardAddress]:
+    """A Latin-script address: words kept apart, the parts of the street line by commas."""
+    detail = _LATIN_COMMAS.sub(", ", _LATIN_NOISE.sub(" ", text)).strip(" ,")
+    province_name = given.province_name
+    standard = StandardAddress(
+        province=province_name,
+        city=given.city_name,
+        district=given.district.name if given.district is not None else None,
+        detail=_SPACES.sub(" ", detail) or None,
+        region=REGION_BY_PROVINCE.get(province_name) if province_name else None,
+    )
+    return _with_foreign_parts(
+        standard, given, province=province, city=city, postal_code=postal_code, flags=flags
+    )
+
+
+def _with_foreign_parts(
+    standard: StandardAddress,
+    given: Location,
+    *,
+    province: str | None,
+    city: str | None,
+    postal_code: str | None,
+    flags: list[Flag],
+) -> Standardized[StandardAddress]:
+    """Postal code checked; place fields naming no Chinese division kept as text."""
+    postal = postcode = None
+    if postal_code:
+        checked = standardize_postal_code(postal_code, standard.province)
+        postal, flags = checked.value, flags + list(checked.flags)
+        if postal is None:
+            postcode = _POSTCODE_TEXT.sub("", normalize_text(postal_code)) or None
+    locality = _place_text(city) if city and given.city is None and given.district is None else None
+    state = _place_text(province) if province and given.province is None else None
+    return Standardized(
+        replace(standard, postal_code=postal, locality=locality, state=state, postcode=postcode),
+        tuple(flags),
+    )
+
+
+def _place_text(value: str) -> str | None:
+    # Only a place spelt in Latin letters: a Chinese name that is no known
+    # division is a typo of one, not a foreign town.
+    text = normalize_text(value)
+    if not text or has_han(text):
+        return None
+    return _SPACES.sub(" ", _LATIN_NOISE.sub(" ", text.replace(",", " "))).strip() or None
 
 
 def standardize_postal_code(text: str, province: str | None = None) -> Standardized[str]:

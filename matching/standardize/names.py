@@ -645,7 +645,13 @@ def _split_latin_industry(words: list[str]) -> tuple[list[str], list[str]]:
 
 def _latin_person_name(raw: str, normalized: str) -> Standardized[StandardName]:
     flags: list[Flag] = []
-    words = [word for word in _latin_words(normalized.replace(",", " ")) if word]
+    family, comma, given = normalized.partition(",")
+    if comma and "," not in given and _latin_words(family) and _latin_words(given):
+        # "Surname, Given" is the listing order: ``core`` keeps the given name first.
+        normalized_order = f"{given} {family}"
+    else:
+        normalized_order = normalized.replace(",", " ")
+    words = [word for word in _latin_words(normalized_order) if word]
     if words and words[0] in _LATIN_TITLES and len(words) > 1:
         flags.append(Flag(_FIELD, "title_removed", f"the courtesy title {words[0]} was removed"))
         words = words[1:]

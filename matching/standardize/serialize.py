@@ -21,6 +21,8 @@ __all__ = ["standard_record_from_dict", "standard_record_to_dict"]
 _NAME_TEXT_FIELDS = ("raw", "normalized", "core", "trade", "pinyin", "trade_pinyin")
 _NAME_OPTIONAL_FIELDS = ("industry_term", "legal_form", "region", "branch")
 _ADDRESS_FIELDS = ("province", "city", "district", "detail", "region", "postal_code")
+# Added later: records stored before them read as None.
+_ADDRESS_LATER_FIELDS = ("locality", "state", "postcode")
 
 
 def standard_record_to_dict(record: StandardRecord) -> dict[str, Any]:
@@ -36,7 +38,9 @@ def standard_record_to_dict(record: StandardRecord) -> dict[str, Any]:
         "identifiers": [[kind, value] for kind, value in record.identifiers],
         "phones": [{"e164": phone.e164, "kind": phone.kind.value} for phone in record.phones],
         "emails": list(record.emails),
-        "address": {key: getattr(record.address, key) for key in _ADDRESS_FIELDS},
+        "address": {
+            key: getattr(record.address, key) for key in _ADDRESS_FIELDS + _ADDRESS_LATER_FIELDS
+        },
         "birth_date": record.birth_date.isoformat() if record.birth_date is not None else None,
         "gender": record.gender,
         "contact_name": record.contact_name,
@@ -65,7 +69,10 @@ def standard_record_from_dict(data: Mapping[str, Any]) -> StandardRecord:
             for phone in data["phones"]
         ),
         emails=tuple(data["emails"]),
-        address=StandardAddress(**{key: data["address"][key] for key in _ADDRESS_FIELDS}),
+        address=StandardAddress(
+            **{key: data["address"][key] for key in _ADDRESS_FIELDS},
+            **{key: data["address"].get(key) for key in _ADDRESS_LATER_FIELDS},
+        ),
         birth_date=date.fromisoformat(birth_date) if birth_date is not None else None,
         gender=data["gender"],
         contact_name=data["contact_name"],

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from matching.compare import COMPARISONS, Columns, Constraint, compare_pairs
+from matching.record import parse_record
+from matching.standardize import standardize_record
 from matching.types import StandardRecord
 from tests.matching.standard_records import (
     address,
@@ -226,3 +228,70 @@ def test_chunked_comparison_equals_whole() -> None:
     for name, tf in whole.tf.items():
         assert np.array_equal(tf, chunked.tf[name])
     assert NAMES[0] == "name"
+
+
+# --- Latin-script persons (Febrl-style records) ----------------------------------
+
+
+def _latin(key: str, name: str, **fields: object) -> StandardRecord:
+    raw: dict[str, object] = {"source": "febrl", "source_key": key, "party_type": "person"}
+    raw.update(name=name, **fields)
+    return standardize_record(parse_record(raw))
+
+
+def test_latin_person_names_compare_given_name_and_surname_even_swapped() -> None:
+    levels = _levels(_latin("a", "lachlan berry"), _latin("b", "berry, lachlan"))
+    assert (levels["given_name"], levels["surname"]) == ("exact", "exact")
+    assert levels["name"] == "missing"  # not counted twice
+    swapped = _levels(_latin("a", "lachlan berry"), _latin("b", "berry lachlan"))
+    assert (swapped["given_name"], swapped["surname"]) == ("exact", "exact")
+
+
+def test_latin_name_typos_fall_in_similarity_bands_and_a_lone_word_meets_its_part() -> None:
+    typo = _levels(_latin("a", "katherine sondergeld"), _latin("b", "katherien sondergeld"))
+    assert (typo["given_name"], typo["surname"]) == ("close", "exact")
+    alone = _levels(_latin("a", "berry"), _latin("b", "lachlan berry"))
+    assert (alone["given_name"], alone["surname"]) == ("missing", "exact")
+    given_only = _levels(_latin("a", "lachlan"), _latin("b", "lachlan berry"))
+    assert (given_only["given_name"], given_only["surname"]) == ("exact", "missing")
+
+
+def test_identifier_and_birth_date_slips_are_partial_agreements() -> None:
+    a = _latin("a", "ella rollins", identifiers=[{"type": "ssn", "value": "6988048"}])
+    b = _latin("b", "ella rollins", identifiers=[{"type": "ssn", "value": "6988408"}])
+    assert _levels(a, b)["identifiers"] == "one_edit"
+    swapped = _levels(
+        _latin("a", "ella rollins", birth_date="1990-03-07"),
+        _latin("b", "ella rollins", birth_date="1990-07-03"),
+    )
+    assert swapped["birth_date"] == "partial"
+    digit = _levels(
+        _latin("a", "ella rollins", birth_date="1970-03-07"),
+        _latin("b", "ella rollins", birth_date="1979-03-07"),
+    )
+    assert digit["birth_date"] == "partial"
+
+
+def test_foreign_address_parts_are_compared_as_text() -> None:
+    a = _latin(
+        "a",
+        "ella rollins",
+        address="6 tullaroop street, willaroo",
+        city="st james",
+        province="wa",
+        postal_code="4011",
+    )
+    b = _latin(
+        "b",
+        "ella rollins",
+        address="6 tulaloop street",
+        city="st jmaes",
+        province="wa",
+        postal_code="4012",
+    )
+    levels = _levels(a, b)
+    assert levels["street_number"] == "same"
+    assert levels["address"] == "similar_detail"
+    assert levels["locality"] == "similar"
+    assert levels["postcode"] == "one_digit_apart"
+    assert levels["state"] == "same"
