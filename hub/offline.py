@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -24,33 +27,73 @@ class OfflineReport:
     result: MatchResult | None = None
 
 
+# Below this many lines one process is quicker than starting workers.
+PARALLEL_FROM = 20_000
+CHUNK = 4_000
+ChunkResult = tuple[list[StandardRecord], list[tuple[int, str]]]
+
+
+def standardize_chunk(lines: list[tuple[int, Any]]) -> ChunkResult:
+    """Parse and standardize one chunk of (line number, raw object); problems by line."""
+    records: list[StandardRecord] = []
+    problems: list[tuple[int, str]] = []
+    for number, value in lines:
+        try:
+            records.append(standardize_record(parse_record(value, position=number)))
+        except RecordError as error:
+            problems.append((number, str(error)))
+    return records, problems
+
+
+def _chunks(path: Path, report: OfflineReport) -> Iterator[list[tuple[int, Any]]]:
+    chunk: list[tuple[int, Any]] = []
+    for line in read_lines(path):
+        if isinstance(line, BadLine):
+            report.rejected += 1
+            report.problems.append(f"{path}:{line.number}: {line.message}")
+            continue
+        chunk.append((line.number, line.value))
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _standardized(
-    files: Sequence[Path], report: OfflineReport, progress: Progress
+    files: Sequence[Path], report: OfflineReport, progress: Progress, *, workers: int
 ) -> list[StandardRecord]:
-    task = progress.add_task("standardize", total=sum(count_lines(p) for p in files))
+    sizes = {path: count_lines(path) for path in files}
+    task = progress.add_task("standardize", total=sum(sizes.values()))
     records: list[StandardRecord] = []
     seen: set[tuple[str, str]] = set()
     for path in files:
-        for line in read_lines(path):
-            progress.advance(task)
-            if isinstance(line, BadLine):
-                report.rejected += 1
-                report.problems.append(f"{path}:{line.number}: {line.message}")
-                continue
-            try:
-                record = parse_record(line.value, position=line.number)
-            except RecordError as error:
-                report.rejected += 1
-                report.problems.append(f"{path}:{line.number}: {error}")
-                continue
-            if (record.source, record.source_key) in seen:
-                report.rejected += 1
-                report.problems.append(
-                    f"{path}:{line.number}: ({record.source}, {record.source_key}) appears twice"
-                )
-                continue
-            seen.add((record.source, record.source_key))
-            records.append(standardize_record(record))
+        parallel = workers > 1 and sizes[path] >= PARALLEL_FROM
+        chunks = _chunks(path, report)
+        results: Iterator[ChunkResult]
+        if parallel:
+            # Workers parse and standardize; the pure library needs no shared state.
+            pool = ProcessPoolExecutor(max_workers=workers)
+            results = pool.map(standardize_chunk, chunks)
+        else:
+            pool = None
+            results = map(standardize_chunk, chunks)
+        try:
+            for chunk_records, problems in results:
+                for number, message in problems:
+                    report.rejected += 1
+                    report.problems.append(f"{path}:{number}: {message}")
+                for record in chunk_records:
+                    if record.key in seen:
+                        report.rejected += 1
+                        report.problems.append(f"{path}: {record.key} appears twice")
+                        continue
+                    seen.add(record.key)
+                    records.append(record)
+                progress.advance(task, len(chunk_records) + len(problems))
+        finally:
+            if pool is not None:
+                pool.shutdown()
     return records
 
 
@@ -61,6 +104,7 @@ def match_files(
     *,
     console: Console | None = None,
     config: MatchConfig | None = None,
+    workers: int | None = None,
 ) -> OfflineReport:
     """Match the records of ``files``.
 
@@ -75,7 +119,7 @@ def match_files(
         console=console,
         disable=console is None,
     ) as progress:
-        records = _standardized(files, report, progress)
+        records = _standardized(files, report, progress, workers=workers or os.cpu_count() or 1)
         report.records = len(records)
         stages = progress.add_task("match", total=1)
 
