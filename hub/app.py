@@ -1,4 +1,4 @@
-"""The ASGI application: GraphQL at /graphql, liveness and readiness probes."""
+"""The ASGI application: GraphQL at /graphql, the steward console at /console, probes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from hub.db.engine import create_engine, session_factory
 from hub.db.migrate import upgrade_database
@@ -87,6 +88,8 @@ def create_app(
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            # Static files shipped in the package; the page talks to /graphql only.
+            Mount("/console", StaticFiles(packages=[("hub", "console")], html=True)),
         ],
         lifespan=lifespan,
     )
