@@ -28,6 +28,7 @@ from bench.evaluate import (
     review_scores,
 )
 from bench.febrl import FEBRL_SETS, write_febrl
+from bench.report import Figure, record
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -254,6 +255,51 @@ def main(argv: list[str] | None = None) -> None:
     result = OUT / f"match-bench-{stamp}.json"
     result.write_text(json.dumps([asdict(r) for r in rows], indent=2))
     print(f"\nsaved {result.relative_to(ROOT)}")
+    record(
+        performance_rows(rows, " ".join(["python -m bench.match_bench", *(argv or sys.argv[1:])]))
+    )
+
+
+def performance_rows(rows: list[Row], command: str) -> list[Figure]:
+    """Figures for docs/PERFORMANCE.md: ours against Splink on each data set."""
+    figures: list[Figure] = []
+    by_set: dict[str, dict[str, Row]] = {}
+    for row in rows:
+        by_set.setdefault(row.dataset, {})[row.system] = row
+    for dataset, systems in by_set.items():
+        ours, peer = systems.get("ours"), systems.get("splink")
+        if ours is None or ours.f1 is None:
+            continue
+        figures.append(
+            Figure(
+                name=f"matching F1 / P / R, {dataset} ({ours.records:,} records)",
+                value=f"{_fmt(ours.f1)} / {_fmt(ours.precision)} / {_fmt(ours.recall)}",
+                peer=f"Splink {_fmt(peer.f1)}" if peer and peer.f1 is not None else "",
+                target="P ≥ 0.995, F1 ≥ 0.93 (corpus); F1 ≥ 0.99 (Febrl)",
+                command=command,
+            )
+        )
+        if ours.recall_with_review is not None:
+            figures.append(
+                Figure(
+                    name=f"matching recall with review / records in review, {dataset}",
+                    value=f"{_fmt(ours.recall_with_review)} / {_fmt(ours.review_share, 3)}",
+                    target="≥ 0.98 / ≤ 0.10",
+                    command=command,
+                )
+            )
+        if ours.wall_s is not None and peer is not None and peer.wall_s:
+            figures.append(
+                Figure(
+                    name=f"matching wall time and peak memory, {dataset}",
+                    value=f"{ours.wall_s:.1f} s, {ours.peak_mb or 0:.0f} MB",
+                    peer=f"Splink {peer.wall_s:.1f} s, {peer.peak_mb or 0:.0f} MB",
+                    ratio=f"{ours.wall_s / peer.wall_s:.2f}",
+                    target="ratio ≤ 1.0; < 4 GB at 1M",
+                    command=command,
+                )
+            )
+    return figures
 
 
 if __name__ == "__main__":
