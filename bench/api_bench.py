@@ -28,6 +28,8 @@ from typing import Any
 
 import httpx
 
+from bench.report import Figure, record
+
 PROFILE = """
 query Profile($id: ID!) {
   customer(id: $id) {
@@ -60,6 +62,12 @@ query Search($text: String!) {
 LOOPBACK = ("127.", "localhost", "[::1]")
 
 
+def _scale(args: argparse.Namespace) -> str:
+    if args.url:
+        return "a running hub"
+    return f"{round(args.entities * 1.72):,} records stored"
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -72,6 +80,19 @@ class Outcome:
     latencies: list[float]
     errors: int
     seconds: float
+
+    def figure(self, scenario: Scenario, args: argparse.Namespace) -> Figure:
+        """This outcome as a row of docs/PERFORMANCE.md."""
+        ordered = sorted(self.latencies)
+        p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000 if ordered else 0.0
+        rate = len(ordered) / self.seconds if self.seconds else 0.0
+        return Figure(
+            name=f"GraphQL {scenario.name}, {_scale(args)}, {args.concurrency} clients",
+            value=f"p95 {p95:.1f} ms, {rate:.0f} req/s, {self.errors} errors",
+            target=scenario.target,
+            command=f"python -m bench.api_bench --entities {args.entities} "
+            f"--seconds {args.seconds:g} --concurrency {args.concurrency}",
+        )
 
     def row(self) -> str:
         ordered = sorted(self.latencies)
@@ -240,6 +261,7 @@ async def main_async(args: argparse.Namespace) -> None:
         widths = (8, 6, 9, 8, 8, 8, 8)
         header = " ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True))
         print(f"{'scenario':<28} {'target':<26} {header}")
+        figures: list[Figure] = []
         for scenario in scenarios(ids, names):
             outcome = await run_scenario(
                 url,
@@ -250,6 +272,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 max_requests=args.max_requests,
             )
             print(f"{scenario.name:<28} {scenario.target:<26} {outcome.row()}")
+            figures.append(outcome.figure(scenario, args))
+        record(figures)
     finally:
         if server is not None:
             server.terminate()
