@@ -186,7 +186,11 @@ def load(
         int, typer.Option(min=1, max=1000, help="Records per transaction (incremental loads).")
     ] = 500,
 ) -> None:
-    """Load department files into the hub (streamed; re-running loads only what is missing)."""
+    """Load department files: a first load in bulk (one transaction), later ones in batches.
+
+    Either way a load killed half-way can simply be run again: a bulk load
+    committed nothing, a batched one finds its stored batches unchanged.
+    """
     from hub.errors import HubError
     from hub.loading import load_files
 
@@ -201,14 +205,19 @@ def load(
         raise typer.Exit(2) from error
     console.print(
         f"{report.mode} load: created {report.created}, updated {report.updated}, "
-        f"unchanged {report.unchanged}, rejected {report.rejected}"
+        f"unchanged {report.unchanged}, rejected {report.rejected}",
+        soft_wrap=True,
     )
     if report.goldens is not None:
-        console.print(f"{report.goldens} golden records, {report.reviews} review pairs opened")
+        console.print(
+            f"{report.goldens} golden records, {report.reviews} review pairs opened",
+            soft_wrap=True,
+        )
     if report.seconds:
-        console.print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in report.seconds.items()))
+        stages = ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in report.seconds.items())
+        console.print(f"seconds: {stages}", soft_wrap=True)
     for problem in report.problems[:20]:
-        console.print(f"  {problem}", style="yellow", markup=False, highlight=False)
+        console.print(f"  {problem}", style="yellow", markup=False, highlight=False, soft_wrap=True)
     if len(report.problems) > 20:
         console.print(f"  … and {len(report.problems) - 20} more")
     if report.rejected:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.bulk import hub_is_empty, load_bulk
 from hub.errors import Invalid
 from hub.files import BadLine, Line, count_lines, read_lines
-from hub.services.records import SubmitResult, submit_records
+from hub.services.records import submit_records
 from hub.services.sources import check_source_code
 from hub.uow import in_transaction
 from matching import RecordError, parse_record
@@ -155,7 +156,11 @@ async def _load_batch(
     batch: list[Line | BadLine],
     report: LoadReport,
 ) -> None:
-    """One transaction: the batch's records, submitted per department."""
+    """The batch's records, one transaction per department.
+
+    One transaction per department keeps each transaction's key locks taken in
+    one sorted sweep, so concurrent loads cannot deadlock on them.
+    """
     by_source: dict[str, list[Line]] = defaultdict(list)
     for item in batch:
         if isinstance(item, BadLine):
@@ -172,18 +177,15 @@ async def _load_batch(
     if not by_source:
         return
 
-    async def submit_all(session: AsyncSession) -> list[tuple[list[Line], SubmitResult]]:
-        results = []
-        for code in sorted(by_source):
-            lines = by_source[code]
-            raw: list[Any] = [line.value for line in lines]
-            result = await submit_records(
-                session, code, raw, actor=LOAD_ACTOR, max_records=len(raw)
-            )
-            results.append((lines, result))
-        return results
-
-    for lines, result in await in_transaction(sessions, submit_all):
+    for code in sorted(by_source):
+        lines = by_source[code]
+        raw: list[Any] = [line.value for line in lines]
+        result = await in_transaction(
+            sessions,
+            partial(
+                submit_records, source=code, raw_records=raw, actor=LOAD_ACTOR, max_records=len(raw)
+            ),
+        )
         report.created += result.created
         report.updated += result.updated
         report.unchanged += result.unchanged

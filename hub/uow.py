@@ -13,7 +13,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.errors import Conflict, Unavailable
@@ -36,16 +36,29 @@ def sqlstate(exc: DBAPIError) -> str | None:
 
 
 def is_disconnect(exc: BaseException) -> bool:
-    """The database went away (killed connection, server down, network)."""
+    """The database went away (killed connection, server down, network).
+
+    Only real disconnects count: a driver error such as too many parameters is
+    a bug to report, not an outage to retry later.
+    """
     if isinstance(exc, OSError | ConnectionError):
         return True
     if isinstance(exc, DBAPIError):
+        code = sqlstate(exc) or ""
+        cause = getattr(exc.orig, "__cause__", None)
         return (
             exc.connection_invalidated
-            or sqlstate(exc) in DISCONNECTED_SQLSTATES
-            or isinstance(exc, InterfaceError | OperationalError)
+            or code in DISCONNECTED_SQLSTATES
+            or code.startswith("08")
+            or isinstance(exc.orig, OSError | ConnectionError)
+            or isinstance(cause, OSError | ConnectionError)
+            or type(cause).__name__ in _DRIVER_DISCONNECTS
         )
     return False
+
+
+# asyncpg's names for a connection that is gone (it raises them without a SQLSTATE).
+_DRIVER_DISCONNECTS = frozenset({"ConnectionDoesNotExistError", "ConnectionFailureError"})
 
 
 async def in_transaction(

@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import CustomerMetrics
+from hub.db.sql import among
 
 # Words by which a customer asks to close an account, in a summary or an intent.
 CLOSE_ACCOUNT_WORDS = ("注销", "销户", "关闭账户", "close account", "close my account")
@@ -131,7 +132,7 @@ async def metrics_of(session: AsyncSession, golden_ids: Sequence[int]) -> dict[i
     rows = (
         (
             await session.execute(
-                select(CustomerMetrics).where(CustomerMetrics.golden_id.in_(golden_ids))
+                select(CustomerMetrics).where(among(CustomerMetrics.golden_id, golden_ids))
             )
         )
         .scalars()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,7 @@ from hub.db.models import (
     GoldenRecord,
     TierCutoff,
 )
+from hub.db.sql import among
 from hub.policies import (
     ClassificationResult,
     ClassificationRules,
@@ -56,16 +57,22 @@ async def refresh_profiles(
 
 
 async def reclassify(session: AsyncSession, golden_ids: Sequence[int], *, now: datetime) -> None:
-    """Classification and credit of ``golden_ids`` from their stored metrics."""
+    """Classification and credit of ``golden_ids`` from their stored metrics (set-based)."""
     ids = sorted(set(golden_ids))
     rules = default_classification_rules()
     policy = default_credit_policy()
     cutoffs = await current_cutoffs(session, rules, now=now)
+    classification_rows: list[dict[str, object]] = []
+    assessments: list[tuple[CustomerFigures, CreditAssessment]] = []
     for figures in await load_figures(session, ids):
         results = classify(figures, cutoffs, rules, now)
-        await _store_classification(session, figures.golden_id, results, rules.version, now)
+        classification_rows.extend(
+            _classification_row(figures.golden_id, r, rules.version, now) for r in results
+        )
         tier = Tier(next(r.value for r in results if r.dimension is Dimension.TIER))
-        await _store_credit(session, figures, assess(figures, tier, policy, now), now)
+        assessments.append((figures, assess(figures, tier, policy, now)))
+    await _store_classifications(session, classification_rows)
+    await _store_credit(session, assessments, now)
 
 
 async def load_figures(session: AsyncSession, golden_ids: Sequence[int]) -> list[CustomerFigures]:
@@ -73,7 +80,7 @@ async def load_figures(session: AsyncSession, golden_ids: Sequence[int]) -> list
     rows = await session.execute(
         select(GoldenRecord, CustomerMetrics)
         .join(CustomerMetrics, CustomerMetrics.golden_id == GoldenRecord.id)
-        .where(GoldenRecord.id.in_(golden_ids), GoldenRecord.status == "active")
+        .where(among(GoldenRecord.id, golden_ids), GoldenRecord.status == "active")
         .order_by(GoldenRecord.id)
     )
     figures = []
@@ -154,26 +161,25 @@ async def recompute_cutoffs(
     return cutoffs
 
 
-async def _store_classification(
-    session: AsyncSession,
-    golden_id: int,
-    results: Sequence[ClassificationResult],
-    version: str,
-    now: datetime,
-) -> None:
-    rows = [
-        {
-            "golden_id": golden_id,
-            "dimension": r.dimension.value,
-            "value": r.value,
-            "rule_set_version": version,
-            "rule": r.rule,
-            "inputs": r.inputs,
-            "computed_at": now,
-        }
-        for r in results
-    ]
-    statement = insert(Classification).values(rows)
+def _classification_row(
+    golden_id: int, result: ClassificationResult, version: str, now: datetime
+) -> dict[str, object]:
+    return {
+        "golden_id": golden_id,
+        "dimension": result.dimension.value,
+        "value": result.value,
+        "rule_set_version": version,
+        "rule": result.rule,
+        "inputs": result.inputs,
+        "computed_at": now,
+    }
+
+
+async def _store_classifications(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    if not rows:
+        return
+    statement = insert(Classification)
+    # A list of rows runs as batched multi-row inserts (insertmanyvalues).
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[Classification.golden_id, Classification.dimension],
@@ -184,45 +190,82 @@ async def _store_classification(
                 "inputs": statement.excluded.inputs,
                 "computed_at": statement.excluded.computed_at,
             },
-        )
+        ),
+        rows,
     )
 
 
-async def _store_credit(
-    session: AsyncSession, figures: CustomerFigures, assessment: CreditAssessment, now: datetime
-) -> None:
-    """Store the policy's view; a first limit comes from the policy and is recorded."""
-    profile = await session.get(CreditProfile, figures.golden_id, with_for_update=True)
-    inputs = assessment.inputs | {
+def _credit_inputs(assessment: CreditAssessment) -> dict[str, object]:
+    return assessment.inputs | {
         "points": assessment.points,
         "reasons": assessment.reasons,
         "term_months": str(assessment.term_months),
     }
-    if profile is None:
-        profile = CreditProfile(golden_id=figures.golden_id)
-        session.add(profile)
-    first_limit = profile.current_limit is None and assessment.recommended_limit > 0
-    profile.rating = assessment.rating.value
-    profile.recommended_limit = assessment.recommended_limit
-    profile.settlement_terms = assessment.settlement_terms.value
-    profile.policy_version = assessment.policy_version
-    profile.inputs = inputs
-    profile.updated_at = now
-    if first_limit:
-        profile.current_limit = assessment.recommended_limit
-        session.add(
-            CreditDecision(
-                golden_id=figures.golden_id,
-                kind="policy",
-                status="applied",
-                previous_limit=None,
-                requested_limit=None,
-                decided_limit=assessment.recommended_limit,
-                assessment=inputs,
-                reason=f"first limit from credit policy {assessment.policy_version}",
-                requested_by=POLICY_ACTOR,
-                decided_by=POLICY_ACTOR,
-                decided_at=now,
+
+
+async def _store_credit(
+    session: AsyncSession,
+    assessments: Sequence[tuple[CustomerFigures, CreditAssessment]],
+    now: datetime,
+) -> None:
+    """Store the policy's view; a customer's first limit comes from the policy, recorded."""
+    if not assessments:
+        return
+    ids = [figures.golden_id for figures, _ in assessments]
+    limits = dict(
+        (
+            await session.execute(
+                select(CreditProfile.golden_id, CreditProfile.current_limit).where(
+                    among(CreditProfile.golden_id, ids)
+                )
             )
-        )
-    await session.flush()
+        ).all()
+    )
+    statement = insert(CreditProfile)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[CreditProfile.golden_id],
+            set_={
+                "rating": statement.excluded.rating,
+                "recommended_limit": statement.excluded.recommended_limit,
+                "settlement_terms": statement.excluded.settlement_terms,
+                "policy_version": statement.excluded.policy_version,
+                "inputs": statement.excluded.inputs,
+                "updated_at": statement.excluded.updated_at,
+                # An approved limit stays; only a customer without one takes the policy's.
+                "current_limit": func.coalesce(
+                    CreditProfile.current_limit, statement.excluded.current_limit
+                ),
+            },
+        ),
+        [
+            {
+                "golden_id": figures.golden_id,
+                "rating": a.rating.value,
+                "recommended_limit": a.recommended_limit,
+                "current_limit": a.recommended_limit if a.recommended_limit > 0 else None,
+                "settlement_terms": a.settlement_terms.value,
+                "policy_version": a.policy_version,
+                "inputs": _credit_inputs(a),
+                "updated_at": now,
+            }
+            for figures, a in assessments
+        ],
+    )
+    first_limits = [
+        {
+            "golden_id": figures.golden_id,
+            "kind": "policy",
+            "status": "applied",
+            "decided_limit": a.recommended_limit,
+            "assessment": _credit_inputs(a),
+            "reason": f"first limit from credit policy {a.policy_version}",
+            "requested_by": POLICY_ACTOR,
+            "decided_by": POLICY_ACTOR,
+            "decided_at": now,
+        }
+        for figures, a in assessments
+        if limits.get(figures.golden_id) is None and a.recommended_limit > 0
+    ]
+    if first_limits:
+        await session.execute(insert(CreditDecision), first_limits)

@@ -20,6 +20,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import GoldenRecord, SearchToken
+from hub.db.sql import among
 from hub.domain import Customer
 from hub.errors import Invalid
 from hub.services.customers import customer_from_row
@@ -119,10 +120,10 @@ async def index_goldens(session: AsyncSession, golden_ids: Iterable[int]) -> Non
     ids = sorted(set(golden_ids))
     if not ids:
         return
-    await session.execute(delete(SearchToken).where(SearchToken.golden_id.in_(ids)))
+    await session.execute(delete(SearchToken).where(among(SearchToken.golden_id, ids)))
     rows = await session.execute(
         select(GoldenRecord.id, GoldenRecord.attributes).where(
-            GoldenRecord.id.in_(ids), GoldenRecord.status == "active"
+            among(GoldenRecord.id, ids), GoldenRecord.status == "active"
         )
     )
     values = [

@@ -10,18 +10,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from stdnum.cn import uscc
 
+import hub.bulk
 from hub.bulk import bulk_match_config, read_records
 from hub.db.models import (
     ChangeEvent,
     CrossReference,
+    CustomerMetrics,
     GoldenRecord,
     GoldenRecordVersion,
     MatchKey,
     MatchReview,
+    SearchToken,
     SourceRecord,
     SourceRecordVersion,
     SourceSystem,
@@ -30,6 +33,7 @@ from hub.errors import Conflict
 from hub.loading import load_files
 from hub.services.golden import ChangeSet, load_member_records, refresh_goldens
 from hub.services.records import submit_records
+from hub.services.search import golden_tokens, search_customers
 from hub.survivorship import default_rules, survive
 from matching import parse_record, standardize_record
 from matching.model import default_model
@@ -65,7 +69,7 @@ def department_records(entities: int, seed: int) -> list[dict[str, Any]]:
         out.append(
             {
                 "source": "finance",
-                "source_key": f"FIN-{n:06d}",
+                "source_key": f"FIN-{seed}-{n:05d}",
                 "party_type": "organization",
                 "name": f"{city}{trade}有限公司",
                 "uscc": _uscc(rng),
@@ -78,7 +82,7 @@ def department_records(entities: int, seed: int) -> list[dict[str, Any]]:
             out.append(
                 {
                     "source": "sales",
-                    "source_key": f"S-{n:06d}",
+                    "source_key": f"S-{seed}-{n:05d}",
                     "party_type": "organization",
                     "name": trade,
                     "phones": [mobile],
@@ -91,7 +95,7 @@ def department_records(entities: int, seed: int) -> list[dict[str, Any]]:
             out.append(
                 {
                     "source": "callcenter",
-                    "source_key": str(10_000_000 + n),
+                    "source_key": str(seed * 1_000_000 + n),
                     "party_type": "organization",
                     "name": f"{city}{trade}",
                     "phones": [f"+86 {mobile[:3]} {mobile[3:7]} {mobile[7:]}"],
@@ -142,7 +146,7 @@ async def test_bulk_load_stores_the_clusters_and_reviews_of_match_records(
     report = await load_files(sessions, [corpus])
     records = [
         standardize_record(parse_record(json.loads(line)))
-        for line in corpus.read_text(encoding="utf-8").splitlines()
+        for line in corpus.read_text(encoding="utf-8").splitlines()  # noqa: ASYNC240
     ]
     expected = match_records(records, bulk_match_config(), model=default_model())
     by_cluster: dict[str, set[tuple[str, str]]] = defaultdict(set)
@@ -161,8 +165,12 @@ async def test_bulk_load_stores_the_clusters_and_reviews_of_match_records(
 
 
 async def test_bulk_goldens_hold_what_survivorship_gives_their_members(
-    sessions: async_sessionmaker[AsyncSession], session: AsyncSession, corpus: Path
+    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    corpus: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(hub.bulk, "PROFILE_CHUNK", 7)  # profiles are derived in chunks
     await load_files(sessions, [corpus], bulk=True)
     goldens = (await session.execute(select(GoldenRecord))).scalars().all()
     members: dict[int, list[Any]] = defaultdict(list)
@@ -177,6 +185,12 @@ async def test_bulk_goldens_hold_what_survivorship_gives_their_members(
         assert golden.name == survived.attributes["name"]
         assert golden.region == (survived.attributes.get("address") or {}).get("region")
         assert (golden.status, golden.version) == ("active", 1)
+
+    tokens = set((await session.execute(select(SearchToken.token, SearchToken.golden_id))).all())
+    assert tokens == {(t, g.id) for g in goldens for t in golden_tokens(g.attributes)}
+    assert await count(session, CustomerMetrics) == len(goldens)
+    found = await search_customers(session, goldens[0].name)
+    assert goldens[0].id in {hit.customer.golden_id for hit in found}
 
     # The incremental path, asked to refresh every golden record, finds nothing to change.
     changes = ChangeSet()
@@ -274,7 +288,7 @@ async def test_bulk_is_refused_when_the_hub_holds_records(
         await load_files(sessions, [corpus], bulk=True)
     assert await count(session, SourceRecord) == 1
     # Without --bulk a load into a hub that holds records goes incremental.
-    small = write_jsonl(corpus.with_name("one.jsonl"), department_records(2, seed=9)[1:2])
+    small = write_jsonl(corpus.with_name("one.jsonl"), department_records(1, seed=10)[:1])
     report = await load_files(sessions, [small])
     assert (report.mode, report.created) == ("incremental", 1)
 
@@ -285,7 +299,7 @@ async def test_a_change_submitted_after_a_bulk_load_versions_the_record_and_its_
     await load_files(sessions, [corpus], bulk=True)
     record = next(
         r
-        for r in map(json.loads, corpus.read_text(encoding="utf-8").splitlines())
+        for r in map(json.loads, corpus.read_text(encoding="utf-8").splitlines())  # noqa: ASYNC240
         if r["source"] == "finance"
     )
     changed = record | {"phones": [*record["phones"], "010-62881235"]}
@@ -310,3 +324,17 @@ async def test_a_change_submitted_after_a_bulk_load_versions_the_record_and_its_
         await session.execute(select(ChangeEvent).order_by(ChangeEvent.seq.desc()).limit(1))
     ).scalar_one()
     assert (last.kind, last.golden_ids) == ("updated", [golden.id])
+
+
+async def test_a_bulk_load_leaves_every_foreign_key_as_the_migrations_made_it(
+    sessions: async_sessionmaker[AsyncSession], session: AsyncSession, corpus: Path
+) -> None:
+    query = text(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated"
+        " FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2"
+    )
+    before = (await session.execute(query)).all()
+    await load_files(sessions, [corpus], bulk=True)
+
+    assert (await session.execute(query)).all() == before
+    assert any(table == "match_key" for table, *_ in before)

@@ -1,0 +1,164 @@
+"""Time ``hub load --bulk`` (a first load into an empty hub) on a generated corpus.
+
+    python -m bench.hub_load_bench --entities 100000 [--splink] [--server URL]
+
+Generates (or reuses, under ``bench/data/``) a corpus of ``--entities``
+customers, creates a scratch database ``bulk_bench_…`` on the server, migrates
+it, then runs ``hub load --bulk`` in its own process (wall time and peak RSS
+measured as in :mod:`bench.match_bench`). Afterwards it reads the golden
+records back (they are queryable at the end of the load) and scores the stored
+clusters against the truth. ``--splink`` also runs the Splink baseline on the
+same file for the time ratio. The scratch database is dropped unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+from bench.corpus import GENERATOR_VERSION, write_corpus
+from bench.evaluate import load_truth, pairwise_scores
+from bench.match_bench import DATA, OUT, ROOT, measure
+
+_SECONDS = re.compile(r"seconds: (.*)")
+
+
+def corpus_for(entities: int, seed: int) -> Path:
+    """A corpus of ``entities`` customers, generated unless cached."""
+    path = DATA / f"corpus-e{entities}-s{seed}"
+    manifest = path / "manifest.json"
+    if manifest.exists():
+        meta = json.loads(manifest.read_text())
+        if (meta.get("generator_version"), meta.get("seed"), meta.get("entities")) == (
+            GENERATOR_VERSION,
+            seed,
+            entities,
+        ):
+            return path
+    print(f"generating {entities:,} entities → {path}", flush=True)
+    write_corpus(path, entities, seed)
+    return path
+
+
+async def _admin(server: str, statement: str) -> None:
+    connection = await asyncpg.connect(server)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def _stored(url: str) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+    """Each stored record's golden id, and row counts."""
+    connection = await asyncpg.connect(url)
+    try:
+        rows = await connection.fetch(
+            "SELECT s.code, r.source_key, x.golden_id FROM cross_reference x "
+            "JOIN source_record r ON r.id = x.source_record_id "
+            "JOIN source_system s ON s.id = r.source_id"
+        )
+        counts = {
+            table: await connection.fetchval(f"SELECT count(*) FROM {table}")
+            for table in (
+                "source_record",
+                "golden_record",
+                "cross_reference",
+                "match_review",
+                "change_event",
+            )
+        }
+        # What a client does first: the golden records, by page.
+        page = await connection.fetch(
+            "SELECT id, name, region FROM golden_record WHERE status = 'active' "
+            "ORDER BY id LIMIT 1000"
+        )
+        counts["first_page"] = len(page)
+    finally:
+        await connection.close()
+    return {(r["code"], r["source_key"]): r["golden_id"] for r in rows}, counts
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entities", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--server",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="A database on the server where the scratch database is created.",
+    )
+    parser.add_argument("--splink", action="store_true", help="Also time the Splink baseline.")
+    parser.add_argument("--keep", action="store_true", help="Keep the scratch database.")
+    args = parser.parse_args(argv)
+
+    dataset = corpus_for(args.entities, args.seed)
+    records = dataset / "records.jsonl"
+    work = OUT / f"hub-load-{dataset.name}"
+    work.mkdir(parents=True, exist_ok=True)
+    name = f"bulk_bench_{uuid.uuid4().hex[:10]}"
+    base, _, _ = args.server.rpartition("/")
+    url = f"{base}/{name}"
+    hub = str(Path(sys.executable).with_name("hub"))
+    # The hub commands below (children of this process) load into the scratch database.
+    os.environ["HUB_DATABASE_URL"] = url
+
+    asyncio.run(_admin(args.server, f'CREATE DATABASE "{name}"'))
+    try:
+        subprocess.run([hub, "migrate"], cwd=ROOT, capture_output=True, check=True)
+        run = measure([hub, "load", "--bulk", str(records)], work / "load.log")
+        log = (work / "load.log").read_text(encoding="utf-8")
+        if run.returncode != 0:
+            raise SystemExit(f"hub load failed (exit {run.returncode}); see {work / 'load.log'}")
+        stored, counts = asyncio.run(_stored(url))
+    finally:
+        if not args.keep:
+            asyncio.run(_admin(args.server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    truth = load_truth(dataset / "truth.csv")
+    scores = pairwise_scores(stored, truth)
+    stages = _SECONDS.search(log)
+    result = {
+        "dataset": dataset.name,
+        "entities": args.entities,
+        "records": counts["source_record"],
+        "goldens": counts["golden_record"],
+        "reviews": counts["match_review"],
+        "wall_s": round(run.wall_s, 2),
+        "records_per_s": round(counts["source_record"] / run.wall_s, 1),
+        "peak_mb": round(run.peak_mb, 1),
+        "stages": stages.group(1) if stages else None,
+        "precision": round(scores.precision, 4),
+        "recall": round(scores.recall, 4),
+        "f1": round(scores.f1, 4),
+        "database": url if args.keep else None,
+    }
+    if args.splink:
+        splink = measure(
+            [
+                sys.executable,
+                "-m",
+                "bench.splink_baseline",
+                str(records),
+                "--out",
+                str(work / "splink.jsonl"),
+            ],
+            work / "splink.log",
+        )
+        result["splink_wall_s"] = round(splink.wall_s, 2)
+        result["ratio_to_splink"] = round(run.wall_s / splink.wall_s, 2) if splink.wall_s else None
+    (work / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    for key, value in result.items():
+        print(f"{key:>16}: {value}")
+
+
+if __name__ == "__main__":
+    main()
