@@ -28,6 +28,7 @@ import asyncpg
 from bench.corpus import GENERATOR_VERSION, write_corpus
 from bench.evaluate import load_truth, pairwise_scores
 from bench.match_bench import DATA, OUT, ROOT, measure
+from bench.report import Figure, record
 
 _SECONDS = re.compile(r"seconds: (.*)")
 
@@ -158,6 +159,20 @@ def main(argv: list[str] | None = None) -> None:
     (work / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     for key, value in result.items():
         print(f"{key:>16}: {value}")
+    record(
+        [
+            Figure(
+                name=f"first load into an empty hub, {result['records']:,} records",
+                value=f"{run.wall_s:.1f} s ({result['records_per_s']:,.0f} records/s), "
+                f"{run.peak_mb:.0f} MB; P {result['precision']}, F1 {result['f1']}",
+                peer=f"Splink dedupe {result['splink_wall_s']} s" if args.splink else "",
+                ratio=str(result.get("ratio_to_splink", "")),
+                target="≤ 1.5 × Splink (100k entities)",
+                command=f"python -m bench.hub_load_bench --entities {args.entities}"
+                + (" --splink" if args.splink else ""),
+            )
+        ]
+    )
 
 
 if __name__ == "__main__":
