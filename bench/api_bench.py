@@ -217,7 +217,7 @@ def prepare_hub(entities: int, workdir: Path) -> tuple[str, str, subprocess.Pope
         write_corpus(corpus_dir, entities, seed=7)
     records = corpus_dir / "records.jsonl"
     started = time.perf_counter()
-    subprocess.run([hub, "load", str(records), "--source", "bench"], env=env, check=True)
+    subprocess.run([hub, "load", str(records)], env=env, check=True)
     print(f"loaded {records} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     for source, path in write_interactions(records, workdir / f"interactions-{entities}").items():
         subprocess.run(
