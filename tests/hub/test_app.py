@@ -113,7 +113,10 @@ async def test_query_cost_reads_page_sizes_from_variables(
     frugal = settings.model_copy(update={"max_query_cost": 500})
     application = create_app(frugal, database_url, migrate=False, sessions=sessions)
     transport = httpx.ASGITransport(app=application)
-    query = "query($n: Int!) { customers(first: $n) { edges { node { id sourceRecords { source } } } } }"
+    query = (
+        "query($n: Int!) { customers(first: $n) "
+        "{ edges { node { id sourceRecords { source } } } } }"
+    )
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
         small = await client.post("/graphql", json={"query": query, "variables": {"n": 10}})
         large = await client.post("/graphql", json={"query": query, "variables": {"n": 200}})
