@@ -24,9 +24,7 @@ def is_expected(error: GraphQLError) -> bool:
     """A hub error, a validation error, or the database being away: answers, not bugs."""
     original = error.original_error
     return (
-        original is None
-        or isinstance(original, HubError | GraphQLError)
-        or is_disconnect(original)
+        original is None or isinstance(original, HubError | GraphQLError) or is_disconnect(original)
     )
 
 
