@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.scalars import JSON
 
 from hub.auth import Permission
-from hub.domain import format_customer_id, parse_customer_id
+from hub.domain import parse_customer_id
 from hub.errors import HubError, Invalid
 from hub.services import credit as credit_service
 from hub.services import interactions as interaction_service
@@ -262,14 +262,8 @@ class StewardMutation:
                 ),
             )
         except HubError as error:
-            return CustomerPayload(
-                customer_id=None, other_customer_id=None, user_errors=[UserError.from_error(error)]
-            )
-        return CustomerPayload(
-            customer_id=strawberry.ID(format_customer_id(survivor)),
-            other_customer_id=None,
-            user_errors=[],
-        )
+            return CustomerPayload.failed(error)
+        return CustomerPayload.done(survivor)
 
     @strawberry.mutation(
         description="Move a department record out of its customer: into `into`, or a new one."
@@ -302,14 +296,8 @@ class StewardMutation:
 
             origin, joined = await in_transaction(info.context.sessions, work)
         except HubError as error:
-            return CustomerPayload(
-                customer_id=None, other_customer_id=None, user_errors=[UserError.from_error(error)]
-            )
-        return CustomerPayload(
-            customer_id=strawberry.ID(format_customer_id(origin)),
-            other_customer_id=strawberry.ID(format_customer_id(joined)),
-            user_errors=[],
-        )
+            return CustomerPayload.failed(error)
+        return CustomerPayload.done(origin, joined)
 
     @strawberry.mutation(
         description="Pin a golden value above every survivorship rule; a null value unpins."
@@ -339,14 +327,8 @@ class StewardMutation:
                 ),
             )
         except HubError as error:
-            return CustomerPayload(
-                customer_id=None, other_customer_id=None, user_errors=[UserError.from_error(error)]
-            )
-        return CustomerPayload(
-            customer_id=strawberry.ID(format_customer_id(target)),
-            other_customer_id=None,
-            user_errors=[],
-        )
+            return CustomerPayload.failed(error)
+        return CustomerPayload.done(target)
 
     @strawberry.mutation(
         description="Decide a review: MATCH merges the two customers, NOT_MATCH keeps them "
@@ -367,14 +349,8 @@ class StewardMutation:
                 ),
             )
         except HubError as error:
-            return CustomerPayload(
-                customer_id=None, other_customer_id=None, user_errors=[UserError.from_error(error)]
-            )
-        return CustomerPayload(
-            customer_id=strawberry.ID(format_customer_id(result)) if result else None,
-            other_customer_id=None,
-            user_errors=[],
-        )
+            return CustomerPayload.failed(error)
+        return CustomerPayload.done(result)
 
 
 @strawberry.type(description="Changing customer data.")

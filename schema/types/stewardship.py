@@ -9,7 +9,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from hub import domain
-from hub.domain import encode_cursor
+from hub.domain import encode_cursor, format_customer_id
+from hub.errors import HubError
 from hub.services.events import Change as ChangeValue
 from schema.types.common import UserError
 
@@ -155,3 +156,19 @@ class CustomerPayload:
     user_errors: list[UserError] = strawberry.field(
         description="Why nothing was changed, when something was wrong."
     )
+
+    @classmethod
+    def done(cls, customer: int | None, other: int | None = None) -> CustomerPayload:
+        """The operation went through; ``customer`` is the one it left."""
+        return cls(
+            customer_id=strawberry.ID(format_customer_id(customer)) if customer else None,
+            other_customer_id=strawberry.ID(format_customer_id(other)) if other else None,
+            user_errors=[],
+        )
+
+    @classmethod
+    def failed(cls, error: HubError) -> CustomerPayload:
+        """Nothing changed, and why."""
+        return cls(
+            customer_id=None, other_customer_id=None, user_errors=[UserError.from_error(error)]
+        )
