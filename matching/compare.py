@@ -14,6 +14,7 @@ import enum
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -22,6 +23,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 
 from matching.record import PartyType
+from matching.standardize.divisions import Level, lookup_division
 from matching.standardize.text import romanize
 from matching.types import PhoneKind, StandardRecord
 
@@ -322,13 +324,22 @@ class Columns:
     party: npt.NDArray[np.int8]
     core: npt.NDArray[np.object_]
     core_code: IntArray
+    # The core with the place the name is registered in (its region, else the
+    # record's city), for counting pairs at ``exact_same_place``.
+    core_place: IntArray
     trade_code: IntArray
     has_industry: BoolArray
     pinyin: npt.NDArray[np.object_]
     pinyin_code: IntArray
+    # The ASCII letters and digits of a Hanzi name (-1 when it has none).
+    marks: IntArray
     latin: BoolArray
     roman: SetColumn
     name_region: IntArray
+    # The name's region as a city and as a province, in the codes of ``city``
+    # and ``province`` (-1 when the region is no city, or unknown).
+    region_city: IntArray
+    region_province: IntArray
     legal_form: IntArray
     group: BoolArray
     branch: IntArray
@@ -343,6 +354,7 @@ class Columns:
     phone_text: tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]
     emails: SetColumn
     city: IntArray
+    province: IntArray
     district: IntArray
     detail: npt.NDArray[np.object_]
     address_code: IntArray
@@ -402,6 +414,7 @@ class _ColumnBuilder:
                 "core",
                 "trade",
                 "pinyin",
+                "marks",
                 "roman",
                 "region",
                 "legal",
@@ -413,6 +426,7 @@ class _ColumnBuilder:
                 "phone",
                 "email",
                 "city",
+                "province",
                 "district",
                 "address",
                 "gender",
@@ -442,12 +456,16 @@ class _ColumnBuilder:
                 "core",
                 "trade",
                 "pinyin",
+                "marks",
                 "region",
                 "legal",
                 "branch",
                 "uscc",
                 "nid",
                 "city",
+                "province",
+                "region_city",
+                "region_province",
                 "district",
                 "address",
                 "gender",
@@ -471,6 +489,7 @@ class _ColumnBuilder:
             codes["core"].append(v["core"].code(name.core))
             codes["trade"].append(v["trade"].code(name.trade))
             codes["pinyin"].append(v["pinyin"].code(name.pinyin))
+            codes["marks"].append(v["marks"].code(_marks(name.core) if not name.is_latin else None))
             codes["region"].append(v["region"].code(name.region))
             codes["legal"].append(v["legal"].code(name.legal_form))
             # A head office is a known value ("" → code -1 would read as missing).
@@ -479,6 +498,7 @@ class _ColumnBuilder:
             codes["nid"].append(v["nid"].code(r.national_id))
             address = r.address
             codes["city"].append(v["city"].code(address.city))
+            self._places(r, codes)
             codes["district"].append(
                 v["district"].code(
                     f"{address.city}|{address.district}" if address.district else None
@@ -514,13 +534,17 @@ class _ColumnBuilder:
             party=party,
             core=np.asarray(core, dtype=object),
             core_code=arrays["core"],
+            core_place=_core_place(arrays),
             trade_code=arrays["trade"],
             has_industry=has_industry,
             pinyin=np.asarray(pinyin, dtype=object),
             pinyin_code=arrays["pinyin"],
+            marks=arrays["marks"],
             latin=latin,
             roman=SetColumn.build(sets["roman"]),
             name_region=arrays["region"],
+            region_city=arrays["region_city"],
+            region_province=arrays["region_province"],
             legal_form=arrays["legal"],
             group=group,
             branch=arrays["branch"],
@@ -534,6 +558,7 @@ class _ColumnBuilder:
             phone_text=_phone_text(self.records, shared, v["phone"]),
             emails=SetColumn.build(sets["email"], tf.of_sets(sets["email"], "email", TF_EMAIL)),
             city=arrays["city"],
+            province=arrays["province"],
             district=arrays["district"],
             detail=np.asarray(detail, dtype=object),
             address_code=arrays["address"],
@@ -565,6 +590,15 @@ class _ColumnBuilder:
             head_office=v["branch"].index.get("=", -2),
             size=n,
         )
+
+    def _places(self, r: StandardRecord, codes: dict[str, list[int]]) -> None:
+        """The address province, and the name's region as a city and a province."""
+        v = self.vocab
+        codes["province"].append(v["province"].code(r.address.province))
+        is_org = r.party_type is PartyType.ORGANIZATION
+        region_city, region_province = _region_place(r.name.region) if is_org else (None, None)
+        codes["region_city"].append(v["city"].code(region_city))
+        codes["region_province"].append(v["province"].code(region_province))
 
     def _foreign_columns(
         self,
@@ -611,6 +645,40 @@ class _ColumnBuilder:
             )
         arrays = {k: np.asarray(values, dtype=object) for k, values in text.items()}
         return arrays, codes
+
+
+def _core_place(arrays: Mapping[str, IntArray]) -> IntArray:
+    # Cities are one vocabulary (codes >= 0); provinces go below -1.
+    place = np.where(
+        arrays["region_city"] >= 0,
+        arrays["region_city"],
+        np.where(arrays["region_province"] >= 0, -2 - arrays["region_province"], arrays["city"]),
+    )
+    known = (arrays["core"] >= 0) & (place != -1)
+    keys = arrays["core"] * (1 << 20) + place
+    _, codes = np.unique(keys, return_inverse=True)
+    out: IntArray = np.where(known, codes, -1).astype(np.int64)
+    return out
+
+
+def _marks(core: str) -> str:
+    return "".join(c for c in core if c.isascii() and c.isalnum())
+
+
+@lru_cache(maxsize=4_096)
+def _region_place(region: str | None) -> tuple[str | None, str | None]:
+    """The city (when the region is one) and the province a name's region names."""
+    if not region:
+        return None, None
+    city = lookup_division(region, Level.CITY)
+    if city is not None:
+        return city.short, city.province
+    province = lookup_division(region, Level.PROVINCE)
+    if province is None:
+        return None, None
+    if province.is_municipality:
+        return province.short, province.short
+    return None, province.short
 
 
 def _phone_text(
@@ -764,6 +832,7 @@ NAME_LEVELS = (
     "homophone",
     "trade_equal",
     "exact",
+    "exact_same_place",
 )
 
 
@@ -792,8 +861,12 @@ def _name(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, F
         latin_pair = either_latin[fuzzy]
         core_sim = _similarity(cols.core[fl], cols.core[fr])
         latin_sim = _similarity(cols.pinyin[fl], cols.pinyin[fr])
-        close = np.where(latin_pair, latin_sim >= LATIN_CLOSE, core_sim >= NAME_CLOSE)
+        # Digits and Latin letters in a Hanzi name are designations (测试K1贸易
+        # and 测试K2贸易, 第一 and 第二 plants): one of them differing is no typo.
+        marked = ~latin_pair & (cols.marks[fl] != cols.marks[fr])
+        close = np.where(latin_pair, latin_sim >= LATIN_CLOSE, core_sim >= NAME_CLOSE) & ~marked
         similar = np.where(latin_pair, latin_sim >= LATIN_SIMILAR, core_sim >= NAME_SIMILAR)
+        similar &= ~marked
         level[fuzzy[similar]] = 3
         level[fuzzy[close]] = 4
         orgs = fuzzy[(cols.party[fl] == 0) & ~close]
@@ -812,6 +885,13 @@ def _name(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, F
     # 顺圣电器): the sibling-company pattern, far weaker than a short name.
     both_industries = cols.has_industry[left] & cols.has_industry[right]
     other_industry = trade & shared_trade_code & both_industries & ~exact
+    # 机械 within 机械制造 is one industry written short, not another one.
+    narrowed = np.flatnonzero(other_industry)
+    if len(narrowed):
+        contained = _contains(
+            zip(cols.core[left[narrowed]], cols.core[right[narrowed]], strict=True)
+        )
+        other_industry[narrowed[contained]] = False
     level[trade] = 7
     level[other_industry] = 2
     # A contained short name is as common as the shorter of the two cores.
@@ -820,6 +900,7 @@ def _name(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, F
     tf[trade] = trade_tf[trade]
     level[exact] = 8
     tf[exact] = cols.core_tf[left[exact]]
+    _same_place(cols, left, right, exact, level=level, tf=tf)
     missing = (cols.core_code[left] < 0) | (cols.core_code[right] < 0)
     # Two Latin-script person names are compared part by part instead
     # (given_name, surname): the whole name would count the same evidence twice.
@@ -827,6 +908,34 @@ def _name(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, F
     level[missing] = 0
     tf[missing] = 0.0
     return level, tf
+
+
+def _same_place(
+    cols: Columns,
+    left: IntArray,
+    right: IntArray,
+    exact: BoolArray,
+    *,
+    level: LevelArray,
+    tf: FloatArray,
+) -> None:
+    """Exact names of organizations in the same place become ``exact_same_place``.
+
+    A company name is registered once per region and industry: the same
+    trade name and industry term in the same place is the same company,
+    however common the name is elsewhere (no term-frequency adjustment).
+    A bare trade name (永沃 against 永沃集团) may be any company of a group.
+    """
+    described = (cols.has_industry[left] & cols.has_industry[right]) | (
+        (cols.legal_form[left] >= 0) & (cols.legal_form[right] >= 0)
+    )
+    placed = np.flatnonzero(exact & described & (cols.party[left] == 0))
+    if len(placed) == 0:
+        return
+    region, _ = _name_region(cols, left[placed], right[placed])
+    same = placed[region == 2]
+    level[same] = NAME_LEVELS.index("exact_same_place")
+    tf[same] = 0.0
 
 
 def _latin_persons(cols: Columns, left: IntArray, right: IntArray) -> BoolArray:
@@ -911,7 +1020,31 @@ def _surname(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray
 
 
 def _name_region(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
-    return _exact3(cols.name_region[left], cols.name_region[right]), None
+    """The region in the names, or one name's region against the other record's city.
+
+    A short name (恒通机械) carries no region, but its record's city says where
+    the company is: 宁波 meets 宁波恒通机械制造有限公司 and parts from
+    长沙恒通机械有限公司, a brand sibling. A region that is a province meets
+    the other record's province. Branches are left out: a branch's name keeps
+    its parent's region while its address is the branch's own.
+    """
+    a, b = cols.name_region[left], cols.name_region[right]
+    level = _exact3(a, b)
+    branch = (cols.branch >= 0) & (cols.branch != cols.head_office)
+    one = ((a >= 0) != (b >= 0)) & ~branch[left] & ~branch[right]
+    rows = np.flatnonzero(one)
+    if len(rows) == 0:
+        return level, None
+    named = np.where(a[rows] >= 0, left[rows], right[rows])
+    other = np.where(a[rows] >= 0, right[rows], left[rows])
+    r_city, r_prov = cols.region_city[named], cols.region_province[named]
+    o_city, o_prov = cols.city[other], cols.province[other]
+    by_city = r_city >= 0
+    same = np.where(by_city, r_city == o_city, (r_prov >= 0) & (r_prov == o_prov))
+    known = np.where(by_city, o_city >= 0, (r_prov >= 0) & (o_prov >= 0))
+    level[rows[known]] = 1
+    level[rows[known & same]] = 2
+    return level, None
 
 
 LEGAL_FORM_LEVELS = ("missing", "different", "same", "group_mismatch")
@@ -922,8 +1055,11 @@ def _legal_form(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelAr
     # A group holding (X集团有限公司) and a company under it (X科技有限公司)
     # are two legal entities; a department does not add or drop 集团.
     level[(level == 1) & (cols.group[left] != cols.group[right])] = 3
-    # 有限公司 and "Co., Ltd." say the same thing in two scripts: not comparable.
-    level[cols.latin[left] != cols.latin[right]] = 0
+    # 有限公司 and "Co., Ltd." say the same thing in two scripts: not comparable;
+    # a group ("Group Co., Ltd.") against a company that is none still is.
+    across = cols.latin[left] != cols.latin[right]
+    level[across] = 0
+    level[across & (cols.group[left] != cols.group[right])] = 3
     return level, None
 
 
@@ -1304,9 +1440,15 @@ def agreement_shares(cols: Columns) -> AgreementShares:
             continue
         total = n * (n - 1) / 2
         ind = rows & cols.has_industry
+        described = cols.has_industry | (cols.legal_form >= 0)
         shares: dict[str, dict[int, float]] = {
             "name": {
-                8: _pairs_sharing(cols.core_code[rows]),
+                8: max(
+                    _pairs_sharing(cols.core_code[rows])
+                    - _pairs_sharing(np.where(described, cols.core_place, -1)[rows]),
+                    0.0,
+                ),
+                9: _pairs_sharing(np.where(described, cols.core_place, -1)[rows]),
                 2: max(
                     _pairs_sharing(cols.trade_code[ind]) - _pairs_sharing(cols.core_code[ind]),
                     0.0,

@@ -7,8 +7,10 @@ weighs ``log2(u_level / share_of_value)`` less. The adjustment only ever lowers
 a weight, so only frequent values need counting.
 
 Parameters are kept per party type (names of persons collide far more often
-than names of organizations). ``u`` is estimated from random record pairs,
-``m`` and ``λ`` by expectation-maximisation over the candidate pairs, starting
+than names of organizations). ``u`` is estimated from random record pairs
+(exact agreement levels from value counts, less the duplicates the model
+expects among them: a person's mobile on three of their records is no chance
+agreement), ``m`` and ``λ`` by expectation-maximisation over the candidate pairs, starting
 from the priors below and pulled gently towards them; steward labels refine
 ``m`` afterwards. ``λ`` is the share of matches among *candidate* pairs, so the
 blocking count as non-matches).
@@ -50,7 +52,7 @@ FloatArray = npt.NDArray[np.float64]
 
 # Sensible starting points, per level (level 0 "missing" is a placeholder).
 PRIOR_M: Mapping[str, tuple[float, ...]] = {
-    "name": (1, 0.03, 0.001, 0.04, 0.06, 0.07, 0.05, 0.25, 0.50),
+    "name": (1, 0.03, 0.001, 0.04, 0.06, 0.07, 0.05, 0.25, 0.25, 0.25),
     "name_region": (1, 0.10, 0.90),
     "legal_form": (1, 0.25, 0.74, 0.01),
     "branch": (1, 0.95, 0.05),
@@ -71,7 +73,7 @@ PRIOR_M: Mapping[str, tuple[float, ...]] = {
     "state": (1, 0.05, 0.95),
 }
 PRIOR_U: Mapping[str, tuple[float, ...]] = {
-    "name": (1, 0.97, 0.001, 0.02, 0.005, 0.002, 0.0005, 0.002, 0.0005),
+    "name": (1, 0.97, 0.001, 0.02, 0.005, 0.002, 0.0005, 0.002, 0.0005, 0.000_01),
     "name_region": (1, 0.85, 0.15),
     "legal_form": (1, 0.35, 0.60, 0.05),
     "branch": (1, 0.30, 0.70),
@@ -109,6 +111,10 @@ PRIOR_MATCH_SHARE = 1e-4
 # far too few to outvote the data.
 PRIOR_STRENGTH = 20.0
 U_PSEUDO_COUNT = 0.5
+# Rounds of taking the expected duplicates out of the exact agreement shares,
+# and the part of a share always kept as non-matches.
+DUPLICATE_ROUNDS = 1
+DUPLICATE_FLOOR = 0.05
 _MIN_PROBABILITY = 1e-9
 
 
@@ -126,9 +132,16 @@ class ComparisonParameters:
     levels: tuple[str, ...]
     m: tuple[float, ...]
     u: tuple[float, ...]
+    # The share of *all* pairs at each level, duplicates included: what a
+    # value's term frequency (counted over all records) is measured against.
+    # ``None`` when it equals ``u``.
+    tf_u: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        for label, probs in (("m", self.m), ("u", self.u)):
+        checked = [("m", self.m), ("u", self.u)]
+        if self.tf_u is not None:
+            checked.append(("tf_u", self.tf_u))
+        for label, probs in checked:
             if len(probs) != len(self.levels):
                 raise ValueError(
                     f"{self.name}: {label} has {len(probs)} values for {len(self.levels)} levels"
@@ -176,6 +189,13 @@ class PartyParameters:
     def u_table(self) -> list[FloatArray]:
         return [np.asarray(c.u, dtype=np.float64) for c in self.comparisons]
 
+    def tf_u_table(self) -> list[FloatArray]:
+        """Per comparison, the u that term frequencies are compared with."""
+        return [
+            np.asarray(c.u if c.tf_u is None else c.tf_u, dtype=np.float64)
+            for c in self.comparisons
+        ]
+
 
 @dataclass(frozen=True, slots=True)
 class Model:
@@ -217,7 +237,7 @@ class Model:
         """Per pair and term-frequency comparison: the (non-positive) adjustment in bits."""
         names = [c.name for c in COMPARISONS if c.term_frequency]
         out = np.zeros((len(rows), len(names)), dtype=np.float64)
-        u_table = params.u_table()
+        u_table = params.tf_u_table()
         for t, name in enumerate(names):
             c = _column(name)
             share = vectors.tf[name][rows].astype(np.float64)
@@ -266,10 +286,7 @@ class Model:
             "parties": {
                 party.value: {
                     "prior": params.prior,
-                    "comparisons": [
-                        {"name": c.name, "levels": list(c.levels), "m": list(c.m), "u": list(c.u)}
-                        for c in params.comparisons
-                    ],
+                    "comparisons": [_comparison_to_dict(c) for c in params.comparisons],
                 }
                 for party, params in self.parties.items()
             },
@@ -309,6 +326,18 @@ def _column(name: str) -> int:
     raise KeyError(name)
 
 
+def _comparison_to_dict(c: ComparisonParameters) -> dict[str, object]:
+    out: dict[str, object] = {
+        "name": c.name,
+        "levels": list(c.levels),
+        "m": list(c.m),
+        "u": list(c.u),
+    }
+    if c.tf_u is not None:
+        out["tf_u"] = list(c.tf_u)
+    return out
+
+
 def _party_from_dict(data: object) -> PartyParameters:
     if not isinstance(data, dict):
         raise ValueError("party parameters are a JSON object")
@@ -318,6 +347,7 @@ def _party_from_dict(data: object) -> PartyParameters:
             levels=tuple(str(x) for x in c["levels"]),
             m=tuple(float(x) for x in c["m"]),
             u=tuple(float(x) for x in c["u"]),
+            tf_u=tuple(float(x) for x in c["tf_u"]) if "tf_u" in c else None,
         )
         for c in data["comparisons"]
     )
@@ -364,20 +394,26 @@ def estimate_u(
         rows = np.flatnonzero(random_pairs.party == code)
         if len(rows) == 0:
             continue
-        old = parties[party]
-        comparisons = []
-        for c, params in enumerate(old.comparisons):
-            levels = random_pairs.levels[rows, c]
-            counts: FloatArray = np.bincount(levels, minlength=len(params.levels)).astype(
-                np.float64
-            )
-            # Half a pseudo-pair per level keeps a never-seen agreement level
-            # (two random records with the same USCC) finite.
-            counts[1:] += U_PSEUDO_COUNT
-            exact = (agreement or {}).get(code, {}).get(params.name, {})
-            comparisons.append(replace(params, u=_u_with_exact(counts, exact)))
-        parties[party] = replace(old, comparisons=tuple(comparisons))
+        exact = (agreement or {}).get(code, {})
+        parties[party] = _party_u(random_pairs.levels[rows], parties[party], exact)
     return replace(base, parties=parties)
+
+
+def _party_u(
+    random_levels: npt.NDArray[np.int8],
+    params: PartyParameters,
+    exact: Mapping[str, Mapping[int, float]],
+) -> PartyParameters:
+    comparisons = []
+    for c, p in enumerate(params.comparisons):
+        counts: FloatArray = np.bincount(random_levels[:, c], minlength=len(p.levels)).astype(
+            np.float64
+        )
+        # Half a pseudo-pair per level keeps a never-seen agreement level
+        # (two random records with the same USCC) finite.
+        counts[1:] += U_PSEUDO_COUNT
+        comparisons.append(replace(p, u=_u_with_exact(counts, exact.get(p.name, {}))))
+    return replace(params, comparisons=tuple(comparisons))
 
 
 def _u_with_exact(counts: FloatArray, exact: Mapping[int, float]) -> tuple[float, ...]:
@@ -590,22 +626,99 @@ def estimate_model(
     if iterations < 1:
         raise ValueError(f"iterations must be at least 1, got {iterations}")
     base = start or Model(parties={p: prior_parameters() for p in PARTIES})
-    model = estimate_u(random_pairs, base, agreement)
-    parties = dict(model.parties)
+    parties = dict(base.parties)
     for code, party in enumerate(PARTIES):
+        random_levels = random_pairs.levels[random_pairs.party == code]
+        if len(random_levels) == 0:
+            continue
+        exact = (agreement or {}).get(code, {})
+        raw = _party_u(random_levels, base.parties[party], exact)
         rows = np.flatnonzero(candidates.party == code)
         if len(rows) == 0:
+            parties[party] = raw
             continue
         levels = candidates.levels[rows]
-        params = _estimate_m(levels, parties[party], iterations, tolerance)
-        seen = _seen_levels(levels, random_pairs.levels[random_pairs.party == code])
-        params = _neutralise_unseen(params, seen)
-        prior = _estimate_prior(levels, params, populations.get(party, 0), iterations)
-        parties[party] = replace(params, prior=prior)
+        seen = _seen_levels(levels, random_levels)
+        population = populations.get(party, 0)
+        params = _fit_party(
+            levels,
+            raw,
+            seen=seen,
+            population=population,
+            iterations=iterations,
+            tolerance=tolerance,
+        )
+        for _ in range(DUPLICATE_ROUNDS if exact else 0):
+            # The value counts behind ``exact`` include the duplicates
+            # themselves (a person's mobile on three of their records): take
+            # out the matches the model expects among the candidates, so that
+            # u is the agreement rate of *non-matches*.
+            unique = _without_duplicates(levels, params, exact, population)
+            corrected = _party_u(random_levels, base.parties[party], unique)
+            corrected = replace(
+                corrected,
+                comparisons=tuple(
+                    replace(c, tf_u=r.u if r.u != c.u else None)
+                    for c, r in zip(corrected.comparisons, raw.comparisons, strict=True)
+                ),
+            )
+            params = _fit_party(
+                levels,
+                corrected,
+                seen=seen,
+                population=population,
+                iterations=iterations,
+                tolerance=tolerance,
+            )
+        parties[party] = params
     return Model(
         parties=parties,
-        frequencies=frequencies if frequencies is not None else model.frequencies,
+        frequencies=frequencies if frequencies is not None else base.frequencies,
     )
+
+
+def _fit_party(
+    levels: npt.NDArray[np.int8],
+    params: PartyParameters,
+    *,
+    seen: Sequence[set[int]],
+    population: int,
+    iterations: int,
+    tolerance: float,
+) -> PartyParameters:
+    """m by EM sessions, unseen and neutral levels neutralised, then the prior."""
+    params = _estimate_m(levels, params, iterations, tolerance)
+    params = _neutralise_unseen(params, seen)
+    prior = _estimate_prior(levels, params, population, iterations)
+    return replace(params, prior=prior)
+
+
+def _without_duplicates(
+    levels: npt.NDArray[np.int8],
+    params: PartyParameters,
+    exact: Mapping[str, Mapping[int, float]],
+    population: int,
+) -> dict[str, dict[int, float]]:
+    """``exact`` shares less the matches expected at each level among the candidates.
+
+    Some of every share is kept (:data:`DUPLICATE_FLOOR`): a shared mobile or
+    e-mail box between two people is rare, never impossible.
+    """
+    all_pairs = max(population * (population - 1) / 2, 1.0)
+    patterns = _patterns(levels)
+    m = [np.asarray(c.m, dtype=np.float64) for c in params.comparisons]
+    u = [np.asarray(c.u, dtype=np.float64) for c in params.comparisons]
+    evidence = _log_odds(patterns, m, u, [True] * len(m))
+    matches = _posterior(params.prior_weight + evidence) * patterns.counts
+    names = [c.name for c in params.comparisons]
+    out: dict[str, dict[int, float]] = {}
+    for name, shares in exact.items():
+        column = patterns.levels[:, names.index(name)]
+        out[name] = {}
+        for level, share in shares.items():
+            expected = float(matches[column == level].sum()) / all_pairs
+            out[name][level] = max(share - expected, share * DUPLICATE_FLOOR)
+    return out
 
 
 def _seen_levels(*level_sets: npt.NDArray[np.int8]) -> list[set[int]]:

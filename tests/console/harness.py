@@ -42,7 +42,7 @@ CHROMIUM_FLAGS = [
 VIEWPORT = {"width": 1280, "height": 800}
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "console"
 # Generous for a loaded CI machine; a healthy run answers in milliseconds.
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 15_000
 
 
 def skip_without_browser() -> None:
@@ -170,8 +170,10 @@ class Console:
 @asynccontextmanager
 async def console_page(hub: LiveHub, profile: Path) -> AsyncIterator[Console]:
     """Headless Chromium on a fresh profile, 1280×800, pointed at nothing yet."""
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
+    # Assertions wait as long as actions: a busy 2-core CI machine renders slowly.
+    expect.set_options(timeout=TIMEOUT_MS)
     async with async_playwright() as playwright:
         context = await playwright.chromium.launch_persistent_context(
             str(profile),

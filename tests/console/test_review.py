@@ -18,15 +18,16 @@ def org(key: str, name: str, **values: Any) -> dict[str, Any]:
     return {"source_key": key, "party_type": "organization", "name": name, **values}
 
 
-# A legal name from finance and the short name sales uses, in the same city: similar
-# enough to queue for a steward, not enough to link on their own.
+# A legal name from finance and the bare trade name sales uses, in the same city:
+# similar enough to queue for a steward, not enough to link on their own (a trade
+# name without its industry term may be another company of the same brand).
 PAIRS = [
     (
         org("F-1", "苏州华达电子有限公司", phones=["0512-66881234"], city="苏州"),
-        org("S-1", "华达电子", city="苏州", contact_name="周杰"),
+        org("S-1", "华达", city="苏州", contact_name="周杰"),
     ),
-    (org("F-2", "杭州绿源物流有限公司", city="杭州"), org("S-2", "绿源物流", city="杭州")),
-    (org("F-3", "无锡金盛纺织有限公司", city="无锡"), org("S-3", "金盛纺织", city="无锡")),
+    (org("F-2", "杭州绿源物流有限公司", city="杭州"), org("S-2", "绿源", city="杭州")),
+    (org("F-3", "无锡金盛纺织有限公司", city="无锡"), org("S-3", "金盛", city="无锡")),
 ]
 
 REVIEW = """query($id: ID!) { review(id: $id) {
@@ -127,7 +128,7 @@ async def test_the_queue_filters_by_source_and_party_type_and_pages(
 ) -> None:
     await queue_pairs(hub, PAIRS)
     await hub.submit("logistics", org("L-1", "厦门海联贸易有限公司", city="厦门"))
-    results = await hub.submit("web", org("W-1", "海联贸易", city="厦门"))
+    results = await hub.submit("web", org("W-1", "海联", city="厦门"))
     assert results[0]["decision"] == "review"
     page = console.page
     await console.sign_in()

@@ -295,3 +295,51 @@ def test_foreign_address_parts_are_compared_as_text() -> None:
     assert levels["locality"] == "similar"
     assert levels["postcode"] == "one_digit_apart"
     assert levels["state"] == "same"
+
+
+def _raw(name: str, city: str | None = None, key: str = "k") -> StandardRecord:
+    raw: dict[str, object] = {"source": "sales", "source_key": key, "party_type": "organization"}
+    raw["name"] = name
+    if city is not None:
+        raw["city"] = city
+    return standardize_record(parse_record(raw))
+
+
+def test_short_name_city_meets_the_region_of_the_legal_name() -> None:
+    legal = _raw("宁波恒通机械制造有限公司", key="a")
+    levels = _levels(_raw("恒通机械", "宁波", key="b"), legal)
+    # 机械 is 机械制造 written short, not another industry of a brand.
+    assert (levels["name"], levels["name_region"]) == ("trade_equal", "same")
+    assert _levels(_raw("恒通机械", "长沙", key="b"), legal)["name_region"] == "different"
+    assert _levels(_raw("恒通机械", key="b"), legal)["name_region"] == "missing"
+
+
+def test_a_province_region_meets_the_province_of_the_city() -> None:
+    legal = _raw("湖北航富电子有限公司", key="a")
+    assert _levels(_raw("航富电子", "武汉", key="b"), legal)["name_region"] == "same"
+    assert _levels(_raw("航富电子", "长沙", key="b"), legal)["name_region"] == "different"
+
+
+def test_a_branch_name_keeps_its_parents_region_out_of_the_place_check() -> None:
+    legal = _raw("升国纺织（上海）有限公司北京分公司", key="a")
+    assert _levels(_raw("升国纺织北京分公司", "北京", key="b"), legal)["name_region"] == "missing"
+
+
+def test_same_name_in_the_same_place_is_its_own_level() -> None:
+    legal = _raw("智鸿工程（广州）有限公司", key="a")
+    assert _levels(_raw("智鸿工程", "广州", key="b"), legal)["name"] == "exact_same_place"
+    assert _levels(_raw("智鸿工程", key="b"), legal)["name"] == "exact"
+    # A bare trade name may be any company of a group.
+    group = _raw("永沃集团有限公司", "广州", key="a")
+    assert _levels(_raw("永沃", "广州", key="b"), group)["name"] == "exact"
+
+
+def test_names_differing_in_a_latin_designation_are_not_similar() -> None:
+    levels = _levels(_raw("测试K1贸易有限公司", key="a"), _raw("测试K2贸易有限公司", key="b"))
+    assert levels["name"] == "different"
+
+
+def test_group_against_company_across_scripts() -> None:
+    group = _raw("Wanxin Group Co., Ltd.", "北京", key="a")
+    company = _raw("北京万信电器有限公司", "北京", key="b")
+    assert _levels(group, company)["legal_form"] == "group_mismatch"

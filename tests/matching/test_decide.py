@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -11,7 +12,7 @@ from matching.decide import REVIEW_CODE, Decision, Thresholds, decide, decide_pa
 from matching.incremental import score_candidates
 from matching.model import default_model
 from matching.types import StandardRecord
-from tests.matching.standard_records import address, org, org_name, person, person_name
+from tests.matching.standard_records import address, org, org_name, person, person_name, phones
 
 STRONG = {
     "phone": ("+8613800138000",),
@@ -100,3 +101,19 @@ def test_persons_with_unrelated_names_go_to_review_at_most() -> None:
     generous = Thresholds(lower=-50.0, upper=-40.0, person_lower=-50.0, person_upper=-40.0)
     codes = decide_pairs(np.array([100.0]), vectors, generous)
     assert codes.tolist() == [REVIEW_CODE]
+
+
+def test_relatives_with_similar_names_at_one_address_stay_in_review() -> None:
+    home = address("深圳", "南山区", "桃源村3栋2单元501")
+    a = person("a", person_name("黄磊鹏"), where=home, gender="男")
+    b = person("b", person_name("黄磊勇"), where=home, gender="男")
+    cols = Columns.from_records([a, b])
+    vectors = compare_pairs(cols, np.array([0]), np.array([1]))
+    generous = Thresholds(lower=-50.0, upper=-40.0, person_lower=-50.0, person_upper=-40.0)
+    assert decide_pairs(np.array([100.0]), vectors, generous).tolist() == [REVIEW_CODE]
+    # A shared mobile is what relatives do not have: a typo of one person.
+    c = replace(a, phones=phones("+8613800138000"))
+    d = replace(b, phones=phones("+8613800138000"))
+    cols = Columns.from_records([c, d])
+    vectors = compare_pairs(cols, np.array([0]), np.array([1]))
+    assert decide_pairs(np.array([100.0]), vectors, generous).tolist() == [2]

@@ -186,3 +186,35 @@ def test_exact_agreement_share_sets_u() -> None:
     u = model.parties[PartyType.PERSON].comparisons[PHONES].u
     assert u[5] == pytest.approx(share / 0.5, rel=0.01)
     assert sum(u[1:]) == pytest.approx(1.0)
+
+
+def test_u_leaves_out_the_duplicates_counted_in_exact_shares() -> None:
+    names = [c.name for c in COMPARISONS]
+    name, birth = names.index("name"), names.index("birth_date")
+    # 200 duplicate pairs share a mobile, a name and a birth date; 2,000
+    # namesakes share only the name.
+    candidates = np.zeros((2_200, len(COMPARISONS)), dtype=np.int8)
+    candidates[:, name] = 8
+    candidates[:, PHONES] = 1
+    candidates[:, birth] = 1
+    candidates[:200, PHONES] = 5
+    candidates[:200, birth] = 3
+    random_levels = np.zeros((20_000, len(COMPARISONS)), dtype=np.int8)
+    random_levels[:, name] = 1
+    random_levels[:, PHONES] = 1
+    random_levels[:, birth] = 1
+    population = 1_000
+    all_pairs = population * (population - 1) / 2
+    model = estimate_model(
+        _vectors(candidates),
+        _vectors(random_levels),
+        populations={PartyType.PERSON: population},
+        agreement={1: {"phones": {5: 200 / all_pairs}}},
+    )
+    phones = model.parties[PartyType.PERSON].comparisons[PHONES]
+    assert phones.tf_u is not None
+    # Raw, the share is all duplicates; without them little of it is left.
+    assert phones.tf_u[5] == pytest.approx(200 / all_pairs, rel=0.01)
+    assert phones.u[5] < 0.2 * phones.tf_u[5]
+    again = Model.from_json(model.to_json())
+    assert again.parties[PartyType.PERSON].comparisons[PHONES].tf_u == phones.tf_u
