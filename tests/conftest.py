@@ -28,7 +28,7 @@ from starlette.applications import Starlette
 
 from hub.app import create_app
 from hub.db.embedded import import_pgserver
-from hub.db.engine import async_url
+from hub.db.engine import SerialSession, async_url
 from hub.db.migrate import upgrade_database
 from hub.services.keys import create_api_key
 from hub.settings import Settings
@@ -84,6 +84,7 @@ def sessions(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
     """Sessions whose commits become savepoints of the test's transaction."""
     return async_sessionmaker(
         bind=connection,
+        class_=SerialSession,
         expire_on_commit=False,
         autoflush=False,
         join_transaction_mode="create_savepoint",
