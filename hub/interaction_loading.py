@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.files import BadLine, Line, count_lines, read_lines
+from hub.progress import progress_bar
 from hub.services.interactions import record_interactions
 from hub.services.sources import check_source_code
 from hub.uow import in_transaction
@@ -42,14 +42,7 @@ async def load_interaction_files(
     """Load ``files`` of interactions recorded by ``source``."""
     check_source_code(source)
     report = InteractionLoadReport()
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=console is None,
-    ) as progress:
+    with progress_bar(console) as progress:
         task = progress.add_task(f"interactions of {source}", total=sum(map(count_lines, files)))
         for path in files:
             lines = read_lines(path)

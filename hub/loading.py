@@ -26,19 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.bulk import hub_is_empty, load_bulk
 from hub.errors import Invalid
 from hub.files import BadLine, Line, count_lines, read_lines
+from hub.progress import progress_bar
 from hub.services.records import submit_records
 from hub.services.sources import check_source_code
 from hub.uow import in_transaction
@@ -67,18 +60,6 @@ def _batches(lines: Iterator[Line | BadLine], size: int) -> Iterator[list[Line |
         yield batch
 
 
-def _progress(console: Console | None) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=console is None,
-    )
-
-
 async def load_files(
     sessions: async_sessionmaker[AsyncSession],
     files: Sequence[Path],
@@ -102,7 +83,7 @@ async def load_files(
     if bulk is None:
         async with sessions() as session:
             bulk = await hub_is_empty(session)
-    with _progress(console) as progress:
+    with progress_bar(console) as progress:
         if bulk:
             outcome = await load_bulk(
                 sessions,

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
 from hub.files import BadLine, count_lines, read_lines
+from hub.progress import progress_bar
 from matching import RecordError, StandardRecord, parse_record
 from matching.pipeline import MatchConfig, MatchResult, match_records
 from matching.standardize import standardize_record
@@ -111,14 +112,7 @@ def match_files(
     Writes one line per record to ``out`` and one per uncertain pair to ``review``.
     """
     report = OfflineReport()
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=console is None,
-    ) as progress:
+    with progress_bar(console) as progress:
         records = _standardized(files, report, progress, workers=workers or os.cpu_count() or 1)
         report.records = len(records)
         stages = progress.add_task("match", total=1)

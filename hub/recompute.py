@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from functools import partial
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.db.models import GoldenRecord
 from hub.policies import default_classification_rules
+from hub.progress import progress_bar
 from hub.services.metrics import recompute_metrics
 from hub.services.profile import BASE_CURRENCY, reclassify, recompute_cutoffs
 from hub.uow import in_transaction
@@ -39,14 +39,7 @@ async def recompute_all(
                 .where(GoldenRecord.status == "active")
             )
         ).scalar_one()
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=console is None,
-    ) as progress:
+    with progress_bar(console) as progress:
         metrics_task = progress.add_task("metrics", total=total)
         async for ids in _batches(sessions, batch_size):
             await in_transaction(
