@@ -29,6 +29,7 @@ from matching.types import PhoneKind, StandardRecord
 
 __all__ = [
     "COMPARISONS",
+    "RAISED_KINDS",
     "AgreementShares",
     "Columns",
     "Comparison",
@@ -105,6 +106,15 @@ TF_KINDS = (
 # on more records than that says anything about how common it is. A pair's
 # own value counts its *other* holders: the count less one.
 COMMON_COUNT = 3
+# A value no record holds besides the pair that shares it (a person's name on
+# their own two records) is rarer than any count can say: it is given this
+# many other holders, so that its weight stays finite.
+RARE_HOLDERS = 0.5
+# Term kinds whose rare values may *raise* a weight, per party type: a
+# person's exact name held by no one else is strong evidence. Company names
+# are left out: a trade name is registered once per region, and one held by
+# a single record here may be a sibling's in another city.
+RAISED_KINDS: Mapping[PartyType, frozenset[str]] = {PartyType.PERSON: frozenset({"name"})}
 
 
 class FrequencySource(Protocol):
@@ -112,6 +122,14 @@ class FrequencySource(Protocol):
 
     def fraction(self, party: PartyType, kind: str, value: str) -> float:
         """Share of ``party`` records whose ``kind`` value is ``value``."""
+        ...
+
+    def rare_share(self, party: PartyType, kind: str, value: str) -> float:
+        """Like :meth:`fraction`, but a rare value gets its small share instead of 0.0.
+
+        What a value's rarity is measured with when it may raise a weight
+        (:data:`RAISED_KINDS`).
+        """
         ...
 
 
@@ -169,13 +187,16 @@ def latin_street(detail: str | None) -> tuple[str, str]:
 class TermFrequencies:
     """Counts of frequent values per party type and kind, with the population sizes.
 
-    Only values seen at least ``min_count`` times are kept: the adjustment only
-    ever lowers the weight of common values, so rare ones need no entry. The
-    share of a value is that of its other holders (count less one).
+    Only values seen at least ``min_count`` times are kept: the adjustment
+    lowers the weight of common values, and a value without an entry is known
+    to be rare: held by fewer than ``min_count`` records, which is all that
+    :meth:`rare_share` needs. The share of a value is that of its other
+    holders (count less one).
     """
 
     totals: Mapping[str, int]
     counts: Mapping[str, Mapping[str, int]]
+    min_count: int = COMMON_COUNT
 
     @classmethod
     def from_records(
@@ -193,7 +214,7 @@ class TermFrequencies:
             table: {value: n for value, n in counter.items() if n >= min_count}
             for table, counter in sorted(counters.items())
         }
-        return cls(totals=dict(totals), counts=counts)
+        return cls(totals=dict(totals), counts=counts, min_count=max(min_count, COMMON_COUNT))
 
     def fraction(self, party: PartyType, kind: str, value: str) -> float:
         """Share of ``party`` records whose ``kind`` value is ``value`` (0.0 when rare)."""
@@ -203,9 +224,28 @@ class TermFrequencies:
         count = self.counts.get(f"{party.value}:{kind}", {}).get(value, 0)
         return (count - 1) / total if count >= COMMON_COUNT else 0.0
 
+    def rare_share(self, party: PartyType, kind: str, value: str) -> float:
+        """:meth:`fraction`, or for a value without an entry the most it can be.
+
+        A value held by fewer than ``min_count`` records of the counted
+        population is given ``min_count - 2`` other holders (at least
+        :data:`RARE_HOLDERS`): the bound, so that rarity is never overstated.
+        """
+        total = self.totals.get(party.value, 0)
+        if total == 0:
+            return 0.0
+        count = self.counts.get(f"{party.value}:{kind}", {}).get(value, 0)
+        if count >= max(self.min_count, COMMON_COUNT):
+            return (count - 1) / total
+        return max(self.min_count - 2, RARE_HOLDERS) / total
+
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form."""
-        return {"totals": dict(self.totals), "counts": {k: dict(v) for k, v in self.counts.items()}}
+        return {
+            "totals": dict(self.totals),
+            "counts": {k: dict(v) for k, v in self.counts.items()},
+            "min_count": self.min_count,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> TermFrequencies:
@@ -214,12 +254,16 @@ class TermFrequencies:
         counts = data.get("counts", {})
         if not isinstance(totals, Mapping) or not isinstance(counts, Mapping):
             raise ValueError("term frequencies need 'totals' and 'counts' objects")
+        min_count = data.get("min_count", COMMON_COUNT)
+        if not isinstance(min_count, int):
+            raise ValueError("term frequencies' 'min_count' must be an integer")
         return cls(
             totals={str(k): int(v) for k, v in totals.items()},
             counts={
                 str(table): {str(v): int(n) for v, n in values.items()}
                 for table, values in counts.items()
             },
+            min_count=min_count,
         )
 
 
@@ -566,7 +610,7 @@ class _ColumnBuilder:
             gender=arrays["gender"],
             contact_code=arrays["contact"],
             contact_pinyin_code=arrays["contact_pinyin"],
-            core_tf=tf.of_values(arrays["core"], "core", TF_NAME),
+            core_tf=tf.of_values(arrays["core"], "core", TF_NAME, rare=True),
             trade_tf=tf.of_values(arrays["trade"], "trade", TF_TRADE),
             pinyin_tf=tf.of_values(arrays["pinyin"], "pinyin", TF_PINYIN),
             address_tf=tf.of_values(arrays["address"], "address", TF_ADDRESS),
@@ -732,8 +776,9 @@ class _TermFractions:
         self.vocab = vocab
         self.totals = np.bincount(party, minlength=len(PARTIES)).astype(np.float64)
 
-    def of_values(self, codes: IntArray, vocab: str, kind: str) -> FloatArray:
-        return self._fractions(codes, self.party, vocab, kind)
+    def of_values(self, codes: IntArray, vocab: str, kind: str, rare: bool = False) -> FloatArray:
+        """Shares per record; with ``rare``, rare values of :data:`RAISED_KINDS` get theirs too."""
+        return self._fractions(codes, self.party, vocab, kind, rare=rare)
 
     def of_sets(self, items: Sequence[Sequence[int]], vocab: str, kind: str) -> FloatArray:
         sizes = np.fromiter((len(x) for x in items), dtype=np.int64, count=len(items))
@@ -741,15 +786,23 @@ class _TermFractions:
         return self._fractions(codes, np.repeat(self.party, sizes), vocab, kind)
 
     def _fractions(
-        self, codes: IntArray, party: npt.NDArray[np.int8], vocab: str, kind: str
+        self,
+        codes: IntArray,
+        party: npt.NDArray[np.int8],
+        vocab: str,
+        kind: str,
+        *,
+        rare: bool = False,
     ) -> FloatArray:
         out = np.zeros(len(codes), dtype=np.float32)
         present = codes >= 0
+        raised = [rare and kind in RAISED_KINDS.get(party_type, ()) for party_type in PARTIES]
         if self.source is not None:
             values = list(self.vocab[vocab].index)
             for p, party_type in enumerate(PARTIES):
                 rows = np.flatnonzero(present & (party == p))
-                out[rows] = [self.source.fraction(party_type, kind, values[c]) for c in codes[rows]]
+                share = self.source.rare_share if raised[p] else self.source.fraction
+                out[rows] = [share(party_type, kind, values[c]) for c in codes[rows]]
             return out
         # Counts within the batch, per party type: 王伟 is common among persons
         # whatever the number of organizations.
@@ -758,7 +811,9 @@ class _TermFractions:
             if len(rows) == 0:
                 continue
             counts = np.bincount(codes[rows])[codes[rows]]
-            out[rows] = np.where(counts >= COMMON_COUNT, (counts - 1) / self.totals[p], 0.0)
+            # A rare value shared by a pair has no other holder than the pair.
+            floor = RARE_HOLDERS / self.totals[p] if raised[p] else 0.0
+            out[rows] = np.where(counts >= COMMON_COUNT, (counts - 1) / self.totals[p], floor)
         return out
 
 

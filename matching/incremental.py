@@ -19,6 +19,7 @@ import numpy as np
 from matching.block import DEFAULT_MAX_BLOCK_SIZE, DEFAULT_RULES, BlockingRule, blocking_keys
 from matching.compare import (
     COMMON_COUNT,
+    RARE_HOLDERS,
     Columns,
     FrequencySource,
     compare_pairs,
@@ -175,6 +176,20 @@ class MatchIndex:
         # The submitted record is not indexed: every holder is an "other" one.
         count = self._terms.get(f"{party.value}:{kind}", Counter())[value]
         return count / total if count >= COMMON_COUNT - 1 else 0.0
+
+    def rare_share(self, party: PartyType, kind: str, value: str) -> float:
+        """:meth:`fraction`, with a rare value's own small share instead of 0.0.
+
+        A value the candidate alone holds in the index has no holder besides
+        the pair: it counts :data:`~matching.compare.RARE_HOLDERS`, as in a batch.
+        """
+        total = self._totals[party.value]
+        if total < MIN_RECORDS_FOR_OWN_FREQUENCIES:
+            return self.model.frequencies.rare_share(party, kind, value)
+        count = self._terms.get(f"{party.value}:{kind}", Counter())[value]
+        if count >= COMMON_COUNT - 1:
+            return count / total
+        return RARE_HOLDERS / total
 
     def candidates(self, record: StandardRecord, limit: int = 5) -> list[CandidateCluster]:
         """The ``limit`` best clusters for ``record``, strongest first, with explanations."""

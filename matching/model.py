@@ -3,8 +3,11 @@
 A pair's match weight is ``log2(λ / (1 - λ)) + Σ log2(m / u)`` over its
 comparisons (level 0, "missing", contributes nothing), plus term-frequency
 adjustments: agreeing on a value many records hold (王伟, a group switchboard)
-weighs ``log2(u_level / share_of_value)`` less. The adjustment only ever lowers
-a weight, so only frequent values need counting.
+weighs ``log2(u_level / share_of_value)`` less. Only a person's exact name may
+also weigh *more* (:data:`RAISED_LEVELS`, up to :data:`MAX_TF_RAISE` bits): a
+name nobody else holds is far better evidence than the average name. Elsewhere
+the adjustment only lowers a weight, so only frequent values need counting
+(and for the raise, a value without a count is known to be rare).
 
 Parameters are kept per party type (names of persons collide far more often
 than names of organizations). ``u`` is estimated from random record pairs
@@ -29,7 +32,9 @@ import numpy.typing as npt
 
 from matching.compare import (
     COMPARISONS,
+    NAME_LEVELS,
     PARTIES,
+    RAISED_KINDS,
     AgreementShares,
     ComparisonVectors,
     TermFrequencies,
@@ -105,6 +110,14 @@ FIXED_M_LEVELS: Mapping[str, frozenset[int]] = {
 # several names (a group switchboard, a household line) identifies none of
 # them, yet under independence it would add as much as a private line.
 NEUTRAL_LEVELS: Mapping[str, frozenset[int]] = {"phones": frozenset({3})}
+# Levels whose term frequency may raise a weight (for the party types of
+# :data:`matching.compare.RAISED_KINDS`): the exact name, whose rare values
+# the comparison counts. Other levels are only ever lowered.
+RAISED_LEVELS: Mapping[str, frozenset[int]] = {
+    "name": frozenset({NAME_LEVELS.index("exact")}),
+}
+# The most a rare value adds: beyond it a count of one or two says little.
+MAX_TF_RAISE = 6.0
 # A duplicate or two per record among some ten thousand records.
 PRIOR_MATCH_SHARE = 1e-4
 # Pseudo-pairs of prior weight in EM: enough to keep rarely seen levels sane,
@@ -238,12 +251,21 @@ class Model:
         names = [c.name for c in COMPARISONS if c.term_frequency]
         out = np.zeros((len(rows), len(names)), dtype=np.float64)
         u_table = params.tf_u_table()
+        party = vectors.party[rows]
         for t, name in enumerate(names):
             c = _column(name)
             share = vectors.tf[name][rows].astype(np.float64)
-            u = u_table[c][vectors.levels[rows, c]]
+            levels = vectors.levels[rows, c]
+            u = u_table[c][levels]
             applies = share > 0
-            out[applies, t] = np.minimum(0.0, np.log2(u[applies] / share[applies]))
+            # A value rarer than the level's average raises the weight (by at
+            # most MAX_TF_RAISE bits) where the kind and level allow it.
+            ceiling = np.zeros(len(rows))
+            raised = np.isin(levels, list(RAISED_LEVELS.get(name, ())))
+            for code, party_type in enumerate(PARTIES):
+                if name in RAISED_KINDS.get(party_type, ()):
+                    ceiling[raised & (party == code)] = MAX_TF_RAISE
+            out[applies, t] = np.minimum(ceiling[applies], np.log2(u[applies] / share[applies]))
         return out
 
     # --- labels ---

@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from matching.compare import COMPARISONS, Columns, Constraint, compare_pairs
+from matching.compare import COMPARISONS, RARE_HOLDERS, Columns, Constraint, compare_pairs
 from matching.record import parse_record
 from matching.standardize import standardize_record
 from matching.types import StandardRecord
@@ -206,9 +206,18 @@ def test_term_frequency_of_a_common_value_is_higher() -> None:
     cols = Columns.from_records(records)
     vectors = compare_pairs(cols, np.array([0, 5]), np.array([1, 6]))
     common, rare = vectors.tf["name"]
-    # Two holders are just a duplicate pair: no sign of a common value.
+    # Two holders are just a duplicate pair: no sign of a common value, and
+    # a person's name nobody else holds counts a fraction of another holder.
     assert common == pytest.approx(4 / 17)
-    assert rare == 0
+    assert rare == pytest.approx(RARE_HOLDERS / 17)
+
+
+def test_a_rare_company_name_has_no_term_frequency() -> None:
+    records = [org(str(i), org_name("欧阳科技")) for i in range(2)]
+    records += [org(f"x{i}", org_name(f"李{c}贸易")) for i, c in enumerate("一二三四五")]
+    cols = Columns.from_records(records)
+    vectors = compare_pairs(cols, np.array([0]), np.array([1]))
+    assert vectors.tf["name"][0] == 0
 
 
 def test_chunked_comparison_equals_whole() -> None:

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from matching.block import blocking_keys
-from matching.compare import Columns, compare_pairs
+from matching.compare import RARE_HOLDERS, Columns, compare_pairs
 from matching.decide import Decision
 from matching.incremental import MatchIndex, score_candidates
 from matching.model import default_model
+from matching.record import PartyType
 from tests.matching.standard_records import address, org, org_name, person, person_name
 
 HUAWEI = org_name("华为", region="深圳")
@@ -102,3 +103,14 @@ def test_blocking_keys_are_exposed_for_the_database_hub() -> None:
     keys = blocking_keys(record)
     assert "o:uscc:914403001922038216" in keys
     assert all(isinstance(k, str) for k in keys)
+
+
+def test_rare_share_follows_the_model_in_a_small_index_and_live_counts_in_a_large_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = _index()
+    model_share = index.model.frequencies.rare_share(PartyType.PERSON, "name", "欧阳修")
+    assert index.rare_share(PartyType.PERSON, "name", "欧阳修") == model_share
+    monkeypatch.setattr("matching.incremental.MIN_RECORDS_FOR_OWN_FREQUENCIES", 1)
+    # One person indexed: the candidate alone holds its name.
+    assert index.rare_share(PartyType.PERSON, "name", "王伟") == pytest.approx(RARE_HOLDERS)

@@ -5,8 +5,15 @@ import json
 import numpy as np
 import pytest
 
-from matching.compare import COMPARISONS, PARTIES, ComparisonVectors, TermFrequencies
+from matching.compare import (
+    COMPARISONS,
+    NAME_LEVELS,
+    PARTIES,
+    ComparisonVectors,
+    TermFrequencies,
+)
 from matching.model import (
+    MAX_TF_RAISE,
     MODEL_VERSION,
     ComparisonParameters,
     Model,
@@ -89,6 +96,37 @@ def test_common_name_agreement_weighs_less_than_rare() -> None:
     tf = {"name": np.array([0.01, 0.0], dtype=np.float32)}  # 王伟 vs a rare name
     common, rare = model.match_weights(_vectors(levels, tf=tf))
     assert common < rare
+
+
+def test_a_rare_person_name_weighs_more_than_the_average_one_up_to_a_cap() -> None:
+    model = default_model()
+    levels = np.zeros((4, len(COMPARISONS)), dtype=np.int8)
+    levels[:, NAME] = NAME_LEVELS.index("exact")
+    u = model.parties[PartyType.PERSON].tf_u_table()[NAME][NAME_LEVELS.index("exact")]
+    shares = np.array([0.0, u, u / 4, u / 1e6], dtype=np.float32)
+    plain, average, rare, unique = model.match_weights(_vectors(levels, tf={"name": shares}))
+    assert average == pytest.approx(plain)
+    assert rare == pytest.approx(plain + 2, abs=1e-3)
+    assert unique == pytest.approx(plain + MAX_TF_RAISE)
+
+
+def test_a_rare_company_name_is_not_raised() -> None:
+    model = default_model()
+    levels = np.zeros((2, len(COMPARISONS)), dtype=np.int8)
+    levels[:, NAME] = NAME_LEVELS.index("exact")
+    tf = {"name": np.array([0.0, 1e-9], dtype=np.float32)}
+    plain, rare = model.match_weights(_vectors(levels, party=0, tf=tf))
+    assert rare == pytest.approx(plain)
+
+
+def test_rare_share_of_a_value_without_a_count_is_bounded_by_the_cutoff() -> None:
+    frequencies = TermFrequencies(
+        totals={"person": 1000}, counts={"person:name": {"王伟": 9}}, min_count=5
+    )
+    assert frequencies.rare_share(PartyType.PERSON, "name", "王伟") == pytest.approx(8 / 1000)
+    assert frequencies.fraction(PartyType.PERSON, "name", "欧阳修") == 0.0
+    assert frequencies.rare_share(PartyType.PERSON, "name", "欧阳修") == pytest.approx(3 / 1000)
+    assert TermFrequencies.from_dict(frequencies.to_dict()) == frequencies
 
 
 def test_shared_switchboard_weighs_less_than_a_rare_landline() -> None:

@@ -73,13 +73,13 @@ def test_accuracy_on_the_project_corpus_stays_above_its_floors(
     predicted = {(a.source, a.source_key): a.cluster_id for a in result.assignments}
     auto = pairwise_scores(predicted, truth)
     reviewed = review_scores(predicted, truth, [(p.left, p.right) for p in result.reviews])
-    # Floors a little under what this corpus gives (precision 0.998, F1 0.900,
-    # recall with review 0.913, review touching 11.4% of records): they fail
+    # Floors a little under what this corpus gives (precision 0.998, F1 0.907,
+    # recall with review 0.916, review touching 10.5% of records): they fail
     # when accuracy regresses.
-    assert auto.precision >= 0.993
-    assert auto.f1 >= 0.89
-    assert reviewed.recall_with_review >= 0.90
-    assert reviewed.records_in_review_share <= 0.13
+    assert auto.precision >= 0.995
+    assert auto.f1 >= 0.90
+    assert reviewed.recall_with_review >= 0.91
+    assert reviewed.records_in_review_share <= 0.12
 
 
 def test_hard_negatives_stay_apart(corpus: Corpus, result: MatchResult) -> None:
