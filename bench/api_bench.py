@@ -3,9 +3,13 @@
 Runs against a hub that is already serving (``--url``, a reader key in
 ``--key``), or prepares one itself: a scratch database on the local PostgreSQL,
 a generated corpus bulk-loaded with ``hub load``, synthetic interactions, a
-``hub serve`` subprocess and a reader key. Each scenario runs for a bounded
-time with a fixed number of concurrent clients, and prints p50/p95/p99 latency
-and requests per second.
+``hub serve`` subprocess and a reader key. The scratch database is analyzed
+after loading (as autovacuum would do in service; the local server may run
+with it off), and the hub is served as in production
+(``HUB_ENVIRONMENT=production``: no access log, keys trusted for
+``HUB_API_KEY_CACHE_SECONDS``). Each scenario runs for a bounded time with a
+fixed number of concurrent clients, and prints p50/p95/p99 latency and
+requests per second.
 
     python -m bench.api_bench --entities 20000 --seconds 20 --concurrency 16
     python -m bench.api_bench --url http://127.0.0.1:8000 --key hub_... --seconds 20
@@ -210,7 +214,11 @@ def prepare_hub(entities: int, workdir: Path) -> tuple[str, str, subprocess.Pope
         ],
         check=True,
     )
-    env = os.environ | {"HUB_DATABASE_URL": f"{admin_url}/{database}", "HUB_LOG_LEVEL": "WARNING"}
+    env = os.environ | {
+        "HUB_DATABASE_URL": f"{admin_url}/{database}",
+        "HUB_LOG_LEVEL": "WARNING",
+        "HUB_ENVIRONMENT": "production",
+    }
     hub = str(Path(sys.executable).with_name("hub"))
     corpus_dir = workdir / f"corpus-{entities}"
     if not (corpus_dir / "records.jsonl").exists():
@@ -223,6 +231,9 @@ def prepare_hub(entities: int, workdir: Path) -> tuple[str, str, subprocess.Pope
         subprocess.run(
             [hub, "load-interactions", str(path), "--source", source], env=env, check=True
         )
+    # Planner statistics for everything just loaded: without them the interaction
+    # counts of a page are planned as sequential scans.
+    subprocess.run(["psql", f"{admin_url}/{database}", "-q", "-c", "ANALYZE"], check=True)
     key = (
         subprocess.run(
             [hub, "keys", "create", "--name", f"bench-{time.time_ns()}", "--role", "admin"],

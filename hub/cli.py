@@ -63,6 +63,7 @@ def serve(
             host=bind_host,
             port=bind_port,
             log_config=log_config,
+            access_log=settings.access_log_enabled,
             timeout_graceful_shutdown=10,
             ws="websockets-sansio",
         )

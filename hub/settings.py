@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `hub serve` binds.")
     port: PositiveInt = Field(default=8000, description="Port `hub serve` binds.")
     log_level: str = Field(default="INFO", description="Log level of the JSON logs.")
+    access_log: bool | None = Field(
+        default=None,
+        description="Log every HTTP request (default: on in development, off in production).",
+    )
     db_pool_size: PositiveInt = Field(default=10, description="Connections kept per process.")
     db_max_overflow: int = Field(default=10, ge=0, description="Extra connections under load.")
     graphiql: bool | None = Field(
@@ -63,12 +67,31 @@ class Settings(BaseSettings):
     max_batch_records: PositiveInt = Field(
         default=1000, description="Most records accepted by one submitRecords call."
     )
+    api_key_cache_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        description="How long a server trusts a key it has checked, so a revoked key works "
+        "at most this long more; 0 checks every request (default: 0 in development, "
+        "5 in production).",
+    )
 
     @property
     def graphiql_enabled(self) -> bool:
         if self.graphiql is not None:
             return self.graphiql
         return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def access_log_enabled(self) -> bool:
+        if self.access_log is not None:
+            return self.access_log
+        return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def api_key_cache_ttl(self) -> float:
+        if self.api_key_cache_seconds is not None:
+            return self.api_key_cache_seconds
+        return 5.0 if self.environment is Environment.PRODUCTION else 0.0
 
     @property
     def introspection_enabled(self) -> bool:

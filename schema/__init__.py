@@ -7,6 +7,7 @@ from collections.abc import Callable
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     QueryDepthLimiter,
@@ -16,6 +17,7 @@ from strawberry.types import ExecutionContext
 
 from hub.settings import Settings
 from schema.cost import QueryCostLimit
+from schema.documents import CachedDocuments, DocumentCache
 from schema.errors import ErrorCodes, log_unexpected
 from schema.mutation import Mutation
 from schema.query import Query
@@ -35,18 +37,26 @@ class HubSchema(strawberry.Schema):
 
 def build_schema(settings: Settings) -> HubSchema:
     """The hub's schema with the protections its settings ask for."""
-    max_depth = settings.max_query_depth
+    # The limiters' rule classes are made once: a class made per request would
+    # make every request's rules differ, and validation could not be cached.
+    limiters: list[AddValidationRules] = [
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+    ]
+    if not settings.introspection_enabled:
+        limiters.append(DisableIntrospection())
+    rules = [rule for limiter in limiters for rule in limiter.validation_rules]
+    documents = DocumentCache()
     # Factories, not instances: Strawberry builds fresh extensions per request.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: AddValidationRules(rules),
         lambda: QueryCostLimit(
             max_cost=settings.max_query_cost, max_page=settings.max_admin_page_size
         ),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        # After the cost limit, whose refusal it keeps (see CachedDocuments).
+        lambda: CachedDocuments(documents),
         ErrorCodes,
     ]
-    if not settings.introspection_enabled:
-        extensions.append(DisableIntrospection)
     return HubSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )

@@ -12,7 +12,7 @@ from strawberry.asgi import GraphQL
 
 from hub.auth import Principal
 from hub.errors import HubError, Unauthenticated, Unavailable
-from hub.services.keys import authenticate
+from hub.services.keys import KeyCache, authenticate
 from hub.settings import Settings
 from hub.uow import is_disconnect
 from schema import build_schema
@@ -33,6 +33,8 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.settings = settings
         self.sessions = sessions
+        # Per app, so tests (one app each) never see another's keys.
+        self.keys = KeyCache(settings.api_key_cache_ttl)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async with self.sessions() as session:
@@ -46,7 +48,7 @@ class GraphQLApp(GraphQL[Context, None]):
         principal: Principal | None = None
         failure: HubError | None = None
         try:
-            principal = await authenticate(session, _authorization(request))
+            principal = await authenticate(session, _authorization(request), cache=self.keys)
             # The key lookup must not leave a transaction open for the mutations.
             await session.rollback()
         except Unauthenticated as error:

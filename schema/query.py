@@ -13,7 +13,7 @@ from hub.errors import Invalid
 from hub.services import credit, customers, events, reviews, search
 from hub.survivorship import default_rules
 from schema.context import Info
-from schema.pagination import page_size
+from schema.pagination import page_size, selects
 from schema.types.credit import CreditDecision
 from schema.types.customer import (
     CompositionDimension,
@@ -91,6 +91,8 @@ class Query:
             info.context.session,
             first=page_size(info, first),
             after=after,
+            # Counting every match is the dearest part of a page; only when asked.
+            with_total=selects(info, "totalCount"),
             wanted=customers.CustomerFilter(
                 party_type=chosen.party_type.value if chosen.party_type else None,
                 region=chosen.region,

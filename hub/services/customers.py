@@ -83,9 +83,16 @@ async def get_customer(
     """
     if as_of is not None:
         return await _customer_as_of(session, golden_id, as_of)
-    target = await resolve_golden_id(session, golden_id)
-    row = await session.get_one(GoldenRecord, target)
-    return customer_from_row(row, requested_id=golden_id)
+    # Whole rows along the merge chain: the usual unmerged id costs one statement.
+    current = golden_id
+    for _ in range(MAX_MERGE_CHAIN):
+        row = await session.get(GoldenRecord, current)
+        if row is None:
+            raise NotFound(f"no customer with id C{golden_id}", field="id")
+        if row.status != "merged" or row.merged_into_id is None:
+            return customer_from_row(row, requested_id=golden_id)
+        current = row.merged_into_id
+    raise RuntimeError(f"merge chain from golden record {golden_id} does not end")
 
 
 async def _customer_as_of(session: AsyncSession, golden_id: int, as_of: datetime) -> Customer:
@@ -196,11 +203,13 @@ async def list_customers(
     after: str | None = None,
     wanted: CustomerFilter | None = None,
     order: CustomerOrder = CustomerOrder.ID,
+    with_total: bool = True,
 ) -> Page[Customer]:
     """Active customers matching ``wanted``, ``first`` at a time after the cursor ``after``.
 
     In id order the cursor is the last id seen (stable while records are added);
-    in the other orders it is a position.
+    in the other orders it is a position. Counting all matches reads every one
+    of them: without ``with_total`` no count runs and ``total_count`` is -1.
     """
     wanted = wanted or CustomerFilter()
     position = decode_cursor(after) if after is not None else 0
@@ -213,8 +222,10 @@ async def list_customers(
         query = query.order_by(GoldenRecord.updated_at.desc(), GoldenRecord.id).offset(position)
     rows = (await session.execute(query.limit(first + 1))).scalars().all()
     total = (
-        await session.execute(_filtered(select(func.count(GoldenRecord.id)), wanted))
-    ).scalar_one()
+        (await session.execute(_filtered(select(func.count(GoldenRecord.id)), wanted))).scalar_one()
+        if with_total
+        else -1
+    )
     page = rows[:first]
     cursors = (
         [encode_cursor(row.id) for row in page]

@@ -123,3 +123,30 @@ async def test_query_cost_reads_page_sizes_from_variables(
     await application.state.engine.dispose()
     assert small.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert large.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
+async def test_repeated_queries_are_judged_the_same_every_time(
+    settings: Settings, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    # Parsed and validated documents are cached; the cost check and errors must not be.
+    frugal = settings.model_copy(update={"max_query_cost": 500})
+    application = create_app(frugal, database_url, migrate=False, sessions=sessions)
+    transport = httpx.ASGITransport(app=application)
+    costly = "query($n: Int!) { customers(first: $n) { edges { node { id name } } } }"
+    invalid = "{ customers { noSuchField } }"
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        codes = []
+        for variables in ({"n": 200}, {"n": 200}, {"n": 5}, {"n": 200}):
+            body = (
+                await client.post("/graphql", json={"query": costly, "variables": variables})
+            ).json()
+            codes.append(body["errors"][0]["extensions"]["code"])
+        invalid_codes = [
+            (await client.post("/graphql", json={"query": invalid})).json()["errors"][0][
+                "extensions"
+            ]["code"]
+            for _ in range(2)
+        ]
+    await application.state.engine.dispose()
+    assert codes == ["QUERY_TOO_COSTLY", "QUERY_TOO_COSTLY", "UNAUTHENTICATED", "QUERY_TOO_COSTLY"]
+    assert invalid_codes == ["GRAPHQL_VALIDATION_FAILED", "GRAPHQL_VALIDATION_FAILED"]

@@ -87,3 +87,17 @@ async def test_a_page_of_customers_with_relations_costs_a_constant_number_of_sta
     # classification, credit, credit history, interactions (a page per customer
     # in one statement, and their counts)
     assert large == 11
+
+
+async def test_the_total_is_counted_only_when_asked_for(
+    api: Api, connection: AsyncConnection
+) -> None:
+    await submit_people(api, 3, 0)
+    await api.key("reader")
+    with counting(connection) as without_total:
+        body = await api("{ customers(first: 2) { edges { node { id } } } }", role="reader")
+    assert len(body["data"]["customers"]["edges"]) == 2
+    with counting(connection) as with_total:
+        body = await api("{ customers(first: 2) { totalCount } }", role="reader")
+    assert body["data"]["customers"]["totalCount"] == 3
+    assert len(with_total) == len(without_total) + 1

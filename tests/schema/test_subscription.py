@@ -35,7 +35,7 @@ async def live_server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, ws="websockets-sansio")
     )
     task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(30):
         # uvicorn only exposes a flag for "started"; poll it briefly.
         while not server.started:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
@@ -46,7 +46,7 @@ async def live_server(
 
 
 async def receive(socket: Any) -> dict[str, Any]:
-    message: dict[str, Any] = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+    message: dict[str, Any] = json.loads(await asyncio.wait_for(socket.recv(), timeout=30))
     return message
 
 
