@@ -133,7 +133,7 @@ async def live_hub(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Liv
     )
     task = asyncio.create_task(server.serve())
     try:
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(30):
             # uvicorn only exposes a flag for "started"; poll it briefly.
             while not server.started:  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
