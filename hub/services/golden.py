@@ -25,6 +25,7 @@ from hub.db.models import (
     SourceRecordVersion,
     SourceSystem,
 )
+from hub.db.sql import among
 from hub.errors import Conflict, Invalid, NotFound
 from hub.services.events import ChangeKind
 from hub.services.profile import refresh_profiles
@@ -47,7 +48,7 @@ class MemberRecord:
     """A source record's current version as matching and survivorship read it."""
 
     record_id: int
-    golden_id: int | None
+    golden_id: int
     source: str
     source_key: str
     version: int
@@ -68,11 +69,11 @@ class ChangeSet:
 
 
 async def load_member_records(
-    session: AsyncSession, *, golden_ids: Iterable[int] = (), record_ids: Iterable[int] = ()
+    session: AsyncSession, *, golden_ids: Iterable[int]
 ) -> list[MemberRecord]:
-    """Current, unretired versions of the records in ``golden_ids`` or with ``record_ids``."""
-    golden_ids, record_ids = list(golden_ids), list(record_ids)
-    if not golden_ids and not record_ids:
+    """Current, unretired versions of the records in ``golden_ids``."""
+    ids = list(golden_ids)
+    if not ids:
         return []
     query = (
         select(
@@ -90,18 +91,10 @@ async def load_member_records(
             (SourceRecordVersion.source_record_id == SourceRecord.id)
             & (SourceRecordVersion.version == SourceRecord.current_version),
         )
-        .outerjoin(CrossReference, CrossReference.source_record_id == SourceRecord.id)
-        .where(SourceRecord.retired_at.is_(None))
+        .join(CrossReference, CrossReference.source_record_id == SourceRecord.id)
+        .where(SourceRecord.retired_at.is_(None), among(CrossReference.golden_id, ids))
         .order_by(SourceRecord.id)
     )
-    if golden_ids and record_ids:
-        query = query.where(
-            CrossReference.golden_id.in_(golden_ids) | SourceRecord.id.in_(record_ids)
-        )
-    elif golden_ids:
-        query = query.where(CrossReference.golden_id.in_(golden_ids))
-    else:
-        query = query.where(SourceRecord.id.in_(record_ids))
     out = []
     for row in await session.execute(query):
         standard = standard_record_from_dict(row.standardized)
@@ -220,8 +213,7 @@ async def refresh_goldens(
     goldens = await lock_goldens(session, ids)
     members: dict[int, list[MemberRecord]] = defaultdict(list)
     for record in await load_member_records(session, golden_ids=ids):
-        if record.golden_id is not None:
-            members[record.golden_id].append(record)
+        members[record.golden_id].append(record)
     overrides = await _overrides(session, ids)
     changed: list[int] = []
     for golden_id in ids:

@@ -163,13 +163,18 @@ async def submit_records(
     if not accepted:
         return result
     source_id = await ensure_source(session, source)
-    await _lock_key_buckets(
-        session, [key for item in accepted for key in matcher.keys(item.standard)]
-    )
+    keys = {item.index: matcher.keys(item.standard) for item in accepted}
+    await _lock_key_buckets(session, [key for batch in keys.values() for key in batch])
     changes = ChangeSet()
     for item in accepted:
         outcome = await _store_and_match(
-            session, source_id, item, matcher=matcher, actor=actor, changes=changes
+            session,
+            source_id,
+            item,
+            keys=keys[item.index],
+            matcher=matcher,
+            actor=actor,
+            changes=changes,
         )
         result.outcomes.append(outcome)
         match outcome.status:
@@ -206,6 +211,7 @@ async def _store_and_match(
     source_id: int,
     item: _Accepted,
     *,
+    keys: Sequence[str],
     matcher: Matcher,
     actor: str,
     changes: ChangeSet,
@@ -237,7 +243,6 @@ async def _store_and_match(
     )
     if status == "created":
         await attach_waiting_interactions(session, source_id, item.record.source_key, row.id)
-    keys = matcher.keys(item.standard)
     await session.execute(delete(MatchKey).where(MatchKey.source_record_id == row.id))
     if keys:
         await session.execute(
@@ -283,12 +288,15 @@ async def _upsert_record_row(
     ).scalar_one()
 
 
-async def find_candidate_records(
+async def find_candidate_goldens(
     session: AsyncSession, record_id: int, keys: Sequence[str], *, max_key_size: int
-) -> list[int]:
-    """Records sharing a blocking key with ``record_id``; keys held by too many are skipped."""
+) -> set[int]:
+    """Golden records holding a record that shares a blocking key with ``record_id``.
+
+    Keys held by too many records are skipped. Retired records hold no keys.
+    """
     if not keys:
-        return []
+        return set()
     frequent = (
         select(MatchKey.key)
         .where(MatchKey.key.in_(keys))
@@ -296,7 +304,8 @@ async def find_candidate_records(
         .having(func.count() > max_key_size)
     )
     rows = await session.execute(
-        select(MatchKey.source_record_id)
+        select(CrossReference.golden_id)
+        .join(MatchKey, MatchKey.source_record_id == CrossReference.source_record_id)
         .where(
             MatchKey.key.in_(keys),
             MatchKey.key.not_in(frequent),
@@ -304,7 +313,7 @@ async def find_candidate_records(
         )
         .distinct()
     )
-    return [r[0] for r in rows]
+    return set(rows.scalars())
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,8 +336,7 @@ def judge_arrival(
     """
     by_golden: dict[int, list[tuple[MemberRecord, PairVerdict]]] = defaultdict(list)
     for member, verdict in zip(members, verdicts, strict=True):
-        if member.golden_id is not None:
-            by_golden[member.golden_id].append((member, verdict))
+        by_golden[member.golden_id].append((member, verdict))
     forbidden = frozenset(
         golden_id
         for golden_id, pairs in by_golden.items()
@@ -359,11 +367,9 @@ async def _match_on_arrival(
     actor: str,
     changes: ChangeSet,
 ) -> tuple[int, str]:
-    candidate_ids = await find_candidate_records(
+    golden_ids = await find_candidate_goldens(
         session, record_id, keys, max_key_size=matcher.max_key_size
     )
-    candidates = await load_member_records(session, record_ids=candidate_ids)
-    golden_ids = {c.golden_id for c in candidates if c.golden_id is not None}
     if current_golden is not None:
         golden_ids.add(current_golden)
     # Every member of a candidate golden record is scored, so that a constraint
