@@ -67,6 +67,8 @@ export async function showSearch(ctx, params) {
   if (!ctx.isCurrent()) return;
   const hits = data.search;
   const count = h("p", { class: "count", role: "status" }, `${hits.totalCount} hit${hits.totalCount === 1 ? "" : "s"}`);
+  // Marks which search these results answer (tests and assistive tech wait on it).
+  results.dataset.query = text;
   if (!hits.edges.length) {
     results.replaceChildren(count, empty(`No customer matches “${text}”.`));
     return;

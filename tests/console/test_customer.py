@@ -77,6 +77,8 @@ async def test_search_finds_a_customer_by_every_kind_of_text(
     for text, matched_on in queries.items():
         await page.get_by_label("Search text").fill(text)
         await page.get_by_role("button", name="Search").click()
+        # Wait for this search's results before reading rows or typing the next one.
+        await expect(page.locator(".results")).to_have_attribute("data-query", text)
         hit = page.locator(f"tr[data-customer-id={finance_id}]")
         await expect(hit).to_contain_text("苏州华达电子有限公司")
         if matched_on:
