@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import opencc
+import phonenumbers
 from pypinyin import lazy_pinyin
 from stdnum.cn import ric, uscc
 
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 SOURCES = ("finance", "sales", "callcenter", "web", "logistics")
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 # How many departments know an entity: mean ≈ 1.69, plus in-department duplicates.
 _DEPT_COUNT_WEIGHTS = (0.52, 0.32, 0.11, 0.05)
@@ -157,6 +158,11 @@ class Corpus:
 @cache
 def _converter(config: str) -> opencc.OpenCC:
     return opencc.OpenCC(config)
+
+
+def _valid_landline(area_code: str, local: str) -> bool:
+    """Whether the numbering plan has this number: real departments type real lines."""
+    return phonenumbers.is_valid_number(phonenumbers.parse(f"{area_code}{local}", "CN"))
 
 
 @cache
@@ -311,8 +317,10 @@ class _World:
     def landline(self, city: City) -> str:
         while True:
             local = f"{self.r.randint(2, 8)}{self.r.randrange(10**7):07d}"
+            if not _valid_landline(city.area_code, local):
+                local = local[:7]  # a city of seven-digit numbers (厦门)
             number = f"{city.area_code}-{local}"
-            if self.claim(number):
+            if _valid_landline(city.area_code, local) and self.claim(number):
                 return number
 
     def uscc(self, code: str) -> str:
@@ -970,7 +978,10 @@ def _web(e: Entity, r: random.Random, em: _Emitter) -> dict[str, Any]:
         else:
             rec["name"] = e.name
         emails = e.emails[:1] if _maybe(r, 0.95) else []
-        if _maybe(r, 0.6):
+        # A web account is verified by a text message to a mobile (real-name
+        # registration), so nearly every sign-up has one: not always the
+        # number the other departments know.
+        if _maybe(r, 0.95):
             phone = format_mobile(e.mobiles[-1], r.choice(("plain", "intl", "dash")))
             rec["phones"] = [full_width(phone) if _maybe(r, 0.25) else phone]
         if _maybe(r, 0.5):

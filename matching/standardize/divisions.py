@@ -53,6 +53,12 @@ _ROMANIZED_EXTRA: dict[str, str] = {
     "peking": "北京",
     "canton": "广州",
     "amoy": "厦门",
+    # Cities whose English name is no pinyin of their Chinese one.
+    "harbin": "哈尔滨",
+    "hohhot": "呼和浩特",
+    "urumqi": "乌鲁木齐",
+    "lhasa": "拉萨",
+    "kashgar": "喀什",
 }
 
 # A short name in free text is only a place when it is not the start of a

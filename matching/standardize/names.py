@@ -136,6 +136,10 @@ _INDUSTRY_HAN: dict[str, str] = {
     "电气": "electric",
     "金属": "metal",
     "银行": "bank",
+    "冶金": "metallurgy",
+    "纺织": "textile",
+    "包装": "packaging",
+    "配件": "parts",
 }
 _INDUSTRY_LATIN: dict[str, str] = {
     **dict.fromkeys(("technology", "technologies", "tech", "technological"), "technology"),
@@ -174,6 +178,18 @@ _INDUSTRY_LATIN: dict[str, str] = {
     **dict.fromkeys(("electric", "electrical"), "electric"),
     **dict.fromkeys(("metal", "metals"), "metal"),
     "bank": "bank",
+    **dict.fromkeys(("metallurgy", "metallurgical"), "metallurgy"),
+    **dict.fromkeys(("textile", "textiles"), "textile"),
+    **dict.fromkeys(("packaging", "package", "packages"), "packaging"),
+    "parts": "parts",
+}
+# Two-word English terms that name one Chinese industry term (环保, 电器).
+_INDUSTRY_LATIN_PHRASES: dict[tuple[str, str], str] = {
+    ("environmental", "protection"): "environmental",
+    ("electric", "appliance"): "appliance",
+    ("electric", "appliances"): "appliance",
+    ("electrical", "appliance"): "appliance",
+    ("electrical", "appliances"): "appliance",
 }
 _LONGEST_INDUSTRY = max(len(term) for term in _INDUSTRY_HAN)
 
@@ -636,10 +652,18 @@ def _place_words_at_start(words: list[str]) -> int:
 
 
 def _split_latin_industry(words: list[str]) -> tuple[list[str], list[str]]:
+    """Trailing industry words split off; a two-word term becomes its one canonical word."""
     trade = list(words)
     industry: list[str] = []
-    while trade and trade[-1] in _INDUSTRY_LATIN:
-        industry.insert(0, trade.pop())
+    while trade:
+        phrase = _INDUSTRY_LATIN_PHRASES.get((trade[-2], trade[-1])) if len(trade) > 1 else None
+        if phrase is not None:
+            del trade[-2:]
+            industry.insert(0, phrase)
+        elif trade[-1] in _INDUSTRY_LATIN:
+            industry.insert(0, trade.pop())
+        else:
+            break
     return trade, industry
 
 

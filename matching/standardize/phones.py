@@ -9,9 +9,10 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+from matching.standardize.divisions import locate
 from matching.types import Flag, PhoneKind, Standardized, StandardPhone
 
-__all__ = ["DEFAULT_REGION", "standardize_phone"]
+__all__ = ["DEFAULT_REGION", "area_code_of", "standardize_phone"]
 
 DEFAULT_REGION = "CN"
 _FIELD = "phones"
@@ -32,6 +33,9 @@ _KINDS: dict[int, PhoneKind] = {
 _SEPARATORS = re.compile(r"[\s\-()]")
 _PLAIN_MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9][0-9]{9})")
 _CN_METADATA = phonenumbers.PhoneMetadata.metadata_for_region(DEFAULT_REGION)
+# A landline written without its area code, as people write their own city's
+# numbers: seven or eight digits, never starting with 0 (trunk) or 1 (mobile).
+_LOCAL_NUMBER = re.compile(r"[2-9][0-9]{6,7}")
 
 
 def _plain_mobile(text: str) -> Standardized[StandardPhone] | None:
@@ -48,18 +52,24 @@ def _plain_mobile(text: str) -> Standardized[StandardPhone] | None:
 
 
 @lru_cache(maxsize=131_072)
-def standardize_phone(text: str) -> Standardized[StandardPhone]:
+def standardize_phone(text: str, area_code: str | None = None) -> Standardized[StandardPhone]:
     """A phone number in E.164 form (``+8613800138000``) with its kind.
 
     ``+86 138 0013 8000``, ``8613800138000``, ``(010)12345678`` and
     ``010 1234 5678 转 123`` all normalise; an extension is dropped and flagged,
     since matching compares the line, not the desk. Full-width digits are folded.
+    A local landline without its area code (``2437843``) takes ``area_code``,
+    the code of the city the record is in (see :func:`area_code_of`), flagged.
     """
     folded = unicodedata.normalize("NFKC", text).strip()
     fast = _plain_mobile(folded)
     if fast is not None:
         return fast
     flags: list[Flag] = []
+    if area_code is not None and _LOCAL_NUMBER.fullmatch(_SEPARATORS.sub("", folded)):
+        folded = f"0{area_code}{_SEPARATORS.sub('', folded)}"
+        message = f"a local number: the area code 0{area_code} of the record's city was added"
+        flags.append(Flag(_FIELD, "area_code_added", message))
     without_extension = _EXTENSION.sub("", folded)
     if without_extension != folded:
         flags.append(Flag(_FIELD, "extension_dropped", "the extension was dropped"))
@@ -68,7 +78,7 @@ def standardize_phone(text: str) -> Standardized[StandardPhone]:
     except NumberParseException as exc:
         flags.append(Flag(_FIELD, "unparseable", f"'{text[:40]}' is not a phone number: {exc}"))
         return Standardized(None, tuple(flags))
-    if number.extension and not flags:
+    if number.extension and not any(f.code == "extension_dropped" for f in flags):
         flags.append(Flag(_FIELD, "extension_dropped", "the extension was dropped"))
     if not phonenumbers.is_valid_number(number):
         flags.append(Flag(_FIELD, "invalid", f"'{text[:40]}' is not a valid phone number"))
@@ -91,3 +101,35 @@ def _kind_of(number_type: int, number: phonenumbers.PhoneNumber) -> PhoneKind:
         national = str(number.national_number)
         return PhoneKind.MOBILE if national.startswith(_MOBILE_PREFIX) else PhoneKind.LANDLINE
     return _KINDS.get(number_type, PhoneKind.OTHER)
+
+
+def area_code_of(city: str | None) -> str | None:
+    """The telephone area code (without the trunk 0) of a city, by its short name.
+
+    Read from phonenumbers' geocoding data (area code → 福建省厦门市), so it
+    follows the library's numbering plan; municipalities go by their own name.
+    """
+    return None if city is None else _area_codes().get(city)
+
+
+@lru_cache(maxsize=1)
+def _area_codes() -> dict[str, str]:
+    from phonenumbers.geodata import GEOCODE_DATA  # large; loaded on first use
+
+    found: dict[str, str | None] = {}
+    for prefix, names in GEOCODE_DATA.items():
+        description = names.get("zh")
+        if not prefix.startswith("86") or description is None or len(prefix) > 5:
+            continue
+        code = prefix[2:]
+        if code.startswith(_MOBILE_PREFIX) and code != "10":
+            continue  # mobile number blocks, not area codes
+        location = locate(description)
+        place = location.city or location.province
+        if place is None:
+            continue
+        # A city split over two codes cannot say which one a local number has.
+        known = found.setdefault(place.short, code)
+        if known != code:
+            found[place.short] = None
+    return {city: code for city, code in found.items() if code is not None}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from typing import TypeVar
 
 from matching.record import PartyType, SourceRecord
@@ -18,7 +19,7 @@ from matching.standardize.identifiers import (
     standardize_uscc,
 )
 from matching.standardize.names import standardize_latin_name, standardize_name
-from matching.standardize.phones import standardize_phone
+from matching.standardize.phones import area_code_of, standardize_phone
 from matching.standardize.text import normalize_text
 from matching.types import (
     Flag,
@@ -59,13 +60,15 @@ def standardize_record(record: SourceRecord) -> StandardRecord:
         uscc = next((value for kind, value in identifiers if kind == "uscc"), None)
     if resident is None and record.national_id is None:
         resident = _resident_from_identifiers(identifiers)
-    phones = _each(record.phones, standardize_phone, "phones", flags)
-    emails = _each(record.emails, standardize_email, "emails", flags)
     address = standardize_address(
         record.address, record.province, record.city, record.district, record.postal_code
     )
     # Address flags already name their own field (province, city, postal_code ...).
     flags.extend(address.flags)
+    # A landline written without its area code is in the record's own city.
+    area_code = area_code_of(address.value.city) if address.value is not None else None
+    phones = _each(record.phones, partial(standardize_phone, area_code=area_code), "phones", flags)
+    emails = _each(record.emails, standardize_email, "emails", flags)
     return StandardRecord(
         source=record.source,
         source_key=record.source_key,

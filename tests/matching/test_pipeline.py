@@ -73,12 +73,12 @@ def test_accuracy_on_the_project_corpus_stays_above_its_floors(
     predicted = {(a.source, a.source_key): a.cluster_id for a in result.assignments}
     auto = pairwise_scores(predicted, truth)
     reviewed = review_scores(predicted, truth, [(p.left, p.right) for p in result.reviews])
-    # Floors a little under what this corpus gives (precision 0.998, F1 0.907,
-    # recall with review 0.916, review touching 10.5% of records): they fail
+    # Floors a little under what this corpus gives (precision 1.000, F1 0.925,
+    # recall with review 0.945, review touching 11.0% of records): they fail
     # when accuracy regresses.
     assert auto.precision >= 0.995
-    assert auto.f1 >= 0.90
-    assert reviewed.recall_with_review >= 0.91
+    assert auto.f1 >= 0.915
+    assert reviewed.recall_with_review >= 0.935
     assert reviewed.records_in_review_share <= 0.12
 
 

@@ -188,6 +188,29 @@ def test_industry_synonyms_share_one_canonical_term() -> None:
     assert org("Foo Pharmaceuticals Ltd").industry_term == "pharmaceutical"
 
 
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        ("Harbin Tonghui Pharmaceutical Co., Ltd.", "哈尔滨同辉医药有限公司"),
+        ("Zhengzhou Honglong Environmental Protection Co., Ltd.", "郑州宏隆环保股份有限公司"),
+        ("Xiamen Meicheng Electric Appliance Co., Ltd.", "厦门美诚电器有限公司"),
+        ("Shanghai Fengda Auto Parts Co., Ltd.", "上海丰达汽车配件有限公司"),
+        ("Nanjing Taihe Textile Co., Ltd.", "南京泰和纺织有限公司"),
+        ("Urumqi Meitian Metallurgy Co., Ltd.", "乌鲁木齐美天冶金有限公司"),
+    ],
+)
+def test_english_exonyms_and_two_word_industries_meet_the_chinese_name(
+    english: str, chinese: str
+) -> None:
+    latin, han = org(english), org(chinese)
+    assert (latin.region, latin.trade_pinyin, latin.industry_term) == (
+        han.region,
+        han.trade_pinyin,
+        han.industry_term,
+    )
+    assert latin.tokens == han.tokens
+
+
 def test_person_name_in_both_scripts_meets_via_sorted_tokens() -> None:
     forms = [person(text) for text in ("王伟", "王偉", "Wang Wei", "WEI WANG", "wang wei")]
     assert {name.tokens for name in forms} == {("wang", "wei")}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from matching.standardize import standardize_phone
+from matching.standardize.phones import area_code_of
 from matching.types import PhoneKind
 
 
@@ -73,3 +74,36 @@ def test_invalid_number_is_flagged_without_value(text: str, code: str) -> None:
     result = standardize_phone(text)
     assert result.value is None
     assert [flag.code for flag in result.flags] == [code]
+
+
+@pytest.mark.parametrize(
+    ("city", "code"), [("厦门", "592"), ("北京", "10"), ("哈尔滨", "451"), ("重庆", "23")]
+)
+def test_area_code_of_a_city_comes_from_the_numbering_plan(city: str, code: str) -> None:
+    assert area_code_of(city) == code
+
+
+def test_unknown_city_has_no_area_code() -> None:
+    assert area_code_of("不存在市") is None
+    assert area_code_of(None) is None
+
+
+@pytest.mark.parametrize("text", ["2437843", "243 7843", "243-7843"])
+def test_local_number_takes_the_given_area_code_and_is_flagged(text: str) -> None:
+    result = standardize_phone(text, area_code="592")
+    assert result.value is not None
+    assert (result.value.e164, result.value.kind) == ("+865922437843", PhoneKind.LANDLINE)
+    assert [flag.code for flag in result.flags] == ["area_code_added"]
+
+
+def test_a_number_with_its_own_area_code_ignores_the_given_one() -> None:
+    result = standardize_phone("010-12345678", area_code="592")
+    assert result.value is not None
+    assert result.value.e164 == "+861012345678"
+    assert result.flags == ()
+
+
+def test_a_mobile_is_never_read_as_a_local_number() -> None:
+    result = standardize_phone("13800138000", area_code="592")
+    assert result.value is not None
+    assert result.value.e164 == "+8613800138000"

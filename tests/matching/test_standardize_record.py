@@ -102,10 +102,24 @@ def test_invalid_values_are_flagged_with_their_field_and_left_out() -> None:
     assert record.emails == ()
     assert flag_codes(record) == [
         ("uscc", "invalid_checksum"),
+        ("postal_code", "invalid"),
         ("phones[1]", "invalid"),
         ("emails[0]", "invalid"),
-        ("postal_code", "invalid"),
     ]
+
+
+def test_local_landline_takes_the_area_code_of_the_records_city() -> None:
+    record = standardize(
+        party_type="organization", name="某某物流有限公司", phones=["5345 7609"], city="上海"
+    )
+    assert [p.e164 for p in record.phones] == ["+862153457609"]
+    assert flag_codes(record) == [("phones[0]", "area_code_added")]
+
+
+def test_local_landline_without_a_known_city_stays_invalid() -> None:
+    record = standardize(party_type="organization", name="某某物流有限公司", phones=["53457609"])
+    assert record.phones == ()
+    assert flag_codes(record) == [("phones[0]", "invalid")]
 
 
 def test_uscc_given_only_among_identifiers_fills_its_slot() -> None:
