@@ -7,15 +7,18 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
 
+from hub.collector import collector_paused
 from hub.files import BadLine, count_lines, read_lines
 from hub.progress import progress_bar
 from matching import RecordError, StandardRecord, parse_record
+from matching.block import DEFAULT_RULES, BlockingRule, blocking_key_hashes
 from matching.pipeline import MatchConfig, MatchResult, match_records
 from matching.standardize import standardize_record
 
@@ -31,19 +34,29 @@ class OfflineReport:
 # Below this many lines one process is quicker than starting workers.
 PARALLEL_FROM = 20_000
 CHUNK = 4_000
-ChunkResult = tuple[list[StandardRecord], list[tuple[int, str]]]
+ChunkResult = tuple[list[StandardRecord], list[tuple[int, ...]], list[tuple[int, str]]]
 
 
-def standardize_chunk(lines: list[tuple[int, Any]]) -> ChunkResult:
-    """Parse and standardize one chunk of (line number, raw object); problems by line."""
+def standardize_chunk(
+    lines: list[tuple[int, Any]], rules: Sequence[BlockingRule] = DEFAULT_RULES
+) -> ChunkResult:
+    """Parse and standardize one chunk of (line number, raw object), hashing blocking keys.
+
+    Problems come back by line number; key hashes are aligned with the records.
+    """
     records: list[StandardRecord] = []
+    hashes: list[tuple[int, ...]] = []
     problems: list[tuple[int, str]] = []
-    for number, value in lines:
-        try:
-            records.append(standardize_record(parse_record(value, position=number)))
-        except RecordError as error:
-            problems.append((number, str(error)))
-    return records, problems
+    with collector_paused():
+        for number, value in lines:
+            try:
+                record = standardize_record(parse_record(value, position=number))
+            except RecordError as error:
+                problems.append((number, str(error)))
+                continue
+            records.append(record)
+            hashes.append(blocking_key_hashes(record, rules))
+    return records, hashes, problems
 
 
 def _chunks(path: Path, report: OfflineReport) -> Iterator[list[tuple[int, Any]]]:
@@ -61,12 +74,23 @@ def _chunks(path: Path, report: OfflineReport) -> Iterator[list[tuple[int, Any]]
         yield chunk
 
 
+@dataclass(slots=True)
+class _Standardized:
+    records: list[StandardRecord] = field(default_factory=list)
+    key_hashes: list[tuple[int, ...]] = field(default_factory=list)
+
+
 def _standardized(
-    files: Sequence[Path], report: OfflineReport, progress: Progress, *, workers: int
-) -> list[StandardRecord]:
+    files: Sequence[Path],
+    report: OfflineReport,
+    progress: Progress,
+    *,
+    workers: int,
+    rules: Sequence[BlockingRule] = DEFAULT_RULES,
+) -> _Standardized:
     sizes = {path: count_lines(path) for path in files}
     task = progress.add_task("standardize", total=sum(sizes.values()))
-    records: list[StandardRecord] = []
+    out = _Standardized()
     seen: set[tuple[str, str]] = set()
     for path in files:
         parallel = workers > 1 and sizes[path] >= PARALLEL_FROM
@@ -75,27 +99,28 @@ def _standardized(
         if parallel:
             # Workers parse and standardize; the pure library needs no shared state.
             pool = ProcessPoolExecutor(max_workers=workers)
-            results = pool.map(standardize_chunk, chunks)
+            results = pool.map(partial(standardize_chunk, rules=rules), chunks)
         else:
             pool = None
-            results = map(standardize_chunk, chunks)
+            results = map(partial(standardize_chunk, rules=rules), chunks)
         try:
-            for chunk_records, problems in results:
+            for chunk_records, chunk_hashes, problems in results:
                 for number, message in problems:
                     report.rejected += 1
                     report.problems.append(f"{path}:{number}: {message}")
-                for record in chunk_records:
+                for record, hashes in zip(chunk_records, chunk_hashes, strict=True):
                     if record.key in seen:
                         report.rejected += 1
                         report.problems.append(f"{path}: {record.key} appears twice")
                         continue
                     seen.add(record.key)
-                    records.append(record)
+                    out.records.append(record)
+                    out.key_hashes.append(hashes)
                 progress.advance(task, len(chunk_records) + len(problems))
         finally:
             if pool is not None:
                 pool.shutdown()
-    return records
+    return out
 
 
 def match_files(
@@ -112,15 +137,23 @@ def match_files(
     Writes one line per record to ``out`` and one per uncertain pair to ``review``.
     """
     report = OfflineReport()
-    with progress_bar(console) as progress:
-        records = _standardized(files, report, progress, workers=workers or os.cpu_count() or 1)
-        report.records = len(records)
+    config = config or MatchConfig()
+    with progress_bar(console) as progress, collector_paused():
+        standardized = _standardized(
+            files, report, progress, workers=workers or os.cpu_count() or 1, rules=config.rules
+        )
+        report.records = len(standardized.records)
         stages = progress.add_task("match", total=1)
 
         def on_stage(stage: str, step: int, steps: int) -> None:
             progress.update(stages, description=f"match: {stage}", total=steps, completed=step)
 
-        result = match_records(records, config, progress=on_stage)
+        result = match_records(
+            standardized.records,
+            config,
+            progress=on_stage,
+            key_hashes=standardized.key_hashes,
+        )
         progress.update(stages, completed=progress.tasks[stages].total)
     report.result = result
     with out.open("w", encoding="utf-8") as handle:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from hashlib import blake2b
 
 import numpy as np
 import numpy.typing as npt
@@ -31,8 +32,10 @@ __all__ = [
     "DEFAULT_RULES",
     "BlockingRule",
     "CandidatePairs",
+    "blocking_key_hashes",
     "blocking_keys",
     "candidate_pairs",
+    "key_hash",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -230,24 +233,47 @@ class CandidatePairs:
         return len(self.left)
 
 
+def key_hash(key: str) -> int:
+    """A blocking key as a signed 64-bit number, the same in every process and run."""
+    return int.from_bytes(blake2b(key.encode(), digest_size=8).digest(), "little", signed=True)
+
+
+def blocking_key_hashes(
+    record: StandardRecord, rules: Sequence[BlockingRule] = DEFAULT_RULES
+) -> tuple[int, ...]:
+    """:func:`key_hash` of each of the record's blocking keys.
+
+    Stable across processes, so worker processes that standardize records can
+    hash their keys too and spare the matching process that work.
+    """
+    return tuple(key_hash(key) for key in blocking_keys(record, rules))
+
+
 def candidate_pairs(
     records: Sequence[StandardRecord],
     rules: Sequence[BlockingRule] = DEFAULT_RULES,
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
+    hashes: Sequence[Sequence[int]] | None = None,
 ) -> CandidatePairs:
     """Pairs of ``records`` (by position) that share at least one blocking key.
 
     A key held by more than ``max_block_size`` records yields no pairs.
+    ``hashes``, when given, are each record's :func:`blocking_key_hashes` for
+    ``rules``, computed beforehand.
     """
     if max_block_size < 2:
         raise ValueError(f"max_block_size must be at least 2, got {max_block_size}")
-    owners, hashes = _key_hashes(records, rules)
+    if hashes is None:
+        hashes = [blocking_key_hashes(record, rules) for record in records]
+    elif len(hashes) != len(records):
+        raise ValueError(f"{len(hashes)} key hash lists for {len(records)} records")
+    owners, keys = _owned(hashes)
     # Sorting by key hash groups each key's holders; a 64-bit hash collision
     # only adds a candidate pair, which scoring then rejects.
-    order = np.argsort(hashes, kind="stable")
-    hashes, owners = hashes[order], owners[order]
-    starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
-    sizes = np.diff(np.r_[starts, len(hashes)])
+    order = np.argsort(keys, kind="stable")
+    keys, owners = keys[order], owners[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
     kept = (sizes >= 2) & (sizes <= max_block_size)
     left, right = _pairs_within_groups(owners, starts[kept], sizes[kept])
     n = max(len(records), 1)
@@ -262,16 +288,12 @@ def candidate_pairs(
     )
 
 
-def _key_hashes(
-    records: Sequence[StandardRecord], rules: Sequence[BlockingRule]
-) -> tuple[IntArray, IntArray]:
-    owners: list[int] = []
-    hashes: list[int] = []
-    for i, record in enumerate(records):
-        keys = blocking_keys(record, rules)
-        owners.extend([i] * len(keys))
-        hashes.extend(hash(k) for k in keys)
-    return np.asarray(owners, dtype=np.int64), np.asarray(hashes, dtype=np.int64)
+def _owned(hashes: Sequence[Sequence[int]]) -> tuple[IntArray, IntArray]:
+    """(owner position, key hash) for every key of every record."""
+    sizes = np.fromiter((len(h) for h in hashes), dtype=np.int64, count=len(hashes))
+    owners = np.repeat(np.arange(len(hashes), dtype=np.int64), sizes)
+    keys = np.fromiter((k for h in hashes for k in h), dtype=np.int64, count=int(sizes.sum()))
+    return owners, keys
 
 
 def _pairs_within_groups(

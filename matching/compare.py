@@ -11,6 +11,7 @@ Level 0 is always "missing": it carries no evidence either way.
 from __future__ import annotations
 
 import enum
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -333,6 +334,25 @@ class _Vocabulary:
         return self.index.setdefault(value, len(self.index))
 
 
+def _encode(vocab: _Vocabulary, values: Sequence[str | None]) -> IntArray:
+    """Codes of a whole column at once (the per-record loop is the slow part)."""
+    index = vocab.index
+    return np.fromiter(
+        (index.setdefault(x, len(index)) if x else -1 for x in values), np.int64, len(values)
+    )
+
+
+def _code_list(vocab: _Vocabulary, values: Iterable[str]) -> list[int]:
+    index = vocab.index
+    return [index.setdefault(x, len(index)) for x in values if x]
+
+
+def _code_set(vocab: _Vocabulary, values: Iterable[str]) -> list[int]:
+    """Sorted distinct codes of one record's list field."""
+    index = vocab.index
+    return sorted({index.setdefault(x, len(index)) for x in values if x})
+
+
 def _is_group(legal_form: str | None) -> bool:
     return legal_form is not None and ("集团" in legal_form or "group" in legal_form)
 
@@ -486,92 +506,97 @@ class _ColumnBuilder:
 
     def build(self) -> Columns:
         v = self.vocab
-        n = len(self.records)
-        party = np.empty(n, dtype=np.int8)
-        core: list[str] = []
-        pinyin: list[str] = []
-        detail: list[str] = []
-        latin = np.zeros(n, dtype=np.bool_)
-        has_industry = np.zeros(n, dtype=np.bool_)
-        group = np.zeros(n, dtype=np.bool_)
-        codes: dict[str, list[int]] = {
-            k: []
-            for k in (
-                "core",
-                "trade",
-                "pinyin",
-                "marks",
-                "region",
-                "legal",
-                "branch",
-                "uscc",
-                "nid",
-                "city",
-                "province",
-                "region_city",
-                "region_province",
-                "district",
-                "address",
-                "gender",
-                "birth",
-                "contact",
-                "contact_pinyin",
-            )
-        }
-        sets: dict[str, list[list[int]]] = {
-            k: [] for k in ("roman", "ident", "itype", "mobile", "landline", "email")
-        }
-        for i, r in enumerate(self.records):
-            name = r.name
-            is_org = r.party_type is PartyType.ORGANIZATION
-            party[i] = PARTY_CODES[r.party_type]
-            latin[i] = name.is_latin
-            has_industry[i] = bool(name.industry_term)
-            group[i] = _is_group(name.legal_form)
-            core.append(name.core)
-            pinyin.append(name.pinyin)
-            codes["core"].append(v["core"].code(name.core))
-            codes["trade"].append(v["trade"].code(name.trade))
-            codes["pinyin"].append(v["pinyin"].code(name.pinyin))
-            codes["marks"].append(v["marks"].code(_marks(name.core) if not name.is_latin else None))
-            codes["region"].append(v["region"].code(name.region))
-            codes["legal"].append(v["legal"].code(name.legal_form))
+        records = self.records
+        n = len(records)
+        names = [r.name for r in records]
+        addresses = [r.address for r in records]
+        is_org = [r.party_type is PartyType.ORGANIZATION for r in records]
+        party = np.fromiter((PARTY_CODES[r.party_type] for r in records), np.int8, n)
+        latin = np.fromiter((name.is_latin for name in names), np.bool_, n)
+        has_industry = np.fromiter((bool(name.industry_term) for name in names), np.bool_, n)
+        group = np.fromiter((_is_group(name.legal_form) for name in names), np.bool_, n)
+        core = [name.core for name in names]
+        pinyin = [name.pinyin for name in names]
+        detail = [address.detail or "" for address in addresses]
+        region_places = [
+            _region_place(name.region) if org else (None, None)
+            for name, org in zip(names, is_org, strict=True)
+        ]
+        contacts = [r.contact_name for r in records]
+        codes: dict[str, IntArray] = {
+            "core": _encode(v["core"], core),
+            "trade": _encode(v["trade"], [name.trade for name in names]),
+            "pinyin": _encode(v["pinyin"], pinyin),
+            "marks": _encode(
+                v["marks"], [None if name.is_latin else _marks(name.core) for name in names]
+            ),
+            "region": _encode(v["region"], [name.region for name in names]),
+            "legal": _encode(v["legal"], [name.legal_form for name in names]),
             # A head office is a known value ("" → code -1 would read as missing).
-            codes["branch"].append(v["branch"].code("=" + (name.branch or "")) if is_org else -1)
-            codes["uscc"].append(v["uscc"].code(r.uscc))
-            codes["nid"].append(v["nid"].code(r.national_id))
-            address = r.address
-            codes["city"].append(v["city"].code(address.city))
-            self._places(r, codes)
-            codes["district"].append(
-                v["district"].code(
+            "branch": _encode(
+                v["branch"],
+                [
+                    "=" + (name.branch or "") if org else None
+                    for name, org in zip(names, is_org, strict=True)
+                ],
+            ),
+            "uscc": _encode(v["uscc"], [r.uscc for r in records]),
+            "nid": _encode(v["nid"], [r.national_id for r in records]),
+            "city": _encode(v["city"], [address.city for address in addresses]),
+            "province": _encode(v["province"], [address.province for address in addresses]),
+            "region_city": _encode(v["city"], [city for city, _ in region_places]),
+            "region_province": _encode(v["province"], [prov for _, prov in region_places]),
+            "district": _encode(
+                v["district"],
+                [
                     f"{address.city}|{address.district}" if address.district else None
-                )
-            )
-            codes["address"].append(v["address"].code(_address_value(r)))
-            detail.append(address.detail or "")
-            codes["gender"].append(v["gender"].code(r.gender))
-            codes["birth"].append(r.birth_date.toordinal() if r.birth_date is not None else -1)
-            codes["contact"].append(v["contact"].code(r.contact_name))
-            codes["contact_pinyin"].append(
-                v["contact_pinyin"].code(romanize(r.contact_name) if r.contact_name else None)
-            )
-            sets["roman"].append([v["roman"].code(k) for k in _roman_keys(r)])
-            sets["ident"].append(sorted({v["ident"].code(f"{t}\x1f{x}") for t, x in r.identifiers}))
-            sets["itype"].append(sorted({v["itype"].code(t) for t, _ in r.identifiers}))
-            sets["mobile"].append(
-                sorted({v["phone"].code(p.e164) for p in r.phones if p.kind is PhoneKind.MOBILE})
-            )
-            sets["landline"].append(
+                    for address in addresses
+                ],
+            ),
+            "address": _encode(v["address"], [_address_value(r) for r in records]),
+            "gender": _encode(v["gender"], [r.gender for r in records]),
+            "birth": np.fromiter(
+                (r.birth_date.toordinal() if r.birth_date is not None else -1 for r in records),
+                np.int64,
+                n,
+            ),
+            "contact": _encode(v["contact"], contacts),
+            "contact_pinyin": _encode(
+                v["contact_pinyin"], [romanize(c) if c else None for c in contacts]
+            ),
+        }
+        phone = v["phone"].index
+        sets: dict[str, list[list[int]]] = {
+            "roman": [_code_list(v["roman"], _roman_keys(r)) for r in records],
+            "ident": [
+                _code_set(v["ident"], [f"{t}\x1f{x}" for t, x in r.identifiers]) for r in records
+            ],
+            "itype": [_code_set(v["itype"], [t for t, _ in r.identifiers]) for r in records],
+            "mobile": [
                 sorted(
-                    {v["phone"].code(p.e164) for p in r.phones if p.kind is not PhoneKind.MOBILE}
+                    {
+                        phone.setdefault(p.e164, len(phone))
+                        for p in r.phones
+                        if p.kind is PhoneKind.MOBILE
+                    }
                 )
-            )
-            sets["email"].append(sorted({v["email"].code(e) for e in r.emails}))
+                for r in records
+            ],
+            "landline": [
+                sorted(
+                    {
+                        phone.setdefault(p.e164, len(phone))
+                        for p in r.phones
+                        if p.kind is not PhoneKind.MOBILE
+                    }
+                )
+                for r in records
+            ],
+            "email": [_code_set(v["email"], r.emails) for r in records],
+        }
 
         text, foreign = self._foreign_columns()
-        codes.update(foreign)
-        arrays = {k: np.asarray(c, dtype=np.int64) for k, c in codes.items()}
+        arrays = {**codes, **{k: np.asarray(c, dtype=np.int64) for k, c in foreign.items()}}
         private, shared = _split_switchboards(sets["landline"], arrays["pinyin"], latin)
         tf = _TermFractions(party, self.source, self.vocab)
         return Columns(
@@ -635,15 +660,6 @@ class _ColumnBuilder:
             size=n,
         )
 
-    def _places(self, r: StandardRecord, codes: dict[str, list[int]]) -> None:
-        """The address province, and the name's region as a city and a province."""
-        v = self.vocab
-        codes["province"].append(v["province"].code(r.address.province))
-        is_org = r.party_type is PartyType.ORGANIZATION
-        region_city, region_province = _region_place(r.name.region) if is_org else (None, None)
-        codes["region_city"].append(v["city"].code(region_city))
-        codes["region_province"].append(v["province"].code(region_province))
-
     def _foreign_columns(
         self,
     ) -> tuple[dict[str, npt.NDArray[np.object_]], dict[str, list[int]]]:
@@ -705,8 +721,12 @@ def _core_place(arrays: Mapping[str, IntArray]) -> IntArray:
     return out
 
 
+_NOT_MARK = re.compile(r"[^0-9A-Za-z]+")
+
+
 def _marks(core: str) -> str:
-    return "".join(c for c in core if c.isascii() and c.isalnum())
+    """The Latin letters and digits of a Chinese name (the ``A`` of ``A栋``, ``3D``)."""
+    return _NOT_MARK.sub("", core)
 
 
 @lru_cache(maxsize=4_096)

@@ -486,12 +486,21 @@ class _Patterns:
 
 
 def _patterns(levels: npt.NDArray[np.int8]) -> _Patterns:
-    # Four bits per comparison (every comparison has at most 16 levels), in
-    # as many 64-bit words as the comparisons need.
-    packed = np.zeros((len(levels), -(-levels.shape[1] // 16)), dtype=np.int64)
-    for c in range(levels.shape[1]):
-        packed[:, c // 16] |= levels[:, c].astype(np.int64) << (4 * (c % 16))
-    _, first, counts = np.unique(packed, axis=0, return_index=True, return_counts=True)
+    # Each comparison takes the bits its levels need; when they all fit in one
+    # 64-bit word (they do for the shipped comparisons) a 1-D unique is fast.
+    widths = [max(1, int(levels[:, c].max(initial=0)).bit_length()) for c in range(levels.shape[1])]
+    if sum(widths) > 63:
+        packed = np.zeros((len(levels), -(-levels.shape[1] // 16)), dtype=np.int64)
+        for c in range(levels.shape[1]):
+            packed[:, c // 16] |= levels[:, c].astype(np.int64) << (4 * (c % 16))
+        _, first, counts = np.unique(packed, axis=0, return_index=True, return_counts=True)
+        return _Patterns(levels=levels[first], counts=counts.astype(np.float64))
+    key = np.zeros(len(levels), dtype=np.int64)
+    shift = 0
+    for c, width in enumerate(widths):
+        key |= levels[:, c].astype(np.int64) << shift
+        shift += width
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
     return _Patterns(levels=levels[first], counts=counts.astype(np.float64))
 
 

@@ -23,6 +23,7 @@ from matching.compare import PARTIES, Columns, ComparisonVectors, agreement_shar
 from matching.decide import (
     AUTO_CODE,
     DECISIONS,
+    DISTINCT_CODE,
     REVIEW_CODE,
     Decision,
     ScoredPair,
@@ -149,18 +150,27 @@ def match_records(
     config: MatchConfig | None = None,
     model: Model | None = None,
     progress: Progress | None = None,
+    key_hashes: Sequence[Sequence[int]] | None = None,
 ) -> MatchResult:
-    """Match a batch of records; estimate the model from them unless one is given."""
+    """Match a batch of records; estimate the model from them unless one is given.
+
+    ``key_hashes``, aligned with ``records``, are their
+    :func:`~matching.block.blocking_key_hashes` under ``config.rules`` when the
+    caller computed them already (in the processes that standardized them).
+    """
     config = config or MatchConfig()
     given = list(records)
     order = _canonical_order(given)
     ordered = [given[i] for i in order]
+    if key_hashes is not None and len(key_hashes) != len(given):
+        raise ValueError(f"{len(key_hashes)} key hash lists for {len(given)} records")
+    hashes = None if key_hashes is None else [key_hashes[i] for i in order]
     n = len(ordered)
     seconds: dict[str, float] = {}
     clock = _StageClock(seconds, progress)
 
     clock.start("block")
-    pairs = candidate_pairs(ordered, config.rules, config.max_block_size)
+    pairs = candidate_pairs(ordered, config.rules, config.max_block_size, hashes)
     clock.start("compare")
     use_model_tf = model is not None and n < config.tf_min_records
     cols = Columns.from_records(ordered, model.frequencies if use_model_tf and model else None)
@@ -277,21 +287,15 @@ def _assignments(
     sizes = np.bincount(labels, minlength=1) if n else np.zeros(0, dtype=np.int64)
     # Records are in canonical order, so a cluster's first member is its
     # smallest (source, source_key): the id survives any input order.
-    first = np.full(len(sizes), -1, dtype=np.int64)
-    for i in range(n - 1, -1, -1):
-        first[labels[i]] = i
+    by_label = np.argsort(labels, kind="stable")
+    first = by_label[np.cumsum(sizes) - sizes] if n else by_label
     ids = [cluster_id(*records[int(i)].key) for i in first]
     in_review = np.zeros(n, dtype=np.bool_)
     in_review[vectors.left[review_rows]] = True
     in_review[vectors.right[review_rows]] = True
-    out = []
-    for i, record in enumerate(records):
-        label = int(labels[i])
-        if sizes[label] > 1:
-            decision = DECISIONS[AUTO_CODE]
-        elif in_review[i]:
-            decision = DECISIONS[REVIEW_CODE]
-        else:
-            decision = Decision.DISTINCT
-        out.append(Assignment(record.source, record.source_key, ids[label], decision))
-    return out
+    linked = (sizes > 1)[labels] if n else in_review
+    decisions = np.where(linked, AUTO_CODE, np.where(in_review, REVIEW_CODE, DISTINCT_CODE))
+    return [
+        Assignment(record.source, record.source_key, ids[label], DECISIONS[code])
+        for record, label, code in zip(records, labels.tolist(), decisions.tolist(), strict=True)
+    ]

@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from matching.fastpickle import pickled_by_fields
+
 __all__ = [
     "LIST_FIELDS",
     "RECORD_FIELDS",
@@ -53,6 +55,7 @@ class RecordError(ValueError):
         super().__init__(f"{where}{what}{message}")
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Identifier:
     """An identifier in a scheme other than USCC and resident id (passport, DUNS, ...)."""
@@ -61,6 +64,7 @@ class Identifier:
     value: str
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class SourceRecord:
     """One department's view of one customer, exactly as submitted (raw values)."""

@@ -14,6 +14,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Generic, TypeVar
 
+from matching.fastpickle import pickled_by_fields
 from matching.record import PartyType
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Flag:
     """A data-quality finding on one field: ``code`` is stable and machine-readable."""
@@ -47,6 +49,7 @@ class Standardized(Generic[T]):
     flags: tuple[Flag, ...] = ()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class StandardName:
     """A customer name taken apart for matching.
@@ -90,6 +93,7 @@ class PhoneKind(StrEnum):
     OTHER = "other"
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class StandardPhone:
     """A phone number in E.164 form (``+8613800138000``) with its kind."""
@@ -98,6 +102,7 @@ class StandardPhone:
     kind: PhoneKind
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class StandardAddress:
     """A mailing address with its administrative parts recognised.
@@ -125,6 +130,7 @@ class StandardAddress:
     postcode: str | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class StandardRecord:
     """A source record in the form every matching stage reads.

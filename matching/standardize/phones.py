@@ -12,7 +12,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 from matching.standardize.divisions import locate
 from matching.types import Flag, PhoneKind, Standardized, StandardPhone
 
-__all__ = ["DEFAULT_REGION", "area_code_of", "standardize_phone"]
+__all__ = ["DEFAULT_REGION", "area_code_of", "is_local_number", "standardize_phone"]
 
 DEFAULT_REGION = "CN"
 _FIELD = "phones"
@@ -38,17 +38,21 @@ _CN_METADATA = phonenumbers.PhoneMetadata.metadata_for_region(DEFAULT_REGION)
 _LOCAL_NUMBER = re.compile(r"[2-9][0-9]{6,7}")
 
 
+# The numbering plan's own mobile pattern, so the fast path needs no number_type().
+_MOBILE_PLAN = _CN_METADATA.mobile if _CN_METADATA is not None else None
+_CN_MOBILE = (
+    re.compile(_MOBILE_PLAN.national_number_pattern)
+    if _MOBILE_PLAN is not None and _MOBILE_PLAN.national_number_pattern
+    else None
+)
+
+
 def _plain_mobile(text: str) -> Standardized[StandardPhone] | None:
-    """The common case without phonenumbers' parser (same answer, a third of the time)."""
+    """The common case without phonenumbers' parser (same answer, a fraction of the time)."""
     match = _PLAIN_MOBILE.fullmatch(_SEPARATORS.sub("", text))
-    if match is None or _CN_METADATA is None:
-        return None
-    number = phonenumbers.PhoneNumber(country_code=86, national_number=int(match.group(1)))
-    number_type = phonenumbers.number_type(number)
-    if number_type == PhoneNumberType.UNKNOWN:
-        return None  # let the full path flag it
-    phone = StandardPhone(e164=f"+86{match.group(1)}", kind=_kind_of(number_type, number))
-    return Standardized(phone)
+    if match is None or _CN_MOBILE is None or not _CN_MOBILE.fullmatch(match.group(1)):
+        return None  # let the full path decide and flag
+    return Standardized(StandardPhone(e164=f"+86{match.group(1)}", kind=PhoneKind.MOBILE))
 
 
 @lru_cache(maxsize=131_072)
@@ -66,7 +70,7 @@ def standardize_phone(text: str, area_code: str | None = None) -> Standardized[S
     if fast is not None:
         return fast
     flags: list[Flag] = []
-    if area_code is not None and _LOCAL_NUMBER.fullmatch(_SEPARATORS.sub("", folded)):
+    if area_code is not None and is_local_number(folded):
         folded = f"0{area_code}{_SEPARATORS.sub('', folded)}"
         message = f"a local number: the area code 0{area_code} of the record's city was added"
         flags.append(Flag(_FIELD, "area_code_added", message))
@@ -101,6 +105,14 @@ def _kind_of(number_type: int, number: phonenumbers.PhoneNumber) -> PhoneKind:
         national = str(number.national_number)
         return PhoneKind.MOBILE if national.startswith(_MOBILE_PREFIX) else PhoneKind.LANDLINE
     return _KINDS.get(number_type, PhoneKind.OTHER)
+
+
+def is_local_number(text: str) -> bool:
+    """Whether ``text`` is a landline written without its area code (``2437 843``)."""
+    return (
+        _LOCAL_NUMBER.fullmatch(_SEPARATORS.sub("", unicodedata.normalize("NFKC", text)))
+        is not None
+    )
 
 
 def area_code_of(city: str | None) -> str | None:

@@ -19,7 +19,7 @@ from matching.standardize.identifiers import (
     standardize_uscc,
 )
 from matching.standardize.names import standardize_latin_name, standardize_name
-from matching.standardize.phones import area_code_of, standardize_phone
+from matching.standardize.phones import area_code_of, is_local_number, standardize_phone
 from matching.standardize.text import normalize_text
 from matching.types import (
     Flag,
@@ -66,7 +66,9 @@ def standardize_record(record: SourceRecord) -> StandardRecord:
     # Address flags already name their own field (province, city, postal_code ...).
     flags.extend(address.flags)
     # A landline written without its area code is in the record's own city.
-    area_code = area_code_of(address.value.city) if address.value is not None else None
+    area_code = None
+    if address.value is not None and any(is_local_number(phone) for phone in record.phones):
+        area_code = area_code_of(address.value.city)
     phones = _each(record.phones, partial(standardize_phone, area_code=area_code), "phones", flags)
     emails = _each(record.emails, standardize_email, "emails", flags)
     return StandardRecord(

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import opencc
 from pypinyin import Style, lazy_pinyin
+from pypinyin.pinyin_dict import pinyin_dict
 
 __all__ = [
     "has_han",
@@ -75,14 +76,46 @@ def romanize_syllables(text: str) -> tuple[str, ...]:
 
     pypinyin segments the text into known phrases first, so heteronyms take the
     reading of the word they stand in (银行 → yin hang, 重庆 → chong qing).
-    ü is written ``u`` as on passports and in English company names.
+    ü is written ``u`` as on passports and in English company names. Text made
+    only of characters with a single toneless reading needs no segmentation:
+    it is read character by character from a table (same answer, much faster).
     """
+    readings = _single_readings()
+    fast = [readings.get(char) for char in text]
+    if text and None not in fast:
+        return tuple(fast)  # type: ignore[arg-type]  # None was just ruled out
     out: list[str] = []
     for chunk in lazy_pinyin(text, style=Style.NORMAL, v_to_u=True):
         for word in _NOT_LATIN_WORD.split(chunk.replace("ü", "u").lower()):
             if word:
                 out.append(word)
     return tuple(out)
+
+
+_TONE_MARKS = str.maketrans(
+    {
+        **dict.fromkeys("āáǎà", "a"),
+        **dict.fromkeys("ēéěèê̄ếê̌ề", "e"),
+        **dict.fromkeys("īíǐì", "i"),
+        **dict.fromkeys("ōóǒò", "o"),
+        **dict.fromkeys("ūúǔùüǖǘǚǜ", "u"),
+        **dict.fromkeys("ḿm̀", "m"),
+        **dict.fromkeys("ńňǹ", "n"),
+    }
+)
+
+
+@lru_cache(maxsize=1)
+def _single_readings() -> dict[str, str]:
+    """Han characters whose readings all lose their tone to one syllable (张 → zhang)."""
+    table: dict[str, str] = {}
+    for code, readings in pinyin_dict.items():
+        toneless = {reading.translate(_TONE_MARKS) for reading in readings.split(",")}
+        if len(toneless) == 1:
+            syllable = toneless.pop()
+            if syllable.isascii() and syllable.isalpha():
+                table[chr(code)] = syllable
+    return table
 
 
 def romanize(text: str) -> str:

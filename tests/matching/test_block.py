@@ -1,13 +1,21 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from datetime import date
 from itertools import combinations
 
 import numpy as np
 import pytest
 
-from matching.block import BlockingRule, blocking_keys, candidate_pairs
+from matching.block import (
+    BlockingRule,
+    blocking_key_hashes,
+    blocking_keys,
+    candidate_pairs,
+    key_hash,
+)
 from matching.types import StandardRecord
 from tests.matching.standard_records import (
     address,
@@ -139,3 +147,33 @@ def test_pairs_match_a_naive_reference_on_random_inputs(seed: int) -> None:
     pairs = candidate_pairs(records, max_block_size=cap)
     got = set(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True))
     assert got == _naive_pairs(records, cap)
+
+
+def test_key_hashes_are_the_same_in_every_process() -> None:
+    code = "from matching.block import key_hash; print(key_hash('o:name:华为'))"
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for _ in range(2)
+    }
+    assert runs == {str(key_hash("o:name:华为"))}
+
+
+def test_precomputed_key_hashes_give_the_same_pairs() -> None:
+    records = [
+        org("a", org_name("华为")),
+        org("b", org_name("华为", legal_form=None)),
+        org("c", org_name("中兴", "通讯")),
+    ]
+    hashes = [blocking_key_hashes(record) for record in records]
+    given = candidate_pairs(records, hashes=hashes)
+    computed = candidate_pairs(records)
+    assert given.left.tolist() == computed.left.tolist() == [0]
+    assert given.right.tolist() == computed.right.tolist() == [1]
+
+
+def test_key_hash_lists_must_match_the_records() -> None:
+    records = [org("a", org_name("华为"))]
+    with pytest.raises(ValueError, match="0 key hash lists for 1 records"):
+        candidate_pairs(records, hashes=[])

@@ -8,6 +8,7 @@ import pytest
 
 from bench.corpus import generate_corpus
 from bench.evaluate import pairwise_scores, review_scores
+from matching.block import blocking_key_hashes
 from matching.decide import Decision, Thresholds
 from matching.model import default_model
 from matching.pipeline import MatchConfig, MatchResult, match_records
@@ -211,3 +212,17 @@ def test_febrl_persons_with_latin_names_are_matched() -> None:
     # A little under what it gives (precision 1.0, recall 0.996, F1 0.998).
     assert scores.precision >= 0.995
     assert scores.f1 >= 0.99
+
+
+def test_precomputed_key_hashes_change_nothing(corpus: Corpus, result: MatchResult) -> None:
+    hashes = [blocking_key_hashes(record) for record in corpus.records]
+    again = match_records(corpus.records, key_hashes=hashes)
+    assert again.assignments == result.assignments
+    assert [(p.left, p.right, p.weight) for p in again.reviews] == [
+        (p.left, p.right, p.weight) for p in result.reviews
+    ]
+
+
+def test_key_hashes_must_be_one_per_record(corpus: Corpus) -> None:
+    with pytest.raises(ValueError, match="key hash lists"):
+        match_records(corpus.records, key_hashes=[()])

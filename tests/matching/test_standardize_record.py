@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from datetime import date
 from typing import Any
 
@@ -197,3 +198,15 @@ def test_any_record_round_trips(
     record = standardize(**cleaned)
     data = json.loads(json.dumps(standard_record_to_dict(record)))
     assert standard_record_from_dict(data) == record
+
+
+def test_records_survive_pickling_between_processes() -> None:
+    record = standardize(
+        party_type="person",
+        name="王伟",
+        national_id=VALID_RESIDENT_ID,
+        phones=["13800138000", "12345"],
+        identifiers=[{"type": "passport", "value": "E12345678"}],
+        city="北京",
+    )
+    assert pickle.loads(pickle.dumps(record)) == record
