@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from hub.collector import collector_paused
+from hub.errors import Invalid
 from hub.files import BadLine, count_lines, read_lines
 from hub.progress import progress_bar
 from matching import RecordError, StandardRecord, parse_record
@@ -123,6 +124,17 @@ def _standardized(
     return out
 
 
+def _check_paths(files: Sequence[Path], out: Path, review: Path | None) -> None:
+    """Fail before any work on a missing input file or output directory."""
+    for path in files:
+        if not path.is_file():
+            raise Invalid(f"{path}: no such file", field="file")
+    outputs: list[tuple[Path | None, str]] = [(out, "out"), (review, "review")]
+    for target, option in outputs:
+        if target is not None and not target.parent.is_dir():
+            raise Invalid(f"{target}: the directory {target.parent} does not exist", field=option)
+
+
 def match_files(
     files: Sequence[Path],
     out: Path,
@@ -136,6 +148,7 @@ def match_files(
 
     Writes one line per record to ``out`` and one per uncertain pair to ``review``.
     """
+    _check_paths(files, out, review)
     report = OfflineReport()
     config = config or MatchConfig()
     with progress_bar(console) as progress, collector_paused():
