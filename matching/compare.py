@@ -561,8 +561,13 @@ class _ColumnBuilder:
                 n,
             ),
             "contact": _encode(v["contact"], contacts),
+            # Standardized records carry it; hand-made ones get it here.
             "contact_pinyin": _encode(
-                v["contact_pinyin"], [romanize(c) if c else None for c in contacts]
+                v["contact_pinyin"],
+                [
+                    r.contact_pinyin or (romanize(r.contact_name) if r.contact_name else None)
+                    for r in records
+                ],
             ),
         }
         phone = v["phone"].index
@@ -869,8 +874,11 @@ def _exact3(a: IntArray, b: IntArray) -> LevelArray:
 def _similarity(left: npt.NDArray[np.object_], right: npt.NDArray[np.object_]) -> FloatArray:
     if len(left) == 0:
         return np.zeros(0, dtype=np.float32)
+    # Large batches (a bulk match) are scored on every core; a submission's few
+    # pairs are not worth the threads.
+    workers = -1 if len(left) >= PARALLEL_SIMILARITY_FROM else 1
     scores: FloatArray = cpdist(
-        left, right, scorer=JaroWinkler.normalized_similarity, dtype=np.float32
+        left, right, scorer=JaroWinkler.normalized_similarity, dtype=np.float32, workers=workers
     )
     return scores
 
@@ -884,6 +892,7 @@ def _contains(shorter_or_longer: Iterable[tuple[str, str]]) -> BoolArray:
 
 
 MIN_PINYIN_PREFIX = 5
+PARALLEL_SIMILARITY_FROM = 20_000
 
 
 def _starts(pairs: Iterable[tuple[str, str]]) -> BoolArray:
@@ -1338,7 +1347,10 @@ def _birth_date(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelAr
     # Within a month either way catches a mistyped day; a slip of one digit,
     # two swapped digits or day and month swapped catch the other typing errors.
     level[(a != b) & (np.abs(a - b) <= 31)] = 2
-    level[(a != b) & _date_slip(cols.birth_ymd[left], cols.birth_ymd[right])] = 2
+    # Only two known, different dates can be a slip (most pairs have none).
+    differ = np.flatnonzero((a != b) & (a >= 0) & (b >= 0))
+    slipped = _date_slip(cols.birth_ymd[left[differ]], cols.birth_ymd[right[differ]])
+    level[differ[slipped]] = 2
     level[(a < 0) | (b < 0)] = 0
     return level, None
 

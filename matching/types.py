@@ -156,6 +156,8 @@ class StandardRecord:
     gender: str | None = None
     contact_name: str | None = None
     flags: tuple[Flag, ...] = ()
+    # The contact's name in toneless pinyin (homophone typos of a contact meet).
+    contact_pinyin: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:

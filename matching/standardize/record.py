@@ -20,7 +20,7 @@ from matching.standardize.identifiers import (
 )
 from matching.standardize.names import standardize_latin_name, standardize_name
 from matching.standardize.phones import area_code_of, is_local_number, standardize_phone
-from matching.standardize.text import normalize_text
+from matching.standardize.text import normalize_text, romanize
 from matching.types import (
     Flag,
     StandardAddress,
@@ -71,6 +71,7 @@ def standardize_record(record: SourceRecord) -> StandardRecord:
         area_code = area_code_of(address.value.city)
     phones = _each(record.phones, partial(standardize_phone, area_code=area_code), "phones", flags)
     emails = _each(record.emails, standardize_email, "emails", flags)
+    contact = _contact_name(record.contact_name)
     return StandardRecord(
         source=record.source,
         source_key=record.source_key,
@@ -85,8 +86,9 @@ def standardize_record(record: SourceRecord) -> StandardRecord:
         address=address.value or StandardAddress(),
         birth_date=_birth_date(record.birth_date, resident, record.party_type, flags),
         gender=_gender(record.gender, resident, record.party_type, flags),
-        contact_name=_contact_name(record.contact_name),
+        contact_name=contact,
         flags=tuple(flags),
+        contact_pinyin=romanize(contact) if contact else None,
     )
 
 

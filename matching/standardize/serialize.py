@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from matching.record import PartyType
+from matching.standardize.text import romanize
 from matching.types import (
     Flag,
     PhoneKind,
@@ -44,6 +45,7 @@ def standard_record_to_dict(record: StandardRecord) -> dict[str, Any]:
         "birth_date": record.birth_date.isoformat() if record.birth_date is not None else None,
         "gender": record.gender,
         "contact_name": record.contact_name,
+        "contact_pinyin": record.contact_pinyin,
         "flags": [
             {"field": flag.field, "code": flag.code, "message": flag.message}
             for flag in record.flags
@@ -55,6 +57,7 @@ def standard_record_from_dict(data: Mapping[str, Any]) -> StandardRecord:
     """The record :func:`standard_record_to_dict` wrote; ``KeyError`` if a field is missing."""
     birth_date = data["birth_date"]
     name_en = data["name_en"]
+    contact = data["contact_name"]
     return StandardRecord(
         source=data["source"],
         source_key=data["source_key"],
@@ -75,11 +78,15 @@ def standard_record_from_dict(data: Mapping[str, Any]) -> StandardRecord:
         ),
         birth_date=date.fromisoformat(birth_date) if birth_date is not None else None,
         gender=data["gender"],
-        contact_name=data["contact_name"],
+        contact_name=contact,
         flags=tuple(
             Flag(field=flag["field"], code=flag["code"], message=flag["message"])
             for flag in data["flags"]
         ),
+        # Added later: a record stored before it gets it computed.
+        contact_pinyin=data["contact_pinyin"]
+        if "contact_pinyin" in data
+        else (romanize(contact) if contact else None),
     )
 
 

@@ -162,6 +162,14 @@ def test_round_trip_through_json_is_exact() -> None:
     assert record.flags  # the round trip covers flags too
 
 
+def test_contact_name_is_romanised_and_older_stored_records_get_it_on_reading() -> None:
+    record = standardize(party_type="organization", name="华为技术有限公司", contact_name="張偉")
+    assert (record.contact_name, record.contact_pinyin) == ("张伟", "zhangwei")
+    stored = standard_record_to_dict(record)
+    del stored["contact_pinyin"]  # written before the field existed
+    assert standard_record_from_dict(stored) == record
+
+
 _TEXT = st.text(max_size=60)
 _OPTIONAL = st.none() | _TEXT
 
