@@ -85,22 +85,25 @@ def romanize_syllables(text: str) -> tuple[str, ...]:
     if text and None not in fast:
         return tuple(fast)  # type: ignore[arg-type]  # None was just ruled out
     out: list[str] = []
-    for chunk in lazy_pinyin(text, style=Style.NORMAL, v_to_u=True):
-        for word in _NOT_LATIN_WORD.split(chunk.replace("ü", "u").lower()):
+    # Tone marks are stripped here: pypinyin's own toneless style is slower.
+    for chunk in lazy_pinyin(text, style=Style.TONE):
+        for word in _NOT_LATIN_WORD.split(chunk.translate(_TONE_MARKS).lower()):
             if word:
                 out.append(word)
     return tuple(out)
 
 
+# Tone-marked pinyin letters → plain ones (ü is written u); combining marks go.
 _TONE_MARKS = str.maketrans(
     {
         **dict.fromkeys("āáǎà", "a"),
-        **dict.fromkeys("ēéěèê̄ếê̌ề", "e"),
+        **dict.fromkeys("ēéěèêếề", "e"),
         **dict.fromkeys("īíǐì", "i"),
         **dict.fromkeys("ōóǒò", "o"),
         **dict.fromkeys("ūúǔùüǖǘǚǜ", "u"),
-        **dict.fromkeys("ḿm̀", "m"),
+        "ḿ": "m",
         **dict.fromkeys("ńňǹ", "n"),
+        **{chr(mark): None for mark in range(0x300, 0x370)},
     }
 )
 
