@@ -76,22 +76,30 @@ def _chunks(path: Path, report: OfflineReport) -> Iterator[list[tuple[int, Any]]
 
 
 @dataclass(slots=True)
-class _Standardized:
+class Standardized:
+    """Standardized records in file order, with their blocking-key hashes."""
+
     records: list[StandardRecord] = field(default_factory=list)
     key_hashes: list[tuple[int, ...]] = field(default_factory=list)
 
 
-def _standardized(
+def standardize_files(
     files: Sequence[Path],
     report: OfflineReport,
-    progress: Progress,
+    progress: Progress | None = None,
     *,
-    workers: int,
+    workers: int | None = None,
     rules: Sequence[BlockingRule] = DEFAULT_RULES,
-) -> _Standardized:
+) -> Standardized:
+    """Parse and standardize every record of ``files`` (in worker processes when large).
+
+    Rejected lines and repeated (source, source_key) go to ``report``.
+    """
+    workers = workers or os.cpu_count() or 1
+    progress = progress or Progress(disable=True)
     sizes = {path: count_lines(path) for path in files}
     task = progress.add_task("standardize", total=sum(sizes.values()))
-    out = _Standardized()
+    out = Standardized()
     seen: set[tuple[str, str]] = set()
     for path in files:
         parallel = workers > 1 and sizes[path] >= PARALLEL_FROM
@@ -152,8 +160,8 @@ def match_files(
     report = OfflineReport()
     config = config or MatchConfig()
     with progress_bar(console) as progress, collector_paused():
-        standardized = _standardized(
-            files, report, progress, workers=workers or os.cpu_count() or 1, rules=config.rules
+        standardized = standardize_files(
+            files, report, progress, workers=workers, rules=config.rules
         )
         report.records = len(standardized.records)
         stages = progress.add_task("match", total=1)

@@ -25,7 +25,14 @@ from matching.compare import (
     compare_pairs,
     record_terms,
 )
-from matching.decide import DECISIONS, Decision, ScoredPair, Thresholds, decide_pairs, explain
+from matching.decide import (
+    DECISIONS,
+    Decision,
+    ScoredPair,
+    Thresholds,
+    decide_pairs,
+    explain_many,
+)
 from matching.model import Model
 from matching.record import PartyType
 from matching.types import StandardRecord
@@ -61,15 +68,19 @@ def score_candidates(
     vectors = compare_pairs(cols, np.zeros(len(candidates), dtype=np.int64), right)
     weights = model.match_weights(vectors)
     codes = decide_pairs(weights, vectors, thresholds)
+    # One explanation pass for all candidates: its tables are per call, not per pair.
+    explanations = explain_many(model, vectors, np.arange(len(candidates), dtype=np.int64))
     return [
         ScoredPair(
             left=record.key,
             right=candidate.key,
-            weight=float(weights[k]),
-            decision=DECISIONS[int(codes[k])],
-            explanation=explain(model, vectors, k),
+            weight=weight,
+            decision=DECISIONS[code],
+            explanation=explanation,
         )
-        for k, candidate in enumerate(candidates)
+        for candidate, weight, code, explanation in zip(
+            candidates, weights.tolist(), codes.tolist(), explanations, strict=True
+        )
     ]
 
 
