@@ -1017,7 +1017,12 @@ def _same_place(
     if len(placed) == 0:
         return
     region, _ = _name_region(cols, left[placed], right[placed])
-    same = placed[region == 2]
+    # Neither name says where it is registered: the records' cities do (a
+    # department drops the 天津 of 天津航邦实业有限公司, not the company's city).
+    a, b = left[placed], right[placed]
+    unnamed = (cols.name_region[a] < 0) & (cols.name_region[b] < 0)
+    same_city = (cols.city[a] >= 0) & (cols.city[a] == cols.city[b])
+    same = placed[(region == 2) | (unnamed & same_city)]
     level[same] = NAME_LEVELS.index("exact_same_place")
     tf[same] = 0.0
 

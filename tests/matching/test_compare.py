@@ -343,6 +343,13 @@ def test_same_name_in_the_same_place_is_its_own_level() -> None:
     assert _levels(_raw("永沃", "广州", key="b"), group)["name"] == "exact"
 
 
+def test_names_without_a_region_are_placed_by_their_records_cities() -> None:
+    tianjin = _raw("航邦实业有限公司", "天津", key="a")
+    assert _levels(_raw("航邦实业有限公司", "天津", key="b"), tianjin)["name"] == "exact_same_place"
+    assert _levels(_raw("航邦实业有限公司", "北京", key="b"), tianjin)["name"] == "exact"
+    assert _levels(_raw("航邦实业有限公司", key="b"), tianjin)["name"] == "exact"
+
+
 def test_names_differing_in_a_latin_designation_are_not_similar() -> None:
     levels = _levels(_raw("测试K1贸易有限公司", key="a"), _raw("测试K2贸易有限公司", key="b"))
     assert levels["name"] == "different"

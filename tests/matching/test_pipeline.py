@@ -105,7 +105,10 @@ def test_cluster_ids_are_stable_under_input_order(corpus: Corpus, result: MatchR
     assert [p.to_dict() for p in again.reviews] == [p.to_dict() for p in result.reviews]
 
 
-def test_review_pairs_carry_json_ready_explanations(result: MatchResult) -> None:
+def test_review_pairs_carry_json_ready_explanations(
+    project_corpus: tuple[list[StandardRecord], dict[tuple[str, str], str]],
+) -> None:
+    result = match_records(project_corpus[0][:3000])
     assert result.reviews
     for pair in result.reviews[:20]:
         line = json.loads(json.dumps(pair.to_dict()))
