@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.api_bench import check_loopback, prepare_hub
+from bench.api_bench import DATABASE, check_loopback, prepare_hub
 from bench.report import Figure, record
 
 SUBMIT = (
@@ -38,14 +40,31 @@ def fresh_records(workdir: Path, entities: int, count: int) -> list[dict[str, An
     if not (path / "records.jsonl").exists():
         write_corpus(path, max(entities // 10, 1000), seed=99)
     records = []
+    # Keys of this run only: a re-run against the same database submits new
+    # records again instead of unchanged ones (which would be no-ops).
+    run = time.strftime("%H%M%S")
     with (path / "records.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
             item = json.loads(line)
-            item["source_key"] = f"bench-{item['source_key']}"
+            item["source_key"] = f"bench-{run}-{item['source_key']}"
             records.append(item)
             if len(records) == count:
                 break
     return records
+
+
+DATABASE_URL = f"{os.environ.get('BENCH_PG', 'postgresql://postgres@127.0.0.1:5432')}/{DATABASE}"
+
+
+def stored_records(database_url: str) -> int:
+    """Source records in the served database (what the figure is "with N stored")."""
+    count = subprocess.run(
+        ["psql", database_url, "-Atc", "SELECT count(*) FROM source_record"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(count.stdout.strip())
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -105,13 +124,17 @@ def main() -> None:
     parser.add_argument("--workdir", default="bench/data")
     parser.add_argument("--singles", type=int, default=500)
     parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument(
+        "--reuse", action="store_true", help="serve the scratch database as it is, if loaded"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="hub serve worker processes")
     args = parser.parse_args()
     server = None
     if args.url:
         url, key, stored = args.url, args.key, args.stored or 0
     else:
-        url, key, server = prepare_hub(args.entities, Path(args.workdir))
-        stored = round(args.entities * 1.72)
+        url, key, server, _ = prepare_hub(args, Path(args.workdir))
+        stored = stored_records(DATABASE_URL)
     check_loopback(url)
     try:
         records = fresh_records(

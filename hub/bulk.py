@@ -55,7 +55,7 @@ from hub.survivorship import SurvivorshipRules, default_rules, member_from_recor
 from hub.uow import in_transaction
 from matching import RecordError, StandardRecord, parse_record
 from matching import SourceRecord as ContractRecord
-from matching.block import DEFAULT_RULES, blocking_keys, key_hash
+from matching.block import DEFAULT_RULES, KeyHashes, blocking_keys, key_hash
 from matching.compare import Columns, compare_pairs
 from matching.model import Model, default_model
 from matching.pipeline import MatchConfig, MatchResult, match_records
@@ -725,7 +725,9 @@ def match_loaded(
     """Batch-match the accepted records with the shipped model (incremental scoring)."""
     config = config or bulk_match_config()
     # Key hashes were computed with the default rules where the records were read.
-    hashes = [r.key_hashes for r in records] if config.rules == DEFAULT_RULES else None
+    hashes = (
+        KeyHashes.of([r.key_hashes for r in records]) if config.rules == DEFAULT_RULES else None
+    )
     return match_records(
         [r.standard for r in records],
         config,

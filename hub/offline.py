@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 
@@ -19,7 +20,7 @@ from hub.errors import Invalid
 from hub.files import BadLine, count_lines, read_lines
 from hub.progress import progress_bar
 from matching import RecordError, StandardRecord, parse_record
-from matching.block import DEFAULT_RULES, BlockingRule, blocking_key_hashes
+from matching.block import DEFAULT_RULES, BlockingRule, KeyHashes
 from matching.pipeline import MatchConfig, MatchResult, match_records
 from matching.standardize import standardize_record
 
@@ -35,7 +36,7 @@ class OfflineReport:
 # Below this many lines one process is quicker than starting workers.
 PARALLEL_FROM = 20_000
 CHUNK = 4_000
-ChunkResult = tuple[list[StandardRecord], list[tuple[int, ...]], list[tuple[int, str]]]
+ChunkResult = tuple[list[StandardRecord], KeyHashes, list[tuple[int, str]]]
 
 
 def standardize_chunk(
@@ -46,18 +47,14 @@ def standardize_chunk(
     Problems come back by line number; key hashes are aligned with the records.
     """
     records: list[StandardRecord] = []
-    hashes: list[tuple[int, ...]] = []
     problems: list[tuple[int, str]] = []
     with collector_paused():
         for number, value in lines:
             try:
-                record = standardize_record(parse_record(value, position=number))
+                records.append(standardize_record(parse_record(value, position=number)))
             except RecordError as error:
                 problems.append((number, str(error)))
-                continue
-            records.append(record)
-            hashes.append(blocking_key_hashes(record, rules))
-    return records, hashes, problems
+        return records, KeyHashes.compute(records, rules), problems
 
 
 def _chunks(path: Path, report: OfflineReport) -> Iterator[list[tuple[int, Any]]]:
@@ -79,8 +76,8 @@ def _chunks(path: Path, report: OfflineReport) -> Iterator[list[tuple[int, Any]]
 class Standardized:
     """Standardized records in file order, with their blocking-key hashes."""
 
-    records: list[StandardRecord] = field(default_factory=list)
-    key_hashes: list[tuple[int, ...]] = field(default_factory=list)
+    records: list[StandardRecord]
+    key_hashes: KeyHashes
 
 
 def standardize_files(
@@ -99,7 +96,8 @@ def standardize_files(
     progress = progress or Progress(disable=True)
     sizes = {path: count_lines(path) for path in files}
     task = progress.add_task("standardize", total=sum(sizes.values()))
-    out = Standardized()
+    records: list[StandardRecord] = []
+    hashes: list[KeyHashes] = []
     seen: set[tuple[str, str]] = set()
     for path in files:
         parallel = workers > 1 and sizes[path] >= PARALLEL_FROM
@@ -117,19 +115,25 @@ def standardize_files(
                 for number, message in problems:
                     report.rejected += 1
                     report.problems.append(f"{path}:{number}: {message}")
-                for record, hashes in zip(chunk_records, chunk_hashes, strict=True):
+                kept: list[int] = []
+                for position, record in enumerate(chunk_records):
                     if record.key in seen:
                         report.rejected += 1
                         report.problems.append(f"{path}: {record.key} appears twice")
                         continue
                     seen.add(record.key)
-                    out.records.append(record)
-                    out.key_hashes.append(hashes)
+                    records.append(record)
+                    kept.append(position)
+                hashes.append(
+                    chunk_hashes
+                    if len(kept) == len(chunk_records)
+                    else chunk_hashes.take(np.asarray(kept, dtype=np.int64))
+                )
                 progress.advance(task, len(chunk_records) + len(problems))
         finally:
             if pool is not None:
                 pool.shutdown()
-    return out
+    return Standardized(records, KeyHashes.concat(hashes))
 
 
 def _check_paths(files: Sequence[Path], out: Path, review: Path | None) -> None:

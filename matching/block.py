@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_RULES",
     "BlockingRule",
     "CandidatePairs",
+    "KeyHashes",
     "blocking_key_hashes",
     "blocking_keys",
     "candidate_pairs",
@@ -249,25 +250,79 @@ def blocking_key_hashes(
     return tuple(key_hash(key) for key in blocking_keys(record, rules))
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class KeyHashes:
+    """Blocking-key hashes of many records, packed: ``counts[i]`` keys for record ``i``.
+
+    Two arrays instead of a tuple of Python ints per record: a million
+    records' keys take 100 MB less, and cross process boundaries as bytes.
+    """
+
+    counts: IntArray
+    values: IntArray
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[int]]) -> KeyHashes:
+        """Pack per-record hash lists (or tuples)."""
+        counts = np.fromiter((len(row) for row in rows), dtype=np.int64, count=len(rows))
+        values = np.fromiter(
+            (k for row in rows for k in row), dtype=np.int64, count=int(counts.sum())
+        )
+        return cls(counts, values)
+
+    @classmethod
+    def compute(
+        cls, records: Sequence[StandardRecord], rules: Sequence[BlockingRule] = DEFAULT_RULES
+    ) -> KeyHashes:
+        """The :func:`blocking_key_hashes` of ``records``, packed."""
+        return cls.of([blocking_key_hashes(record, rules) for record in records])
+
+    @classmethod
+    def concat(cls, parts: Sequence[KeyHashes]) -> KeyHashes:
+        """The records of ``parts``, one after the other."""
+        if not parts:
+            return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        return cls(
+            np.concatenate([p.counts for p in parts]), np.concatenate([p.values for p in parts])
+        )
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def take(self, rows: IntArray) -> KeyHashes:
+        """The records at positions ``rows`` (a subset or a reordering)."""
+        starts = np.cumsum(self.counts) - self.counts
+        counts = self.counts[rows]
+        offsets = np.repeat(starts[rows], counts) + (
+            np.arange(int(counts.sum()), dtype=np.int64)
+            - np.repeat(np.cumsum(counts) - counts, counts)
+        )
+        return KeyHashes(counts, self.values[offsets])
+
+    def owners(self) -> IntArray:
+        """The record position of each value."""
+        return np.repeat(np.arange(len(self.counts), dtype=np.int64), self.counts)
+
+
 def candidate_pairs(
     records: Sequence[StandardRecord],
     rules: Sequence[BlockingRule] = DEFAULT_RULES,
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
-    hashes: Sequence[Sequence[int]] | None = None,
+    hashes: KeyHashes | None = None,
 ) -> CandidatePairs:
     """Pairs of ``records`` (by position) that share at least one blocking key.
 
     A key held by more than ``max_block_size`` records yields no pairs.
-    ``hashes``, when given, are each record's :func:`blocking_key_hashes` for
+    ``hashes``, when given, are the records' :func:`blocking_key_hashes` for
     ``rules``, computed beforehand.
     """
     if max_block_size < 2:
         raise ValueError(f"max_block_size must be at least 2, got {max_block_size}")
     if hashes is None:
-        hashes = [blocking_key_hashes(record, rules) for record in records]
+        hashes = KeyHashes.compute(records, rules)
     elif len(hashes) != len(records):
         raise ValueError(f"{len(hashes)} key hash lists for {len(records)} records")
-    owners, keys = _owned(hashes)
+    owners, keys = hashes.owners(), hashes.values
     # Sorting by key hash groups each key's holders; a 64-bit hash collision
     # only adds a candidate pair, which scoring then rejects.
     order = np.argsort(keys, kind="stable")
@@ -286,14 +341,6 @@ def candidate_pairs(
         keys=len(starts),
         capped_keys=int(np.count_nonzero(sizes > max_block_size)),
     )
-
-
-def _owned(hashes: Sequence[Sequence[int]]) -> tuple[IntArray, IntArray]:
-    """(owner position, key hash) for every key of every record."""
-    sizes = np.fromiter((len(h) for h in hashes), dtype=np.int64, count=len(hashes))
-    owners = np.repeat(np.arange(len(hashes), dtype=np.int64), sizes)
-    keys = np.fromiter((k for h in hashes for k in h), dtype=np.int64, count=int(sizes.sum()))
-    return owners, keys
 
 
 def _pairs_within_groups(

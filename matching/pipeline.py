@@ -17,7 +17,13 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from matching.block import DEFAULT_MAX_BLOCK_SIZE, DEFAULT_RULES, BlockingRule, candidate_pairs
+from matching.block import (
+    DEFAULT_MAX_BLOCK_SIZE,
+    DEFAULT_RULES,
+    BlockingRule,
+    KeyHashes,
+    candidate_pairs,
+)
 from matching.cluster import cluster_id, cluster_links, exclusive_attributes
 from matching.compare import PARTIES, Columns, ComparisonVectors, agreement_shares, compare_pairs
 from matching.decide import (
@@ -150,7 +156,7 @@ def match_records(
     config: MatchConfig | None = None,
     model: Model | None = None,
     progress: Progress | None = None,
-    key_hashes: Sequence[Sequence[int]] | None = None,
+    key_hashes: KeyHashes | None = None,
 ) -> MatchResult:
     """Match a batch of records; estimate the model from them unless one is given.
 
@@ -164,7 +170,7 @@ def match_records(
     ordered = [given[i] for i in order]
     if key_hashes is not None and len(key_hashes) != len(given):
         raise ValueError(f"{len(key_hashes)} key hash lists for {len(given)} records")
-    hashes = None if key_hashes is None else [key_hashes[i] for i in order]
+    hashes = None if key_hashes is None else key_hashes.take(np.asarray(order, dtype=np.int64))
     n = len(ordered)
     seconds: dict[str, float] = {}
     clock = _StageClock(seconds, progress)

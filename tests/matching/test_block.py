@@ -11,6 +11,7 @@ import pytest
 
 from matching.block import (
     BlockingRule,
+    KeyHashes,
     blocking_key_hashes,
     blocking_keys,
     candidate_pairs,
@@ -166,7 +167,7 @@ def test_precomputed_key_hashes_give_the_same_pairs() -> None:
         org("b", org_name("华为", legal_form=None)),
         org("c", org_name("中兴", "通讯")),
     ]
-    hashes = [blocking_key_hashes(record) for record in records]
+    hashes = KeyHashes.of([blocking_key_hashes(record) for record in records])
     given = candidate_pairs(records, hashes=hashes)
     computed = candidate_pairs(records)
     assert given.left.tolist() == computed.left.tolist() == [0]
@@ -176,4 +177,14 @@ def test_precomputed_key_hashes_give_the_same_pairs() -> None:
 def test_key_hash_lists_must_match_the_records() -> None:
     records = [org("a", org_name("华为"))]
     with pytest.raises(ValueError, match="0 key hash lists for 1 records"):
-        candidate_pairs(records, hashes=[])
+        candidate_pairs(records, hashes=KeyHashes.of([]))
+
+
+def test_packed_key_hashes_take_rows_in_any_order() -> None:
+    hashes = KeyHashes.of([(1, 2), (), (3,), (4, 5, 6)])
+    taken = hashes.take(np.asarray([3, 0, 2], dtype=np.int64))
+    assert taken.counts.tolist() == [3, 2, 1]
+    assert taken.values.tolist() == [4, 5, 6, 1, 2, 3]
+    assert taken.owners().tolist() == [0, 0, 0, 1, 1, 2]
+    both = KeyHashes.concat([hashes, taken])
+    assert (len(both), both.values.tolist()[-3:]) == (7, [1, 2, 3])

@@ -8,7 +8,7 @@ import pytest
 
 from bench.corpus import generate_corpus
 from bench.evaluate import pairwise_scores, review_scores
-from matching.block import blocking_key_hashes
+from matching.block import KeyHashes
 from matching.decide import Decision, Thresholds
 from matching.model import default_model
 from matching.pipeline import MatchConfig, MatchResult, match_records
@@ -218,7 +218,7 @@ def test_febrl_persons_with_latin_names_are_matched() -> None:
 
 
 def test_precomputed_key_hashes_change_nothing(corpus: Corpus, result: MatchResult) -> None:
-    hashes = [blocking_key_hashes(record) for record in corpus.records]
+    hashes = KeyHashes.compute(corpus.records)
     again = match_records(corpus.records, key_hashes=hashes)
     assert again.assignments == result.assignments
     assert [(p.left, p.right, p.weight) for p in again.reviews] == [
@@ -228,4 +228,4 @@ def test_precomputed_key_hashes_change_nothing(corpus: Corpus, result: MatchResu
 
 def test_key_hashes_must_be_one_per_record(corpus: Corpus) -> None:
     with pytest.raises(ValueError, match="key hash lists"):
-        match_records(corpus.records, key_hashes=[()])
+        match_records(corpus.records, key_hashes=KeyHashes.of([()]))
