@@ -218,3 +218,19 @@ def test_records_survive_pickling_between_processes() -> None:
         city="北京",
     )
     assert pickle.loads(pickle.dumps(record)) == record
+
+
+def test_reference_tables_load_ahead_of_the_first_record() -> None:
+    from matching.standardize import load_reference_tables
+    from matching.standardize.divisions import division_table
+    from matching.standardize.phones import _area_codes
+    from matching.standardize.text import _single_readings
+
+    for cached in (division_table, _area_codes, _single_readings):
+        cached.cache_clear()
+    load_reference_tables()
+    assert [c.cache_info().currsize for c in (division_table, _area_codes, _single_readings)] == [
+        1,
+        1,
+        1,
+    ]
