@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -19,7 +20,8 @@ from starlette.staticfiles import StaticFiles
 from hub.db.engine import create_engine, session_factory
 from hub.db.migrate import upgrade_database
 from hub.limits import BodySizeLimit, RequestTimeout
-from hub.settings import Settings
+from hub.settings import Settings, get_settings
+from matching.standardize import load_reference_tables
 from schema.http import GraphQLApp
 
 log = logging.getLogger(__name__)
@@ -61,11 +63,17 @@ def create_app(
     ``sessions`` bound to their rolled-back transaction.
     """
     engine = create_engine(database_url, settings)
+    own_sessions = sessions is None
     sessions = sessions or session_factory(engine)
     graphql = GraphQLApp(settings, sessions)
 
     async def readyz(_: Request) -> JSONResponse:
         return await database_readiness(engine)
+
+    # Requests read through sessions of their own engine, which keeps no
+    # transaction open (mutations write through ``sessions``). Tests that pass
+    # ``sessions`` read and write through them, inside their transaction.
+    reader = create_engine(database_url, settings, autocommit=True) if own_sessions else None
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -74,10 +82,21 @@ def create_app(
                 await upgrade_database(engine)
             if on_startup is not None:
                 await on_startup(sessions)
+            if reader is not None:
+                graphql.reads = session_factory(reader)
+            # The first submission would otherwise pay for loading these.
+            await asyncio.to_thread(load_reference_tables)
+            # What exists now (modules, schema, the matcher's tables) lives as long
+            # as the process: out of the collector's generations, it is not walked
+            # again by every collection that requests trigger.
+            gc.collect()
+            gc.freeze()
             log.info("hub ready")
             yield
         finally:
             await engine.dispose()
+            if reader is not None:
+                await reader.dispose()
             if on_shutdown is not None:
                 on_shutdown()
             log.info("hub stopped")
@@ -97,3 +116,15 @@ def create_app(
     application.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
     application.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return application
+
+
+def worker_app() -> Starlette:
+    """The app of one ``hub serve --workers N`` process (a uvicorn app factory).
+
+    The parent process has started the database, migrated it and loaded the
+    demo when asked; it passes the database's URL in ``HUB_DATABASE_URL``.
+    """
+    settings = get_settings()
+    if settings.database_url is None:
+        raise RuntimeError("hub serve passes HUB_DATABASE_URL to its workers")
+    return create_app(settings, settings.database_url, migrate=False)

@@ -30,10 +30,11 @@ import multiprocessing
 import os
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ from hub.files import BadLine, count_lines, read_lines
 from hub.services.events import OUTBOX_LOCK_KEY, ChangeKind
 from hub.services.profile import refresh_profiles
 from hub.services.records import content_hash
-from hub.services.search import golden_tokens
+from hub.services.search import golden_tokens, name_tokens
 from hub.services.sources import check_source_code, ensure_source
 from hub.survivorship import SurvivorshipRules, default_rules, member_from_record, survive
 from hub.uow import in_transaction
@@ -91,6 +92,8 @@ class Prepared:
     content_hash: bytes
     keys: tuple[str, ...]
     key_hashes: tuple[int, ...]  # the keys' stable hashes, for batch matching
+    # Search tokens of the record's names (the pinyin is costly: workers make them).
+    name_tokens: tuple[tuple[str, frozenset[str]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,11 @@ def prepare_record(number: int, raw: Any, source: str | None) -> Prepared | Reje
         content_hash=content_hash(payload),
         keys=keys,
         key_hashes=tuple(key_hash(key) for key in keys),
+        name_tokens=tuple(
+            (name, frozenset(name_tokens(name)))
+            for name in (record.name, record.name_en)
+            if name is not None
+        ),
     )
 
 
@@ -338,6 +346,12 @@ class GoldenPlan:
     search_tokens: tuple[str, ...]
 
 
+def _tokens_of(known: Mapping[str, frozenset[str]], name: str) -> set[str]:
+    """A name's search tokens: as a worker made them for a member, or made now."""
+    found = known.get(name)
+    return set(found) if found is not None else name_tokens(name)
+
+
 def plan_goldens(
     records: Sequence[Prepared],
     record_ids: Sequence[int],
@@ -357,6 +371,7 @@ def plan_goldens(
         ]
         survived = survive(members, rules, (), at=at)
         attributes = survived.attributes
+        known = {name: tokens for i in cluster.members for name, tokens in records[i].name_tokens}
         address = attributes.get("address") or {}
         plans.append(
             GoldenPlan(
@@ -367,7 +382,7 @@ def plan_goldens(
                 industry=attributes.get("industry"),
                 attributes_json=_dumps(attributes),
                 lineage_json=_dumps(survived.lineage),
-                search_tokens=tuple(golden_tokens(attributes)),
+                search_tokens=tuple(golden_tokens(attributes, partial(_tokens_of, known))),
             )
         )
         if on_cluster is not None and done % 1000 == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -31,6 +32,10 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Load the built-in multi-department sample first.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Server processes sharing the port (one per core uses them all)."),
+    ] = 1,
 ) -> None:
     """Run the GraphQL server (migrates the database first)."""
     import uvicorn
@@ -53,22 +58,54 @@ def serve(
             url=f"http://{bind_host}:{bind_port}/graphql",
             data_dir=settings.data_dir,
         )
+    served = {
+        "host": bind_host,
+        "port": bind_port,
+        "log_config": log_config,
+        "access_log": settings.access_log_enabled,
+        "timeout_graceful_shutdown": 10,
+        "ws": "websockets-sansio",
+    }
+    # Started once, here: workers only connect to it (an embedded server stops
+    # when this process, its last user, leaves).
     database = Database(settings)
     try:
-        application = create_app(
-            settings, database.url, on_startup=on_startup, on_shutdown=database.close
-        )
-        uvicorn.run(
-            application,
-            host=bind_host,
-            port=bind_port,
-            log_config=log_config,
-            access_log=settings.access_log_enabled,
-            timeout_graceful_shutdown=10,
-            ws="websockets-sansio",
-        )
+        if workers == 1:
+            application = create_app(
+                settings, database.url, on_startup=on_startup, on_shutdown=database.close
+            )
+            uvicorn.run(application, **served)  # type: ignore[arg-type]
+        else:
+            _prepare_for_workers(database.url, on_startup)
+            # Workers are fresh interpreters that read their settings from the
+            # environment; they get the database this process has started.
+            os.environ["HUB_DATABASE_URL"] = database.url
+            # Their configuration is pickled to them: the log stream goes by name.
+            handlers = {**log_config["handlers"]}
+            handlers["stderr"] = {**handlers["stderr"], "stream": "ext://sys.stderr"}
+            served["log_config"] = {**log_config, "handlers": handlers}
+            uvicorn.run("hub.app:worker_app", factory=True, workers=workers, **served)  # type: ignore[arg-type]
     finally:
         database.close()
+
+
+def _prepare_for_workers(
+    url: str, on_startup: Callable[[async_sessionmaker[AsyncSession]], Awaitable[None]] | None
+) -> None:
+    """Migrate and run the startup hook once, before the workers start."""
+    from hub.db.engine import create_engine, session_factory
+    from hub.db.migrate import upgrade_database
+
+    async def run() -> None:
+        engine = create_engine(url, get_settings())
+        try:
+            await upgrade_database(engine)
+            if on_startup is not None:
+                await on_startup(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
 
 
 @app.command()
@@ -285,12 +322,23 @@ def load_interactions(
 @app.command()
 def recompute(
     batch_size: Annotated[int, typer.Option(min=1, help="Customers per transaction.")] = 5000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Worker processes sharing the batches (0: all in this one process; "
+            "default: one more than the cores).",
+        ),
+    ] = None,
 ) -> None:
     """Recompute every customer's metrics, classification and credit."""
-    from hub.recompute import recompute_all
+    from hub.recompute import default_workers, recompute_all
 
+    chosen = default_workers() if workers is None else workers
     done = _run_with_database(
-        lambda sessions: recompute_all(sessions, batch_size=batch_size, console=console)
+        lambda sessions: recompute_all(
+            sessions, batch_size=batch_size, workers=chosen, console=console
+        )
     )
     console.print(f"recomputed {done} customers")
 

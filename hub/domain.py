@@ -6,7 +6,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -179,6 +179,23 @@ def decode_keyset(cursor: str, size: int, *, field_name: str = "after") -> tuple
     if kind != "k" or len(parts) != size or not all(p.lstrip("-").isdigit() for p in parts):
         raise Invalid("is not a cursor this API issued", field=field_name)
     return tuple(int(p) for p in parts)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_micros(moment: datetime) -> int:
+    """Whole microseconds since 1970 for a keyset cursor (exact, unlike a float timestamp)."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def from_epoch_micros(micros: int, *, field_name: str = "after") -> datetime:
+    """The moment a cursor's microseconds stand for."""
+    try:
+        return _EPOCH + timedelta(microseconds=micros)
+    except OverflowError:
+        raise Invalid("is not a cursor this API issued", field=field_name) from None
 
 
 @dataclass(frozen=True, slots=True)

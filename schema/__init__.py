@@ -19,6 +19,7 @@ from hub.settings import Settings
 from schema.cost import QueryCostLimit
 from schema.documents import CachedDocuments, DocumentCache
 from schema.errors import ErrorCodes, log_unexpected
+from schema.execution import LeafShortcutExecutionContext
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
@@ -58,5 +59,9 @@ def build_schema(settings: Settings) -> HubSchema:
         ErrorCodes,
     ]
     return HubSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        execution_context_class=LeafShortcutExecutionContext,
     )

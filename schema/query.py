@@ -125,19 +125,19 @@ class Query:
         offset = decode_cursor(after) if after is not None else 0
         size = page_size(info, first)
         # Every candidate is ranked (at most a few hundred), so totalCount is exact.
-        hits = await search.search_customers(
+        found = await search.search_page(
             info.context.session,
             text,
             party_type=party_type.value if party_type else None,
-            first=search.CANDIDATES,
+            offset=offset,
+            first=size,
         )
-        window = hits[offset : offset + size]
         page = Page(
-            items=window,
-            cursors=[encode_cursor(offset + k + 1) for k in range(len(window))],
-            has_next_page=len(hits) > offset + size,
+            items=found.hits,
+            cursors=[encode_cursor(offset + k + 1) for k in range(len(found.hits))],
+            has_next_page=found.total > offset + size,
             has_previous_page=offset > 0,
-            total_count=len(hits),
+            total_count=found.total,
         )
         return connection_from_page(
             page,

@@ -294,18 +294,63 @@ class CustomerMetrics(Base):
 
 
 class Classification(Base):
-    """One dimension of a customer's classification, with the rule and inputs behind it."""
+    """A customer's classification: one value per dimension, each with its rule and inputs.
+
+    One row per customer, so that a batch recomputation writes a million
+    customers as a million rows, not seven million. The values sit in columns
+    (filters, composition); ``explanations`` holds, per dimension, the rule in
+    words and exactly the inputs it read: ``{"tier": {"rule": …, "inputs": {…}}, …}``.
+    """
 
     __tablename__ = "classification"
-    __table_args__ = (Index("ix_classification_dimension_value", "dimension", "value"),)
 
     golden_id: Mapped[int] = mapped_column(ForeignKey("golden_record.id"), primary_key=True)
-    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
     rule_set_version: Mapped[str] = mapped_column(String(32))
+    tier: Mapped[str] = mapped_column(String(32), index=True)
+    lifecycle: Mapped[str] = mapped_column(String(32), index=True)
+    nature: Mapped[str] = mapped_column(String(32))
+    region: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(32))
+    contact: Mapped[str] = mapped_column(String(32))
+    retention: Mapped[str] = mapped_column(Text)
+    explanations: Mapped[Json]
+    computed_at: Mapped[datetime] = _now()
+
+
+class RetentionAlert(Base):
+    """A retention alert: raised when a customer starts meeting an alert rule, kept when cleared.
+
+    ``reason`` is one part of the retention classification (``KEY_DORMANT``,
+    ``CLOSE_REQUESTED`` …); ``rule`` and ``inputs`` are the retention rule's
+    words and inputs when it was raised, ``cleared_rule`` when it stopped
+    holding. At most one alert per customer and reason is open at a time.
+    """
+
+    __tablename__ = "retention_alert"
+    __table_args__ = (
+        Index(
+            "uq_retention_alert_open",
+            "golden_id",
+            "reason",
+            unique=True,
+            postgresql_where=text("cleared_at IS NULL"),
+        ),
+        Index(
+            "ix_retention_alert_open_raised",
+            "raised_at",
+            postgresql_where=text("cleared_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    golden_id: Mapped[int] = mapped_column(ForeignKey("golden_record.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(64))
     rule: Mapped[str] = mapped_column(Text)
     inputs: Mapped[Json]
-    computed_at: Mapped[datetime] = _now()
+    rule_set_version: Mapped[str] = mapped_column(String(32))
+    raised_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]
+    cleared_rule: Mapped[str | None] = mapped_column(Text)
 
 
 class TierCutoff(Base):

@@ -30,7 +30,7 @@ from hub.policies import (
 )
 from hub.services.customers import resolve_golden_id
 from hub.services.events import audit
-from hub.services.profile import load_figures
+from hub.services.profile import DIMENSION_COLUMNS, load_figures
 
 MAX_LIMIT = Decimal("1e13")
 
@@ -160,31 +160,32 @@ async def credit_of(
 async def classifications_of(
     session: AsyncSession, golden_ids: Sequence[int]
 ) -> dict[int, list[ClassificationView]]:
-    """Every classification dimension of ``golden_ids`` (one query)."""
+    """Every classification dimension of ``golden_ids``, by dimension name (one query)."""
     rows = (
         (
             await session.execute(
-                select(Classification)
-                .where(Classification.golden_id.in_(golden_ids))
-                .order_by(Classification.golden_id, Classification.dimension)
+                select(Classification).where(Classification.golden_id.in_(golden_ids))
             )
         )
         .scalars()
         .all()
     )
-    found: dict[int, list[ClassificationView]] = {}
-    for row in rows:
-        found.setdefault(row.golden_id, []).append(
-            ClassificationView(
-                dimension=row.dimension,
-                value=row.value,
-                rule=row.rule,
-                inputs=row.inputs,
-                rule_set_version=row.rule_set_version,
-                computed_at=row.computed_at,
-            )
+    return {row.golden_id: classification_views(row) for row in rows}
+
+
+def classification_views(row: Classification) -> list[ClassificationView]:
+    """A stored classification as one view per dimension, ordered by dimension name."""
+    return [
+        ClassificationView(
+            dimension=dimension,
+            value=getattr(row, dimension),
+            rule=row.explanations[dimension]["rule"],
+            inputs=row.explanations[dimension]["inputs"],
+            rule_set_version=row.rule_set_version,
+            computed_at=row.computed_at,
         )
-    return found
+        for dimension in sorted(DIMENSION_COLUMNS)
+    ]
 
 
 async def credit_history_of(
@@ -246,9 +247,7 @@ async def request_credit_limit(
         )
     figures = (await load_figures(session, [target]))[0]
     tier = await session.scalar(
-        select(Classification.value).where(
-            Classification.golden_id == target, Classification.dimension == "tier"
-        )
+        select(Classification.tier).where(Classification.golden_id == target)
     )
     policy = default_credit_policy()
     assessment = assess(figures, Tier(tier or Tier.OCCASIONAL.value), policy, now)

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import (
@@ -24,6 +24,7 @@ from hub.db.models import (
     SourceRecordVersion,
     SourceSystem,
 )
+from hub.db.sql import among
 from hub.domain import (
     Customer,
     CustomerVersion,
@@ -35,12 +36,29 @@ from hub.domain import (
 )
 from hub.errors import Invalid, NotFound
 
+Ts = TypeVarTuple("Ts")
+
 # A chain of merges longer than this means a cycle, which would be a bug.
 MAX_MERGE_CHAIN = 64
 
 
-def customer_from_row(row: GoldenRecord, *, requested_id: int | None = None) -> Customer:
-    """The domain value of a golden-record row."""
+# What a Customer is built from: plain rows, not ORM objects (reads need no
+# identity map, and a page of them is built several times faster).
+_CUSTOMER_COLUMNS = (
+    GoldenRecord.id,
+    GoldenRecord.party_type,
+    GoldenRecord.status,
+    GoldenRecord.version,
+    GoldenRecord.attributes,
+    GoldenRecord.lineage,
+    GoldenRecord.created_at,
+    GoldenRecord.updated_at,
+    GoldenRecord.merged_into_id,
+)
+
+
+def customer_from_row(row: GoldenRecord | Row[Any], *, requested_id: int | None = None) -> Customer:
+    """The domain value of a golden-record row (an ORM object or its columns)."""
     return Customer(
         golden_id=row.id,
         party_type=row.party_type,
@@ -53,6 +71,11 @@ def customer_from_row(row: GoldenRecord, *, requested_id: int | None = None) -> 
         merged_into_id=row.merged_into_id,
         requested_id=requested_id,
     )
+
+
+def select_customers() -> Select[*tuple[Any, ...]]:
+    """The columns ``customer_from_row`` needs, to be narrowed with ``where``."""
+    return select(*_CUSTOMER_COLUMNS)
 
 
 async def resolve_golden_id(session: AsyncSession, golden_id: int) -> int:
@@ -86,7 +109,9 @@ async def get_customer(
     # Whole rows along the merge chain: the usual unmerged id costs one statement.
     current = golden_id
     for _ in range(MAX_MERGE_CHAIN):
-        row = await session.get(GoldenRecord, current)
+        row = (
+            await session.execute(select_customers().where(GoldenRecord.id == current))
+        ).one_or_none()
         if row is None:
             raise NotFound(f"no customer with id C{golden_id}", field="id")
         if row.status != "merged" or row.merged_into_id is None:
@@ -152,7 +177,7 @@ class CustomerFilter:
     credit_rating: str | None = None
 
 
-def _filtered(query: Select[Any], wanted: CustomerFilter) -> Select[Any]:
+def _filtered(query: Select[*Ts], wanted: CustomerFilter) -> Select[*Ts]:
     query = query.where(GoldenRecord.status == "active")
     if wanted.party_type is not None:
         query = query.where(GoldenRecord.party_type == wanted.party_type)
@@ -165,15 +190,14 @@ def _filtered(query: Select[Any], wanted: CustomerFilter) -> Select[Any]:
             query = query.where(GoldenRecord.attributes[key].astext == value)
     if wanted.updated_since is not None:
         query = query.where(GoldenRecord.updated_at >= wanted.updated_since)
-    for dimension, value in (("tier", wanted.tier), ("lifecycle", wanted.lifecycle)):
+    for column, value in (
+        (Classification.tier, wanted.tier),
+        (Classification.lifecycle, wanted.lifecycle),
+    ):
         if value is not None:
             query = query.where(
                 select(Classification.golden_id)
-                .where(
-                    Classification.golden_id == GoldenRecord.id,
-                    Classification.dimension == dimension,
-                    Classification.value == value,
-                )
+                .where(Classification.golden_id == GoldenRecord.id, column == value)
                 .exists()
             )
     if wanted.credit_rating is not None:
@@ -213,14 +237,14 @@ async def list_customers(
     """
     wanted = wanted or CustomerFilter()
     position = decode_cursor(after) if after is not None else 0
-    query = _filtered(select(GoldenRecord), wanted)
+    query = _filtered(select_customers(), wanted)
     if order is CustomerOrder.ID:
         query = query.where(GoldenRecord.id > position).order_by(GoldenRecord.id)
     elif order is CustomerOrder.NAME:
         query = query.order_by(GoldenRecord.name, GoldenRecord.id).offset(position)
     else:
         query = query.order_by(GoldenRecord.updated_at.desc(), GoldenRecord.id).offset(position)
-    rows = (await session.execute(query.limit(first + 1))).scalars().all()
+    rows = (await session.execute(query.limit(first + 1))).all()
     total = (
         (await session.execute(_filtered(select(func.count(GoldenRecord.id)), wanted))).scalar_one()
         if with_total
@@ -257,7 +281,7 @@ async def source_records_of(
         )
         .join(SourceRecord, SourceRecord.id == CrossReference.source_record_id)
         .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
-        .where(CrossReference.golden_id.in_(golden_ids))
+        .where(among(CrossReference.golden_id, golden_ids))
         .order_by(CrossReference.golden_id, SourceSystem.code, SourceRecord.source_key)
     )
     found: dict[int, list[SourceRecordRef]] = defaultdict(list)
@@ -298,7 +322,7 @@ async def histories_of(
         (
             await session.execute(
                 select(GoldenRecordVersion)
-                .where(GoldenRecordVersion.golden_id.in_(golden_ids))
+                .where(among(GoldenRecordVersion.golden_id, golden_ids))
                 .order_by(GoldenRecordVersion.golden_id, GoldenRecordVersion.version)
             )
         )
@@ -389,12 +413,8 @@ async def composition(session: AsyncSession, by: CompositionDimension) -> list[C
         case CompositionDimension.INDUSTRY:
             key = GoldenRecord.industry
         case CompositionDimension.TIER | CompositionDimension.LIFECYCLE:
-            key = Classification.value
-            base = base.outerjoin(
-                Classification,
-                (Classification.golden_id == GoldenRecord.id)
-                & (Classification.dimension == by.value),
-            )
+            key = getattr(Classification, by.value)
+            base = base.outerjoin(Classification, Classification.golden_id == GoldenRecord.id)
         case CompositionDimension.CREDIT_RATING:
             key = CreditProfile.rating
             base = base.outerjoin(CreditProfile, CreditProfile.golden_id == GoldenRecord.id)

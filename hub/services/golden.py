@@ -28,7 +28,7 @@ from hub.db.models import (
 from hub.db.sql import among
 from hub.errors import Conflict, Invalid, NotFound
 from hub.services.events import ChangeKind
-from hub.services.profile import refresh_profiles
+from hub.services.profile import close_retention_alerts, refresh_profiles
 from hub.services.search import index_goldens
 from hub.survivorship import (
     OVERRIDABLE,
@@ -399,6 +399,8 @@ async def merge_goldens(
     changes.add(ChangeKind.MERGED, [survivor, *absorbed], survivor=f"C{survivor}", reason=reason)
     changes.touched.add(survivor)
     await index_goldens(session, absorbed)
+    # The survivor's profile is refreshed with the merge; alerts of the absorbed end here.
+    await close_retention_alerts(session, absorbed, now=at, why=f"merged into C{survivor}")
     return survivor
 
 

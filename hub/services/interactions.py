@@ -7,6 +7,7 @@ records carry it along without touching it. Idempotent by (source, key).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -14,17 +15,24 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db.models import CrossReference, Interaction, SourceRecord
-from hub.domain import InteractionView, Page, decode_keyset, encode_keyset
+from hub.db.models import Interaction
+from hub.domain import (
+    InteractionView,
+    Page,
+    decode_keyset,
+    encode_keyset,
+    epoch_micros,
+    from_epoch_micros,
+)
 from hub.errors import Invalid
 from hub.services.profile import refresh_profiles
 from hub.services.sources import ensure_source
 
 MAX_TEXT = 2_000
+MAX_KEY = 200  # the key columns' width
 MAX_AMOUNT = Decimal("1e15")
 
 
@@ -87,9 +95,23 @@ def _text(raw: Mapping[str, Any], name: str, *, required: bool = False) -> str |
         value = str(value)
     if not isinstance(value, str):
         raise InteractionError(f"must be text, got {type(value).__name__}", field=name)
-    if len(value) > MAX_TEXT or "\x00" in value:
-        raise InteractionError(f"must be at most {MAX_TEXT} characters without NUL", field=name)
+    limit = MAX_KEY if name.endswith("_key") else MAX_TEXT
+    if len(value) > limit or not _storable(value):
+        raise InteractionError(
+            f"must be at most {limit} characters of valid Unicode without NUL", field=name
+        )
     return value.strip()
+
+
+def _storable(value: str) -> bool:
+    """Whether PostgreSQL can store ``value``: UTF-8 (no lone surrogates), no NUL."""
+    if value.isascii():
+        return "\x00" not in value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
 
 
 def _date(raw: Mapping[str, Any], name: str) -> date | None:
@@ -138,8 +160,27 @@ def parse_interaction(raw: object) -> InteractionInput:
         due_date=_date(raw, "due_date"),
         paid_date=_date(raw, "paid_date"),
         summary=_text(raw, "summary"),
-        attributes={k: v for k, v in raw.items() if k not in _KNOWN},
+        attributes=_attributes(raw),
     )
+
+
+def _attributes(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys outside the contract, kept as JSON; they must be storable as such."""
+    extra = {k: v for k, v in raw.items() if k not in _KNOWN}
+    if not extra:
+        return extra
+    try:
+        encoded = _json(extra)
+    except (TypeError, ValueError):
+        raise InteractionError(
+            "extra keys must hold JSON values (no NaN or Infinity)", field="attributes"
+        ) from None
+    # PostgreSQL's jsonb has no place for the NUL character.
+    if "\\u0000" in encoded or not _storable(encoded):
+        raise InteractionError(
+            "extra keys must hold valid Unicode without the NUL character", field="attributes"
+        )
+    return extra
 
 
 def _amount(value: object) -> Decimal | None:
@@ -183,7 +224,12 @@ async def record_interactions(
     max_items: int = 5000,
     now: datetime | None = None,
 ) -> RecordInteractionsResult:
-    """Store a department's interactions; a repeated key is a no-op."""
+    """Store a department's interactions; a repeated key is a no-op.
+
+    Every item is checked first; the ones that pass go to PostgreSQL in one
+    statement that attaches each to its customer's source record and skips
+    keys already stored. The customers that gained history are refreshed.
+    """
     if len(raw) > max_items:
         raise Invalid(
             f"a batch holds at most {max_items} interactions, got {len(raw)}", field="interactions"
@@ -217,57 +263,77 @@ async def record_interactions(
     if not accepted:
         return result
     source_id = await ensure_source(session, source)
-    records = dict(
-        (
-            await session.execute(
-                select(SourceRecord.source_key, SourceRecord.id).where(
-                    SourceRecord.source_id == source_id,
-                    SourceRecord.source_key.in_({a.customer_key for a in accepted}),
-                )
-            )
-        ).all()
-    )
-    rows = [
-        {
-            "source_id": source_id,
-            "interaction_key": a.interaction_key,
-            "customer_key": a.customer_key,
-            "source_record_id": records.get(a.customer_key),
-            "type": a.type.value,
-            "occurred_at": a.occurred_at,
-            "channel": a.channel,
-            "amount": a.amount,
-            "currency": a.currency,
-            "due_date": a.due_date,
-            "paid_date": a.paid_date,
-            "summary": a.summary,
-            "attributes": a.attributes,
-        }
-        for a in accepted
-    ]
-    inserted = (
-        (
-            await session.execute(
-                insert(Interaction)
-                .values(rows)
-                .on_conflict_do_nothing(
-                    index_elements=[Interaction.source_id, Interaction.interaction_key]
-                )
-                .returning(Interaction.source_record_id)
-            )
+    stored = (
+        await session.execute(
+            _INSERT_INTERACTIONS,
+            {
+                "source_id": source_id,
+                "interaction_keys": [a.interaction_key for a in accepted],
+                "customer_keys": [a.customer_key for a in accepted],
+                "types": [a.type.value for a in accepted],
+                "occurred_at": [a.occurred_at for a in accepted],
+                "channels": [a.channel for a in accepted],
+                "amounts": [a.amount for a in accepted],
+                "currencies": [a.currency for a in accepted],
+                "due_dates": [a.due_date for a in accepted],
+                "paid_dates": [a.paid_date for a in accepted],
+                "summaries": [a.summary for a in accepted],
+                "attributes": [_json(a.attributes) for a in accepted],
+            },
         )
-        .scalars()
-        .all()
-    )
-    result.created = len(inserted)
-    result.unchanged = len(accepted) - len(inserted)
-    result.unattached = sum(1 for r in inserted if r is None)
-    if result.created:
-        touched = await golden_ids_of_interactions(
-            session, source_id, sorted({a.customer_key for a in accepted})
-        )
-        await refresh_profiles(session, touched, now=now or datetime.now(UTC))
+    ).one()
+    result.created = stored.created
+    result.unchanged = len(accepted) - stored.created
+    result.unattached = stored.unattached
+    if stored.golden_ids:
+        await refresh_profiles(session, stored.golden_ids, now=now or datetime.now(UTC))
     return result
+
+
+# One statement per batch: the checked items arrive as one array per column,
+# are attached through the department's source record (unique per source and
+# key), and a key stored before is skipped. It answers what it created and the
+# customers those interactions belong to.
+_INSERT_INTERACTIONS = text(
+    """
+    WITH item AS (
+        SELECT * FROM unnest(
+            CAST(:interaction_keys AS text[]), CAST(:customer_keys AS text[]),
+            CAST(:types AS text[]), CAST(:occurred_at AS timestamptz[]),
+            CAST(:channels AS text[]), CAST(:amounts AS numeric[]),
+            CAST(:currencies AS text[]), CAST(:due_dates AS date[]),
+            CAST(:paid_dates AS date[]), CAST(:summaries AS text[]),
+            CAST(:attributes AS jsonb[])
+        ) AS item(interaction_key, customer_key, type, occurred_at, channel, amount,
+                  currency, due_date, paid_date, summary, attributes)
+    ), created AS (
+        INSERT INTO interaction (
+            source_id, interaction_key, customer_key, source_record_id, type, occurred_at,
+            channel, amount, currency, due_date, paid_date, summary, attributes)
+        SELECT :source_id, item.interaction_key, item.customer_key, r.id, item.type,
+            item.occurred_at, item.channel, item.amount, item.currency, item.due_date,
+            item.paid_date, item.summary, item.attributes
+        FROM item
+        LEFT JOIN source_record r
+            ON r.source_id = :source_id AND r.source_key = item.customer_key
+        ON CONFLICT (source_id, interaction_key) DO NOTHING
+        RETURNING source_record_id
+    )
+    SELECT
+        count(*) AS created,
+        count(*) FILTER (WHERE created.source_record_id IS NULL) AS unattached,
+        coalesce(
+            array_agg(DISTINCT x.golden_id) FILTER (WHERE x.golden_id IS NOT NULL),
+            CAST(ARRAY[] AS bigint[])
+        ) AS golden_ids
+    FROM created
+    LEFT JOIN cross_reference x ON x.source_record_id = created.source_record_id
+    """
+)
+
+
+def _json(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 async def attach_waiting_interactions(
@@ -323,14 +389,19 @@ async def interactions_of(
     if query.after is not None:
         micros, last_id = decode_keyset(query.after, 2)
         keyset = " AND (i.occurred_at, i.id) < (:after_time, :after_id)"
-        params |= {"after_time": datetime.fromtimestamp(micros / 1e6, tz=UTC), "after_id": last_id}
+        params |= {"after_time": from_epoch_micros(micros), "after_id": last_id}
     params |= {"ids": list(golden_ids), "limit": query.first + 1}
     # condition and keyset are fixed clauses; every value is a bound parameter.
+    # The newest of each of the customer's records first (an index range each, so a
+    # customer with thousands of interactions costs no more than one with twenty),
+    # then the newest of those.
     page_sql = (
         "SELECT g.gid, s.code AS source, i.* FROM unnest(CAST(:ids AS bigint[])) AS g(gid)"  # noqa: S608
-        " CROSS JOIN LATERAL (SELECT i.* FROM interaction i"
-        "   JOIN cross_reference x ON x.source_record_id = i.source_record_id"
-        f"   WHERE x.golden_id = g.gid{condition}{keyset}"
+        " CROSS JOIN LATERAL (SELECT i.* FROM cross_reference x"
+        "   CROSS JOIN LATERAL (SELECT i.* FROM interaction i"
+        f"     WHERE i.source_record_id = x.source_record_id{condition}{keyset}"
+        "     ORDER BY i.occurred_at DESC, i.id DESC LIMIT :limit) AS i"
+        "   WHERE x.golden_id = g.gid"
         "   ORDER BY i.occurred_at DESC, i.id DESC LIMIT :limit) AS i"
         " JOIN source_system s ON s.id = i.source_id"
         " ORDER BY g.gid, i.occurred_at DESC, i.id DESC"
@@ -365,7 +436,7 @@ async def interactions_of(
         golden_id: Page(
             items=items[: query.first],
             cursors=[
-                encode_keyset(int(v.occurred_at.timestamp() * 1_000_000), v.interaction_id)
+                encode_keyset(epoch_micros(v.occurred_at), v.interaction_id)
                 for v in items[: query.first]
             ],
             has_next_page=len(items) > query.first,
@@ -374,16 +445,3 @@ async def interactions_of(
         )
         for golden_id, items in found.items()
     }
-
-
-async def golden_ids_of_interactions(
-    session: AsyncSession, source_id: int, customer_keys: Sequence[str]
-) -> list[int]:
-    """The customers whose history a batch of interactions touched."""
-    rows = await session.execute(
-        select(CrossReference.golden_id)
-        .join(SourceRecord, SourceRecord.id == CrossReference.source_record_id)
-        .where(SourceRecord.source_id == source_id, SourceRecord.source_key.in_(customer_keys))
-        .distinct()
-    )
-    return list(rows.scalars())

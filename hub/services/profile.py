@@ -4,30 +4,32 @@ Refreshed whenever what it derives from changes: interactions arriving, records
 joining or leaving the customer (merge, split, matching), and in batch
 (``hub recompute``, which also recomputes the Pareto cutoffs of the tiers).
 Every stored result carries the rule-set version and the inputs it used.
+
+The policies run in Python (they are the specification, see ``hub/policies``);
+everything around them is set-based: one query reads the figures of a batch,
+one statement stores its classifications and retention alerts, one its credit
+standing and first limits. A retention alert is raised when a customer starts
+meeting an alert rule and cleared, never deleted, when it stops.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db.models import (
-    Classification,
-    CreditDecision,
-    CreditProfile,
-    CustomerMetrics,
-    GoldenRecord,
-    TierCutoff,
-)
+from hub.db.models import CustomerMetrics, GoldenRecord, TierCutoff
 from hub.db.sql import among
 from hub.policies import (
-    ClassificationResult,
     ClassificationRules,
     CreditAssessment,
+    CreditPolicy,
     CustomerFigures,
     Dimension,
     Tier,
@@ -38,11 +40,15 @@ from hub.policies import (
     default_credit_policy,
     tier_cutoffs,
 )
+from hub.policies.classification import NO_ALERT
 from hub.services.metrics import recompute_metrics
 
 # Amounts in other currencies are stored exactly but left out of the figures.
 BASE_CURRENCY = "CNY"
 POLICY_ACTOR = "credit policy"
+NO_LONGER_ACTIVE = "the customer is no longer active (merged or retired)"
+# The classification columns, in the order of the policy's dimensions.
+DIMENSION_COLUMNS = tuple(dimension.value for dimension in Dimension)
 
 
 async def refresh_profiles(
@@ -56,61 +62,124 @@ async def refresh_profiles(
     await reclassify(session, ids, now=now)
 
 
-async def reclassify(session: AsyncSession, golden_ids: Sequence[int], *, now: datetime) -> None:
-    """Classification and credit of ``golden_ids`` from their stored metrics (set-based)."""
+async def reclassify(
+    session: AsyncSession,
+    golden_ids: Sequence[int],
+    *,
+    now: datetime,
+    cutoffs: TierCutoffs | None = None,
+) -> None:
+    """Classification and credit of ``golden_ids`` from their stored metrics (set-based).
+
+    Customers that are no longer active get their open retention alerts
+    cleared. ``cutoffs`` default to the latest stored tier cutoffs.
+    """
     ids = sorted(set(golden_ids))
+    if not ids:
+        return
     rules = default_classification_rules()
-    policy = default_credit_policy()
-    cutoffs = await current_cutoffs(session, rules, now=now)
-    classification_rows: list[dict[str, object]] = []
-    assessments: list[tuple[CustomerFigures, CreditAssessment]] = []
-    for figures in await load_figures(session, ids):
-        results = classify(figures, cutoffs, rules, now)
-        classification_rows.extend(
-            _classification_row(figures.golden_id, r, rules.version, now) for r in results
-        )
-        tier = Tier(next(r.value for r in results if r.dimension is Dimension.TIER))
-        assessments.append((figures, assess(figures, tier, policy, now)))
-    await _store_classifications(session, classification_rows)
-    await _store_credit(session, assessments, now)
+    if cutoffs is None:
+        cutoffs = await current_cutoffs(session, rules, now=now)
+    figures = await load_figures(session, ids)
+    profiles = derive_profiles(figures, cutoffs, rules, default_credit_policy(), now)
+    await store_profiles(session, profiles, now=now)
+    inactive = sorted(set(ids) - {f.golden_id for f in figures})
+    await close_retention_alerts(session, inactive, now=now, why=NO_LONGER_ACTIVE)
+
+
+# ── Reading the figures ────────────────────────────────────────────────────
+
+
+def _string_attribute(name: str) -> ColumnElement[Any]:
+    """A golden attribute when it is a JSON string, else NULL: what the policies accept."""
+    value = GoldenRecord.attributes[name]
+    return case((func.jsonb_typeof(value) == "string", value.astext), else_=None).label(name)
+
+
+_FIGURES = (
+    select(
+        GoldenRecord.id,
+        GoldenRecord.party_type,
+        _string_attribute("ownership"),
+        _string_attribute("category"),
+        GoldenRecord.region,
+        GoldenRecord.industry,
+        CustomerMetrics.transaction_count,
+        CustomerMetrics.transaction_amount,
+        CustomerMetrics.revenue_12m,
+        CustomerMetrics.first_transaction_at,
+        CustomerMetrics.last_transaction_at,
+        CustomerMetrics.last_contact_at,
+        CustomerMetrics.average_days_late,
+        CustomerMetrics.open_complaints,
+        CustomerMetrics.open_receivables,
+        CustomerMetrics.close_requested_at,
+    )
+    .join(CustomerMetrics, CustomerMetrics.golden_id == GoldenRecord.id)
+    .where(GoldenRecord.status == "active")
+    .order_by(GoldenRecord.id)
+)
 
 
 async def load_figures(session: AsyncSession, golden_ids: Sequence[int]) -> list[CustomerFigures]:
-    """What the policies read about each customer: its golden values and metrics."""
-    rows = await session.execute(
-        select(GoldenRecord, CustomerMetrics)
-        .join(CustomerMetrics, CustomerMetrics.golden_id == GoldenRecord.id)
-        .where(among(GoldenRecord.id, golden_ids), GoldenRecord.status == "active")
-        .order_by(GoldenRecord.id)
-    )
-    figures = []
-    for golden, metrics in rows:
-        attributes = golden.attributes
-        figures.append(
-            CustomerFigures(
-                golden_id=golden.id,
-                party_type=golden.party_type,
-                ownership=_text(attributes.get("ownership")),
-                category=_text(attributes.get("category")),
-                region=golden.region,
-                industry=golden.industry,
-                transaction_count=metrics.transaction_count,
-                transaction_amount=metrics.transaction_amount,
-                revenue_12m=metrics.revenue_12m,
-                first_transaction_at=metrics.first_transaction_at,
-                last_transaction_at=metrics.last_transaction_at,
-                last_contact_at=metrics.last_contact_at,
-                average_days_late=metrics.average_days_late,
-                open_complaints=metrics.open_complaints,
-                open_receivables=metrics.open_receivables,
-                close_requested_at=metrics.close_requested_at,
-            )
+    """What the policies read about each active customer: golden values and metrics."""
+    rows = await session.execute(_FIGURES.where(among(GoldenRecord.id, golden_ids)))
+    return _figures(rows)
+
+
+async def load_figures_after(
+    session: AsyncSession, last_id: int, limit: int, *, before: int | None = None
+) -> list[CustomerFigures]:
+    """The figures of the next ``limit`` active customers after ``last_id`` (and below
+    ``before``), in id order."""
+    query = _FIGURES.where(GoldenRecord.id > last_id)
+    if before is not None:
+        query = query.where(GoldenRecord.id < before)
+    return _figures(await session.execute(query.limit(limit)))
+
+
+def _figures(rows: Iterable[Sequence[Any]]) -> list[CustomerFigures]:
+    return [
+        CustomerFigures(
+            golden_id=golden_id,
+            party_type=party_type,
+            ownership=ownership,
+            category=category,
+            region=region,
+            industry=industry,
+            transaction_count=count,
+            transaction_amount=amount,
+            revenue_12m=revenue,
+            first_transaction_at=first,
+            last_transaction_at=last,
+            last_contact_at=contact,
+            average_days_late=late,
+            open_complaints=complaints,
+            open_receivables=receivables,
+            close_requested_at=close,
         )
-    return figures
+        for (
+            golden_id,
+            party_type,
+            ownership,
+            category,
+            region,
+            industry,
+            count,
+            amount,
+            revenue,
+            first,
+            last,
+            contact,
+            late,
+            complaints,
+            receivables,
+            close,
+        ) in rows
+    ]
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+# ── Tier cutoffs ────────────────────────────────────────────────────────────
 
 
 async def current_cutoffs(
@@ -161,41 +230,56 @@ async def recompute_cutoffs(
     return cutoffs
 
 
-def _classification_row(
-    golden_id: int, result: ClassificationResult, version: str, now: datetime
-) -> dict[str, object]:
-    return {
-        "golden_id": golden_id,
-        "dimension": result.dimension.value,
-        "value": result.value,
-        "rule_set_version": version,
-        "rule": result.rule,
-        "inputs": result.inputs,
-        "computed_at": now,
-    }
+# ── Deriving (pure) ─────────────────────────────────────────────────────────
 
 
-async def _store_classifications(session: AsyncSession, rows: list[dict[str, object]]) -> None:
-    if not rows:
-        return
-    statement = insert(Classification)
-    # A list of rows runs as batched multi-row inserts (insertmanyvalues).
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[Classification.golden_id, Classification.dimension],
-            set_={
-                "value": statement.excluded.value,
-                "rule_set_version": statement.excluded.rule_set_version,
-                "rule": statement.excluded.rule,
-                "inputs": statement.excluded.inputs,
-                "computed_at": statement.excluded.computed_at,
-            },
-        ),
-        rows,
-    )
+@dataclass(slots=True)
+class Profiles:
+    """Classification and credit of a batch of customers, one list per stored column."""
+
+    rule_set_version: str
+    policy_version: str
+    golden_ids: list[int] = field(default_factory=list)
+    values: list[list[str]] = field(default_factory=lambda: [[] for _ in DIMENSION_COLUMNS])
+    explanations: list[str] = field(default_factory=list)
+    ratings: list[str] = field(default_factory=list)
+    recommended_limits: list[Decimal] = field(default_factory=list)
+    settlement_terms: list[str] = field(default_factory=list)
+    credit_inputs: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.golden_ids)
 
 
-def _credit_inputs(assessment: CreditAssessment) -> dict[str, object]:
+def derive_profiles(
+    figures: Sequence[CustomerFigures],
+    cutoffs: TierCutoffs,
+    rules: ClassificationRules,
+    policy: CreditPolicy,
+    now: datetime,
+) -> Profiles:
+    """Run the classification and credit policies over each customer's figures."""
+    profiles = Profiles(rule_set_version=rules.version, policy_version=policy.version)
+    columns = profiles.values
+    for customer in figures:
+        results = classify(customer, cutoffs, rules, now)
+        explained: dict[str, Any] = {}
+        for column, result in zip(columns, results, strict=True):
+            column.append(result.value)
+            explained[result.dimension.value] = {"rule": result.rule, "inputs": result.inputs}
+        # classify() answers in Dimension order: the tier comes first.
+        assessment = assess(customer, Tier(results[0].value), policy, now)
+        profiles.golden_ids.append(customer.golden_id)
+        profiles.explanations.append(_json(explained))
+        profiles.ratings.append(assessment.rating.value)
+        profiles.recommended_limits.append(assessment.recommended_limit)
+        profiles.settlement_terms.append(assessment.settlement_terms.value)
+        profiles.credit_inputs.append(_json(credit_inputs(assessment)))
+    return profiles
+
+
+def credit_inputs(assessment: CreditAssessment) -> dict[str, object]:
+    """What a credit profile (and a first limit) records of the assessment behind it."""
     return assessment.inputs | {
         "points": assessment.points,
         "reasons": assessment.reasons,
@@ -203,69 +287,171 @@ def _credit_inputs(assessment: CreditAssessment) -> dict[str, object]:
     }
 
 
-async def _store_credit(
-    session: AsyncSession,
-    assessments: Sequence[tuple[CustomerFigures, CreditAssessment]],
-    now: datetime,
-) -> None:
-    """Store the policy's view; a customer's first limit comes from the policy, recorded."""
-    if not assessments:
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# ── Storing (set-based) ─────────────────────────────────────────────────────
+
+
+async def store_profiles(session: AsyncSession, profiles: Profiles, *, now: datetime) -> None:
+    """Store a batch's classifications, retention alerts, credit standing and first limits."""
+    if not profiles:
         return
-    ids = [figures.golden_id for figures, _ in assessments]
-    limits = dict(
-        (
-            await session.execute(
-                select(CreditProfile.golden_id, CreditProfile.current_limit).where(
-                    among(CreditProfile.golden_id, ids)
-                )
-            )
-        ).all()
-    )
-    statement = insert(CreditProfile)
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[CreditProfile.golden_id],
-            set_={
-                "rating": statement.excluded.rating,
-                "recommended_limit": statement.excluded.recommended_limit,
-                "settlement_terms": statement.excluded.settlement_terms,
-                "policy_version": statement.excluded.policy_version,
-                "inputs": statement.excluded.inputs,
-                "updated_at": statement.excluded.updated_at,
-                # An approved limit stays; only a customer without one takes the policy's.
-                "current_limit": func.coalesce(
-                    CreditProfile.current_limit, statement.excluded.current_limit
-                ),
-            },
-        ),
-        [
-            {
-                "golden_id": figures.golden_id,
-                "rating": a.rating.value,
-                "recommended_limit": a.recommended_limit,
-                "current_limit": a.recommended_limit if a.recommended_limit > 0 else None,
-                "settlement_terms": a.settlement_terms.value,
-                "policy_version": a.policy_version,
-                "inputs": _credit_inputs(a),
-                "updated_at": now,
-            }
-            for figures, a in assessments
-        ],
-    )
-    first_limits = [
+        _STORE_CLASSIFICATIONS,
         {
-            "golden_id": figures.golden_id,
-            "kind": "policy",
-            "status": "applied",
-            "decided_limit": a.recommended_limit,
-            "assessment": _credit_inputs(a),
-            "reason": f"first limit from credit policy {a.policy_version}",
-            "requested_by": POLICY_ACTOR,
-            "decided_by": POLICY_ACTOR,
-            "decided_at": now,
-        }
-        for figures, a in assessments
-        if limits.get(figures.golden_id) is None and a.recommended_limit > 0
-    ]
-    if first_limits:
-        await session.execute(insert(CreditDecision), first_limits)
+            "golden_ids": profiles.golden_ids,
+            **dict(zip(DIMENSION_COLUMNS, profiles.values, strict=True)),
+            "explanations": profiles.explanations,
+            "rule_set_version": profiles.rule_set_version,
+            "now": now,
+            "no_alert": NO_ALERT,
+        },
+    )
+    await session.execute(
+        _STORE_CREDIT,
+        {
+            "golden_ids": profiles.golden_ids,
+            "ratings": profiles.ratings,
+            "recommended_limits": profiles.recommended_limits,
+            "settlement_terms": profiles.settlement_terms,
+            "inputs": profiles.credit_inputs,
+            "policy_version": profiles.policy_version,
+            "first_limit_reason": f"first limit from credit policy {profiles.policy_version}",
+            "actor": POLICY_ACTOR,
+            "now": now,
+        },
+    )
+
+
+def _lasting(alias: str) -> str:
+    """SQL for what a stored classification says apart from the moment it was computed.
+
+    The inputs of every dimension without ``as_of``: the rule texts derive from
+    the inputs and that moment ("last transaction 37 days ago"), so equal
+    values and equal lasting inputs mean the stored row still holds.
+    """
+    parts = ", ".join(
+        f"({alias}.explanations -> '{dimension}' -> 'inputs') - 'as_of'"
+        for dimension in DIMENSION_COLUMNS
+    )
+    return f"jsonb_build_array({parts})"
+
+
+_VALUES = ", ".join(("rule_set_version", *DIMENSION_COLUMNS))
+
+# The batch arrives as one array per column. Retention alerts follow the
+# retention value ('KEY_DORMANT+CLOSE_REQUESTED' is two reasons): a reason
+# that appears is raised (unless already open), an open one that disappears
+# is cleared with the rule that no longer raises it. All parts read the state
+# from before the statement. A stored row whose values and lasting inputs are
+# unchanged is left alone, not even locked: ``computed_at`` and ``as_of`` say
+# since when it holds.
+_STORE_CLASSIFICATIONS = text(
+    f"""
+    WITH item AS (
+        SELECT * FROM unnest(
+            CAST(:golden_ids AS bigint[]), CAST(:tier AS text[]), CAST(:lifecycle AS text[]),
+            CAST(:nature AS text[]), CAST(:region AS text[]), CAST(:category AS text[]),
+            CAST(:contact AS text[]), CAST(:retention AS text[]), CAST(:explanations AS jsonb[])
+        ) AS item(golden_id, tier, lifecycle, nature, region, category, contact, retention,
+                  explanations)
+    ), alerting AS (
+        SELECT item.golden_id, part.reason, item.explanations -> 'retention' AS retention
+        FROM item, unnest(string_to_array(item.retention, '+')) AS part(reason)
+        WHERE item.retention <> :no_alert
+    ), raised AS (
+        INSERT INTO retention_alert (golden_id, reason, rule, inputs, rule_set_version, raised_at)
+        SELECT golden_id, reason, retention ->> 'rule', retention -> 'inputs',
+            CAST(:rule_set_version AS text), :now
+        FROM alerting
+        ON CONFLICT (golden_id, reason) WHERE cleared_at IS NULL DO NOTHING
+    ), cleared AS (
+        UPDATE retention_alert AS alert
+        SET cleared_at = :now, cleared_rule = item.explanations -> 'retention' ->> 'rule'
+        FROM item
+        WHERE alert.golden_id = ANY(CAST(:golden_ids AS bigint[]))
+            AND alert.cleared_at IS NULL
+            AND alert.golden_id = item.golden_id
+            AND alert.reason <> ALL(string_to_array(item.retention, '+'))
+    )
+    INSERT INTO classification AS c (golden_id, {_VALUES}, explanations, computed_at)
+    SELECT item.golden_id, CAST(:rule_set_version AS text),
+        {", ".join(f"item.{d}" for d in DIMENSION_COLUMNS)}, item.explanations, :now
+    FROM item
+    LEFT JOIN classification AS old ON old.golden_id = item.golden_id
+    WHERE old.golden_id IS NULL
+        OR ({", ".join(f"old.{v}" for v in _VALUES.split(", "))})
+            IS DISTINCT FROM
+            (CAST(:rule_set_version AS text), {", ".join(f"item.{d}" for d in DIMENSION_COLUMNS)})
+        OR {_lasting("old")} IS DISTINCT FROM {_lasting("item")}
+    ON CONFLICT (golden_id) DO UPDATE SET
+        ({_VALUES}, explanations, computed_at)
+        = (excluded.rule_set_version, {", ".join(f"excluded.{d}" for d in DIMENSION_COLUMNS)},
+           excluded.explanations, excluded.computed_at)
+    """  # noqa: S608 - fixed column names only
+)
+
+# The policy's view of each customer. A customer without a current limit takes
+# the policy's recommendation as its first limit, recorded as a decision; an
+# approved limit stays whatever the policy now says. As above, a profile the
+# policy sees unchanged (apart from ``as_of``) is left alone.
+_STORE_CREDIT = text(
+    """
+    WITH item AS (
+        SELECT * FROM unnest(
+            CAST(:golden_ids AS bigint[]), CAST(:ratings AS text[]),
+            CAST(:recommended_limits AS numeric[]), CAST(:settlement_terms AS text[]),
+            CAST(:inputs AS jsonb[])
+        ) AS item(golden_id, rating, recommended_limit, settlement_terms, inputs)
+    ), first_limit AS (
+        INSERT INTO credit_decision (
+            golden_id, kind, status, decided_limit, assessment, reason, requested_by,
+            decided_by, decided_at)
+        SELECT item.golden_id, 'policy', 'applied', item.recommended_limit, item.inputs,
+            :first_limit_reason, :actor, :actor, :now
+        FROM item
+        LEFT JOIN credit_profile p ON p.golden_id = item.golden_id
+        WHERE p.current_limit IS NULL AND item.recommended_limit > 0
+    )
+    INSERT INTO credit_profile AS p (
+        golden_id, rating, recommended_limit, current_limit, settlement_terms, policy_version,
+        inputs, updated_at)
+    SELECT item.golden_id, item.rating, item.recommended_limit,
+        CASE WHEN item.recommended_limit > 0 THEN item.recommended_limit END,
+        item.settlement_terms, CAST(:policy_version AS text), item.inputs, :now
+    FROM item
+    LEFT JOIN credit_profile AS old ON old.golden_id = item.golden_id
+    WHERE old.golden_id IS NULL
+        OR (old.rating, old.recommended_limit, old.settlement_terms, old.policy_version)
+            IS DISTINCT FROM
+            (item.rating, item.recommended_limit, item.settlement_terms,
+             CAST(:policy_version AS text))
+        OR old.inputs - 'as_of' IS DISTINCT FROM item.inputs - 'as_of'
+        OR (old.current_limit IS NULL AND item.recommended_limit > 0)
+    ON CONFLICT (golden_id) DO UPDATE SET
+        rating = excluded.rating,
+        recommended_limit = excluded.recommended_limit,
+        settlement_terms = excluded.settlement_terms,
+        policy_version = excluded.policy_version,
+        inputs = excluded.inputs,
+        updated_at = excluded.updated_at,
+        current_limit = coalesce(p.current_limit, excluded.current_limit)
+    """
+)
+
+
+async def close_retention_alerts(
+    session: AsyncSession, golden_ids: Sequence[int], *, now: datetime, why: str
+) -> None:
+    """Clear the open retention alerts of ``golden_ids``, saying why."""
+    if not golden_ids:
+        return
+    await session.execute(
+        text(
+            "UPDATE retention_alert SET cleared_at = :now, cleared_rule = :why"
+            " WHERE golden_id = ANY(CAST(:golden_ids AS bigint[])) AND cleared_at IS NULL"
+        ),
+        {"now": now, "why": why, "golden_ids": list(golden_ids)},
+    )

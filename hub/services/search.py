@@ -11,7 +11,7 @@ rapidfuzz against their names, so ``星河``, ``xinghe``, ``Xinghe Intelligent``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,14 +23,14 @@ from hub.db.models import GoldenRecord, SearchToken
 from hub.db.sql import among
 from hub.domain import Customer
 from hub.errors import Invalid
-from hub.services.customers import customer_from_row
+from hub.services.customers import customer_from_row, select_customers
 from matching.standardize import (
     standardize_email,
     standardize_national_id,
     standardize_phone,
     standardize_uscc,
 )
-from matching.standardize.text import normalize_text, romanize
+from matching.standardize.text import normalize_text, romanize, romanize_syllables
 
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
@@ -56,9 +56,18 @@ def name_tokens(name: str) -> set[str]:
         if len(run) == 1:
             tokens.add(f"h:{run}")
         tokens.update(f"h:{run[i : i + 2]}" for i in range(len(run) - 1))
+        # One reading of the whole run (a character per syllable), its
+        # suffixes taken from it: heteronyms read in context, pypinyin once.
+        syllables = romanize_syllables(run)
         for start in PINYIN_STARTS:
             if start < len(run) - 1 or start == 0:
-                tokens.update(_prefixes(romanize(run[start:]), "p"))
+                # A character without a reading (rare ones) breaks the alignment.
+                suffix = (
+                    "".join(syllables[start:])
+                    if len(syllables) == len(run)
+                    else romanize(run[start:])
+                )
+                tokens.update(_prefixes(suffix, "p"))
     for word in _LATIN_WORD.findall(normalized):
         tokens.update(_prefixes(word, "p") if len(word) >= MIN_PREFIX else {f"p:{word}"})
     return tokens
@@ -77,13 +86,19 @@ def contact_tokens(attributes: Mapping[str, Any]) -> set[str]:
     return tokens
 
 
-def golden_tokens(attributes: Mapping[str, Any]) -> set[str]:
-    """Every search token of a golden record."""
+def golden_tokens(
+    attributes: Mapping[str, Any], names: Callable[[str], set[str]] = name_tokens
+) -> set[str]:
+    """Every search token of a golden record.
+
+    ``names`` gives a name's tokens: a bulk load passes the ones its worker
+    processes computed for each record's names.
+    """
     tokens = contact_tokens(attributes)
     for key in ("name", "name_en"):
         value = attributes.get(key)
         if isinstance(value, str):
-            tokens.update(name_tokens(value))
+            tokens.update(names(value))
     return tokens
 
 
@@ -144,19 +159,25 @@ class SearchHit:
     matched_on: str
 
 
-def _rank(query: str, attributes: Mapping[str, Any], exact_hit: bool) -> tuple[float, str]:
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """A window of the ranked hits, and how many candidates were ranked in all."""
+
+    hits: list[SearchHit]
+    total: int
+
+
+def _rank(query: str, name: object, name_en: object, exact_hit: bool) -> tuple[float, str]:
     if exact_hit:
         return 1.0, "identifier or contact"
     normalized = normalize_text(query)
     best, matched_on = 0.0, "name"
-    name = attributes.get("name")
     if isinstance(name, str):
         target = normalize_text(name)
         best = fuzz.WRatio(normalized, target) / 100
         pinyin_score = fuzz.WRatio(romanize(normalized), romanize(target)) / 100
         if pinyin_score > best:
             best, matched_on = pinyin_score, "pinyin"
-    name_en = attributes.get("name_en")
     if isinstance(name_en, str):
         english = fuzz.WRatio(normalized, normalize_text(name_en)) / 100
         if english > best:
@@ -164,10 +185,19 @@ def _rank(query: str, attributes: Mapping[str, Any], exact_hit: bool) -> tuple[f
     return round(best, 4), matched_on
 
 
-async def search_customers(
-    session: AsyncSession, query: str, *, party_type: str | None = None, first: int = 20
-) -> list[SearchHit]:
-    """Customers matching ``query``, best first."""
+async def search_page(
+    session: AsyncSession,
+    query: str,
+    *,
+    party_type: str | None = None,
+    offset: int = 0,
+    first: int = 20,
+) -> SearchPage:
+    """The ranked hits ``offset`` to ``offset + first`` of ``query``, best first.
+
+    Up to ``CANDIDATES`` records sharing the most tokens with the query are
+    ranked on their names alone; only the customers in the window are loaded.
+    """
     if not query.strip():
         raise Invalid("must not be empty", field="text")
     if len(query) > MAX_QUERY_LENGTH:
@@ -175,7 +205,7 @@ async def search_customers(
     exact, fuzzy = query_tokens(query)
     tokens = sorted(exact | fuzzy)
     if not tokens:
-        return []
+        return SearchPage(hits=[], total=0)
     counted = await session.execute(
         text(
             "SELECT t.golden_id, count(*) AS hits, bool_or(q.token = ANY(:exact)) AS exact"
@@ -193,16 +223,41 @@ async def search_customers(
     )
     found = {row.golden_id: bool(row.exact) for row in counted}
     if not found:
-        return []
-    query_rows = select(GoldenRecord).where(
-        GoldenRecord.id.in_(found), GoldenRecord.status == "active"
-    )
+        return SearchPage(hits=[], total=0)
+    # Names only: decoding every candidate's attributes and lineage cost more
+    # than ranking them.
+    candidates = select(
+        GoldenRecord.id,
+        GoldenRecord.attributes["name"].label("name"),
+        GoldenRecord.attributes["name_en"].label("name_en"),
+    ).where(among(GoldenRecord.id, found), GoldenRecord.status == "active")
     if party_type is not None:
-        query_rows = query_rows.where(GoldenRecord.party_type == party_type)
-    goldens: Sequence[GoldenRecord] = (await session.execute(query_rows)).scalars().all()
-    hits = [
-        SearchHit(customer_from_row(row), *_rank(query, row.attributes, found[row.id]))
-        for row in goldens
-    ]
-    hits.sort(key=lambda h: (-h.score, h.customer.golden_id))
-    return hits[:first]
+        candidates = candidates.where(GoldenRecord.party_type == party_type)
+    ranked = sorted(
+        (
+            (*_rank(query, row.name, row.name_en, found[row.id]), row.id)
+            for row in await session.execute(candidates)
+        ),
+        key=lambda hit: (-hit[0], hit[2]),
+    )
+    window = ranked[offset : offset + first]
+    rows = await session.execute(
+        select_customers().where(among(GoldenRecord.id, [hit[2] for hit in window]))
+    )
+    customers = {row.id: customer_from_row(row) for row in rows}
+    return SearchPage(
+        hits=[
+            SearchHit(customers[golden_id], score, matched_on)
+            for score, matched_on, golden_id in window
+            if golden_id in customers
+        ],
+        total=len(ranked),
+    )
+
+
+async def search_customers(
+    session: AsyncSession, query: str, *, party_type: str | None = None, first: int = 20
+) -> list[SearchHit]:
+    """Customers matching ``query``, best first."""
+    page = await search_page(session, query, party_type=party_type, first=first)
+    return page.hits

@@ -225,6 +225,49 @@ async def test_history_pages_newest_first_with_type_and_time_filters(
             "amount",
             "finite",
         ),
+        (
+            {
+                "interaction_key": "k" * 201,
+                "customer_key": "F-1",
+                "type": "ORDER",
+                "occurred_at": "2026-01-01",
+            },
+            "interaction_key",
+            "at most 200 characters",
+        ),
+        (
+            {
+                "interaction_key": "k",
+                "customer_key": "F-1",
+                "type": "CALL",
+                "occurred_at": "2026-01-01",
+                "summary": "broken \ud800 text",
+            },
+            "summary",
+            "valid Unicode",
+        ),
+        (
+            {
+                "interaction_key": "k",
+                "customer_key": "F-1",
+                "type": "CALL",
+                "occurred_at": "2026-01-01",
+                "score": float("nan"),
+            },
+            "attributes",
+            "no NaN",
+        ),
+        (
+            {
+                "interaction_key": "k",
+                "customer_key": "F-1",
+                "type": "CALL",
+                "occurred_at": "2026-01-01",
+                "note": "a\x00b",
+            },
+            "attributes",
+            "NUL",
+        ),
     ],
 )
 def test_a_bad_interaction_is_refused_naming_the_field(
@@ -249,3 +292,93 @@ def test_amounts_are_exact_decimals() -> None:
         }
     )
     assert (parsed.amount, parsed.currency, parsed.type.value) == (Decimal("0.1"), "CNY", "ORDER")
+
+
+async def test_a_batch_stores_its_good_interactions_and_names_each_bad_one(
+    session: AsyncSession,
+) -> None:
+    golden = await customer_of(session, "finance", FINANCE)
+    result = await record(
+        session,
+        "finance",
+        order("O-1", "F-1", "10.00", "2026-01-01T00:00:00Z"),
+        order("O-2", "F-1", "10.005", "2026-01-02T00:00:00Z"),
+        {**order("O-3", "F-1", "1.00", "2026-01-03T00:00:00Z"), "interaction_key": "x" * 300},
+        order("O-1", "F-1", "99.00", "2026-01-04T00:00:00Z"),
+        order("O-4", "F-1", "20.00", "2026-01-05T00:00:00Z"),
+    )
+    assert (result.created, result.unchanged) == (2, 0)
+    assert [(r.index, r.field) for r in result.rejections] == [
+        (1, "amount"),
+        (2, "interaction_key"),
+        (3, "interaction_key"),
+    ]
+    page = (await interactions_of(session, [golden], InteractionQuery()))[golden]
+    assert [i.interaction_key for i in page.items] == ["O-4", "O-1"]
+    metrics = (await metrics_of(session, [golden]))[golden]
+    assert metrics.transaction_amount == Decimal("30.00")
+
+
+async def test_interactions_keep_every_field_as_sent(session: AsyncSession) -> None:
+    golden = await customer_of(session, "finance", FINANCE)
+    await record(
+        session,
+        "finance",
+        {
+            "interaction_key": "P-1",
+            "customer_key": "F-1",
+            "type": "payment",
+            "occurred_at": "2026-02-01T10:30:00.123456+08:00",
+            "channel": "bank transfer",
+            "amount": "1234567890123.45",
+            "currency": "usd",
+            "due_date": "2026-01-31",
+            "paid_date": "2026-02-01",
+            "summary": "货款",
+            "invoice": {"no": "INV-9", "lines": [1, 2]},
+        },
+    )
+    [stored] = (await interactions_of(session, [golden], InteractionQuery()))[golden].items
+    assert stored.type == "PAYMENT"
+    assert stored.occurred_at == datetime(2026, 2, 1, 2, 30, 0, 123456, tzinfo=UTC)
+    assert (stored.channel, stored.amount, stored.currency) == (
+        "bank transfer",
+        Decimal("1234567890123.45"),
+        "USD",
+    )
+    assert (stored.due_date.isoformat(), stored.paid_date.isoformat()) == (  # type: ignore[union-attr]
+        "2026-01-31",
+        "2026-02-01",
+    )
+    assert (stored.summary, stored.attributes) == (
+        "货款",
+        {"invoice": {"no": "INV-9", "lines": [1, 2]}},
+    )
+
+
+async def test_pages_follow_timestamps_to_the_microsecond(session: AsyncSession) -> None:
+    golden = await customer_of(session, "finance", FINANCE)
+    moments = [f"2026-01-01T00:00:00.{n:06d}Z" for n in (999999, 999998, 1)]
+    await record(
+        session,
+        "finance",
+        *(order(f"O-{n}", "F-1", "1.00", when) for n, when in enumerate(moments)),
+    )
+    seen: list[str] = []
+    after = None
+    for _ in range(3):
+        page = (await interactions_of(session, [golden], InteractionQuery(first=1, after=after)))[
+            golden
+        ]
+        seen += [i.interaction_key for i in page.items]
+        after = page.cursors[-1]
+    assert seen == ["O-0", "O-1", "O-2"]
+
+
+async def test_a_cursor_beyond_any_date_is_refused_as_invalid(session: AsyncSession) -> None:
+    from hub.domain import encode_keyset
+    from hub.errors import Invalid
+
+    golden = await customer_of(session, "finance", FINANCE)
+    with pytest.raises(Invalid, match="not a cursor"):
+        await interactions_of(session, [golden], InteractionQuery(after=encode_keyset(10**20, 1)))

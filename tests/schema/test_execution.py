@@ -1,0 +1,151 @@
+"""The leaf shortcut answers exactly as Strawberry's own execution does, errors included."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import pytest
+import strawberry
+from strawberry.permission import BasePermission
+
+from schema.execution import LeafShortcutExecutionContext
+
+
+@strawberry.enum
+class Kind(Enum):
+    ORDER = "ORDER"
+    CALL = "CALL"
+
+
+class Never(BasePermission):
+    message = "never"
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.type
+class Item:
+    name: str
+    kind: Kind
+    amount: Decimal | None
+    at: datetime
+    secret: str | None = strawberry.field(permission_classes=[Never], default="hidden")
+    missing: str = strawberry.field(default=None)  # type: ignore[assignment]
+    ratio: float = 0.5
+
+    @strawberry.field
+    def upper(self) -> str:
+        return self.name.upper()
+
+    @strawberry.field
+    def broken(self) -> int:
+        raise ValueError("broken on purpose")
+
+    @strawberry.field
+    def shout(self, times: int = 2) -> str:
+        return self.name * times
+
+    @strawberry.field
+    def seen_by(self, info: strawberry.Info) -> str:
+        return str(info.context["who"])
+
+    @strawberry.field
+    async def later(self) -> str:
+        return self.name
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def items(self) -> list[Item]:
+        at = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
+        return [
+            Item(name="a", kind=Kind.ORDER, amount=Decimal("12.50"), at=at),
+            Item(name="b", kind=Kind.CALL, amount=None, at=at, missing="present"),
+        ]
+
+
+def _answer(query: str, shortcut: bool) -> tuple[Any, list[tuple[str, Any]]]:
+    schema = strawberry.Schema(
+        query=Query,
+        execution_context_class=LeafShortcutExecutionContext if shortcut else None,
+    )
+    result = asyncio.run(schema.execute(query, context_value={"who": "tester"}))
+    errors = sorted((e.message, e.path) for e in result.errors or [])
+    return result.data, errors
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ items { name kind amount at ratio upper } }",
+        "{ items { n: name k: kind name n2: name __typename } }",
+        "{ items { name secret } }",
+        "{ items { name missing } }",
+        "{ items { name broken } }",
+        "{ items { shout shout3: shout(times: 3) seenBy later } }",
+        "query($no: Boolean = false) { items { name @include(if: $no) kind @skip(if: $no) } }",
+        "{ items { ...parts } } fragment parts on Item { name amount }",
+    ],
+)
+def test_the_shortcut_answers_as_strawberry_does(query: str) -> None:
+    assert _answer(query, shortcut=True) == _answer(query, shortcut=False)
+
+
+def test_a_missing_non_null_leaf_is_reported_where_it_is() -> None:
+    data, errors = _answer("{ items { name missing } }", shortcut=True)
+    # Non-null all the way up: the null reaches the root.
+    assert data is None
+    assert errors == [
+        ("Cannot return null for non-nullable field Item.missing.", ["items", 0, "missing"])
+    ]
+
+
+def test_plain_values_are_answered() -> None:
+    data, errors = _answer("{ items { name kind amount at upper } }", shortcut=True)
+    assert errors == []
+    assert data == {
+        "items": [
+            {
+                "name": "a",
+                "kind": "ORDER",
+                "amount": "12.50",
+                "at": "2026-11-24T08:30:00+00:00",
+                "upper": "A",
+            },
+            {
+                "name": "b",
+                "kind": "CALL",
+                "amount": None,
+                "at": "2026-11-24T08:30:00+00:00",
+                "upper": "B",
+            },
+        ]
+    }
+
+
+class Counting(LeafShortcutExecutionContext):
+    """Records the fields that went through graphql-core's own path."""
+
+    regular: list[str] = []  # noqa: RUF012 - reset by the test that reads it
+
+    def execute_field(self, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
+        Counting.regular.append(details[0].node.name.value)
+        return super().execute_field(parent_type, source, details, *rest)
+
+
+def test_plain_leaves_skip_the_regular_path_and_the_rest_take_it() -> None:
+    Counting.regular = []
+    schema = strawberry.Schema(query=Query, execution_context_class=Counting)
+    query = "{ items { name kind amount at upper shout secret seenBy __typename } }"
+    result = asyncio.run(schema.execute(query, context_value={"who": "tester"}))
+    assert result.data is not None
+    # Per item: a field with arguments, one behind a permission, one that takes
+    # info, and the meta field; the plain leaves never appear.
+    assert sorted(set(Counting.regular)) == ["__typename", "items", "secret", "seenBy", "shout"]
+    assert Counting.regular.count("shout") == 2

@@ -1,0 +1,125 @@
+"""``hub serve --workers``: the parent prepares the database once, every worker answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from hub.db.engine import session_factory
+from hub.services.keys import create_api_key
+from hub.settings import Settings
+from hub.uow import in_transaction
+from schema.http import GraphQLApp
+
+SUBMIT = """mutation($r: [JSON!]!) { submitRecords(source: "sales", records: $r) { created } }"""
+READ = '{ customerBySourceKey(source: "sales", key: "W1") { name sourceRecords { sourceKey } } }'
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text(encoding="utf-8")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"hub serve was not ready in time:\n{log.read_text(encoding='utf-8')}")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while the table was read
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _serve_and_read(database_url: str, key: str, log: Path) -> list[int]:
+    """Start ``hub serve --workers 2``, write through it and read back; its workers' pids."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = os.environ | {
+        "HUB_DATABASE_URL": database_url,
+        "HUB_ENVIRONMENT": "production",
+        "HUB_LOG_LEVEL": "WARNING",
+    }
+    hub = str(Path(sys.executable).with_name("hub"))
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [hub, "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_ready(url, process, log)
+        workers = _children(process.pid)
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+            record = {"source_key": "W1", "party_type": "person", "name": "王伟"}
+            submitted = client.post(
+                "/graphql", json={"query": SUBMIT, "variables": {"r": [record]}}
+            )
+            assert submitted.json() == {"data": {"submitRecords": {"created": 1}}}
+            # Several requests, so that both workers have answered some.
+            for _ in range(8):
+                read = client.post("/graphql", json={"query": READ}).json()
+                assert read == {
+                    "data": {
+                        "customerBySourceKey": {
+                            "name": "王伟",
+                            "sourceRecords": [{"sourceKey": "W1"}],
+                        }
+                    }
+                }
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert process.returncode == 0, log.read_text(encoding="utf-8")
+    return workers
+
+
+async def test_workers_share_one_database_and_read_what_a_mutation_committed(
+    committed_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    issued = await in_transaction(
+        session_factory(committed_engine),
+        lambda session: create_api_key(session, name="workers", role="admin"),
+    )
+    database_url = committed_engine.url.render_as_string(hide_password=False)
+    workers = await asyncio.to_thread(
+        _serve_and_read, database_url, issued.key, tmp_path / "serve.log"
+    )
+    # Two serving processes (multiprocessing may add its resource tracker).
+    assert len(workers) >= 2
+
+
+def test_responses_hold_integers_past_64_bits_and_plain_chinese(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    view = GraphQLApp(settings, sessions)
+    answer = {"data": {"attributes": {"account": 2**70, "name": "星河"}}}
+    encoded = view.encode_json(answer)
+    assert json.loads(encoded) == answer
+    assert "星河" in view.encode_json({"data": {"name": "星河"}})
