@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from matching.record import PartyType, SourceRecord
 from matching.standardize.addresses import standardize_address
+from matching.standardize.divisions import division_table
 from matching.standardize.emails import standardize_email
 from matching.standardize.identifiers import (
     ResidentId,
@@ -20,7 +21,7 @@ from matching.standardize.identifiers import (
 )
 from matching.standardize.names import standardize_latin_name, standardize_name
 from matching.standardize.phones import area_code_of, is_local_number, standardize_phone
-from matching.standardize.text import normalize_text, romanize
+from matching.standardize.text import load_readings, normalize_text, romanize
 from matching.types import (
     Flag,
     StandardAddress,
@@ -188,6 +189,10 @@ def load_reference_tables() -> None:
     They load on first use otherwise, which puts a few hundred milliseconds
     into whichever request standardizes first; a server calls this at startup.
     """
+    division_table()
+    area_code_of("北京")
+    load_readings()
+    # OpenCC, pypinyin's phrase tables and cleanco load on their first call.
     standardize_record(
         SourceRecord(
             source="warm-up",

@@ -18,6 +18,7 @@ from pypinyin.pinyin_dict import pinyin_dict
 
 __all__ = [
     "has_han",
+    "load_readings",
     "normalize_text",
     "romanize",
     "romanize_syllables",
@@ -106,6 +107,11 @@ _TONE_MARKS = str.maketrans(
         **{chr(mark): None for mark in range(0x300, 0x370)},
     }
 )
+
+
+def load_readings() -> None:
+    """Load the table of single-reading characters (on first use otherwise)."""
+    _single_readings()
 
 
 @lru_cache(maxsize=1)

@@ -228,6 +228,7 @@ def test_reference_tables_load_ahead_of_the_first_record() -> None:
 
     for cached in (division_table, _area_codes, _single_readings):
         cached.cache_clear()
+    standardize(party_type="organization", name="华为技术有限公司", city="北京")  # cached values
     load_reference_tables()
     assert [c.cache_info().currsize for c in (division_table, _area_codes, _single_readings)] == [
         1,
