@@ -33,14 +33,17 @@ import argparse
 import asyncio
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 from sqlalchemy import select, text
 
 from bench.interactions import write_interactions
@@ -55,6 +58,37 @@ def run(command: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
+
+
+@dataclass(frozen=True, slots=True)
+class Timed:
+    """A command's wall time, the CPU its processes used, and how busy the machine was."""
+
+    seconds: float
+    cpu_seconds: float  # the command and its worker processes (PostgreSQL not included)
+    machine_busy: float  # share of all cores, PostgreSQL and other work included
+
+    def describe(self, customers: int) -> str:
+        return (
+            f"{self.seconds:.1f} s ({customers / self.seconds:,.0f} customers/s); "
+            f"hub {self.cpu_seconds:.0f} s CPU, machine {100 * self.machine_busy:.0f}% busy"
+        )
+
+
+def timed(command: list[str], env: dict[str, str]) -> Timed:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    machine = psutil.cpu_times()
+    seconds = run(command, env)
+    after, machine_after = resource.getrusage(resource.RUSAGE_CHILDREN), psutil.cpu_times()
+    busy = sum(
+        getattr(machine_after, name) - getattr(machine, name)
+        for name in ("user", "nice", "system", "irq", "softirq", "steal")
+    )
+    return Timed(
+        seconds=seconds,
+        cpu_seconds=(after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime),
+        machine_busy=busy / (seconds * (os.cpu_count() or 1)),
+    )
 
 
 def psql(url: str, sql: str) -> None:
@@ -178,28 +212,28 @@ def synthetic(customers: int, interactions: int, samples: int) -> list[Figure]:
         # visibility map, planner statistics); the local server runs without it.
         psql(url, "VACUUM ANALYZE")
         print(f"generated and vacuumed in {time.perf_counter() - started:.0f} s")
-        cold_s = run([HUB, "recompute"], env)
+        cold = timed([HUB, "recompute"], env)
         warm_started = scalar(url, "SELECT now()")
-        warm_s = run([HUB, "recompute"], env)
+        warm = timed([HUB, "recompute"], env)
         rewritten = scalar(
             url,
             f"SELECT count(*) FROM classification WHERE computed_at >= '{warm_started}'",
         )
         latencies, stored, counted = asyncio.run(page_latencies(url, samples))
-    print(f"hub recompute of {counted:,} customers: cold {cold_s:.1f} s, warm {warm_s:.1f} s")
+    print(f"hub recompute of {counted:,} customers: cold {cold.describe(counted)}")
+    print(f"hub recompute of {counted:,} customers: warm {warm.describe(counted)}")
     print(f"warm run rewrote {int(rewritten):,} classifications")
     scale = f"{counted:,} customers, {stored:,} interactions"
     return [
         Figure(
             name=f"hub recompute cold (nothing derived yet), {scale}",
-            value=f"{cold_s:.1f} s ({counted / cold_s:,.0f} customers/s)",
+            value=cold.describe(counted),
             target="1M customers ≤ 120 s",
             command=command,
         ),
         Figure(
             name=f"hub recompute warm (run again at once, only changes written), {scale}",
-            value=f"{warm_s:.1f} s ({counted / warm_s:,.0f} customers/s), "
-            f"{int(rewritten):,} classifications changed",
+            value=f"{warm.describe(counted)}; {int(rewritten):,} classifications changed",
             target="1M customers ≤ 120 s",
             command=command,
         ),

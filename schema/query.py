@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from hub.auth import Permission
 from hub.domain import Page, decode_cursor, encode_cursor, parse_customer_id
 from hub.errors import Invalid
-from hub.services import credit, customers, events, reviews, search
+from hub.services import credit, customers, events, retention, reviews, search
 from hub.survivorship import default_rules
 from schema.context import Info
 from schema.pagination import page_size, selects
@@ -26,6 +26,7 @@ from schema.types.customer import (
 )
 from schema.types.records import SourceRecordDetail
 from schema.types.relay import Connection, connection_from_page
+from schema.types.retention import RetentionAlert
 from schema.types.stewardship import (
     AuditEntry,
     Change,
@@ -173,6 +174,28 @@ class Query:
             info.context.session, status=status, first=page_size(info, first), after=after
         )
         return connection_from_page(page, CreditDecision.from_domain)
+
+    @strawberry.field(
+        description="Open retention alerts of active customers, newest first; "
+        "optionally of one reason (KEY_DORMANT, KEY_CHURNED, CLOSE_REQUESTED) or region."
+    )
+    async def retention_alerts(
+        self,
+        info: Info,
+        reason: str | None = None,
+        region: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[RetentionAlert]:
+        info.context.require(Permission.READ_CUSTOMERS)
+        page = await retention.list_open_retention_alerts(
+            info.context.session,
+            first=page_size(info, first),
+            after=after,
+            reason=reason,
+            region=region,
+        )
+        return connection_from_page(page, RetentionAlert.from_domain)
 
     @strawberry.field(description="Uncertain pairs for stewards, by score or by age.")
     async def review_queue(
