@@ -360,6 +360,8 @@ class InteractionQuery:
     occurred_to: datetime | None = None
     first: int = 20
     after: str | None = None
+    # Without it no count runs and ``total_count`` is -1 (a page that shows no total).
+    with_total: bool = True
 
 
 def _interaction_filter(query: InteractionQuery) -> tuple[str, dict[str, Any]]:
@@ -381,7 +383,8 @@ def _interaction_filter(query: InteractionQuery) -> tuple[str, dict[str, Any]]:
 async def interactions_of(
     session: AsyncSession, golden_ids: Sequence[int], query: InteractionQuery
 ) -> dict[int, Page[InteractionView]]:
-    """A page of interactions for each of ``golden_ids`` (two statements in all)."""
+    """A page of interactions for each of ``golden_ids`` (two statements in all, one
+    when ``query.with_total`` is off)."""
     if not golden_ids:
         return {}
     condition, params = _interaction_filter(query)
@@ -431,7 +434,9 @@ async def interactions_of(
                 attributes=row.attributes,
             )
         )
-    counted: dict[int, int] = dict((await session.execute(text(count_sql), params)).all())
+    counted: dict[int, int] = (
+        dict((await session.execute(text(count_sql), params)).all()) if query.with_total else {}
+    )
     return {
         golden_id: Page(
             items=items[: query.first],
@@ -441,7 +446,7 @@ async def interactions_of(
             ],
             has_next_page=len(items) > query.first,
             has_previous_page=query.after is not None,
-            total_count=counted.get(golden_id, 0),
+            total_count=counted.get(golden_id, 0) if query.with_total else -1,
         )
         for golden_id, items in found.items()
     }

@@ -15,7 +15,7 @@ from hub.auth import Permission
 from hub.masking import mask_email, mask_national_id, mask_phone
 from hub.services.interactions import InteractionQuery
 from schema.context import Info
-from schema.pagination import page_size
+from schema.pagination import page_size, selects
 from schema.types.credit import ClassificationEntry, Credit
 from schema.types.history import CustomerMetrics, Interaction, InteractionType
 from schema.types.relay import Connection, connection_from_page
@@ -386,6 +386,7 @@ class Customer:
             occurred_to=to,
             first=page_size(info, first),
             after=after,
+            with_total=selects(info, "totalCount"),
         )
         page = await info.context.loaders.interactions.load((self.value.golden_id, query))
         return connection_from_page(page, Interaction.from_domain)

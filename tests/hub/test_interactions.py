@@ -160,6 +160,12 @@ async def test_history_pages_newest_first_with_type_and_time_filters(
     )
     window = (await interactions_of(session, [golden], spring))[golden]
     assert [i.interaction_key for i in window.items] == ["O-4", "V-1", "O-3"]
+    # A page that shows no total runs no count; the items are the same.
+    uncounted = (
+        await interactions_of(session, [golden], InteractionQuery(first=4, with_total=False))
+    )[golden]
+    assert [i.interaction_key for i in uncounted.items] == ["O-6", "O-5", "O-4", "V-1"]
+    assert (uncounted.total_count, uncounted.has_next_page) == (-1, True)
 
 
 @pytest.mark.parametrize(
