@@ -12,21 +12,27 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import numpy as np
+
 from matching.block import DEFAULT_MAX_BLOCK_SIZE, blocking_keys
-from matching.decide import Thresholds
-from matching.incremental import score_candidates
+from matching.compare import Columns, compare_pairs
+from matching.decide import DECISIONS, REVIEW_CODE, Thresholds, decide_pairs, explain_many
 from matching.model import Model, default_model
 from matching.types import StandardRecord
 
 
 @dataclass(frozen=True, slots=True)
 class PairVerdict:
-    """What the model says of a record against one candidate."""
+    """What the model says of a record against one candidate.
+
+    The explanation is worked out for pairs the model sends to review (the
+    ones a steward reads); an auto or distinct pair carries none.
+    """
 
     score: float
     decision: str  # auto | review | distinct
     cannot_link: bool
-    explanation: dict[str, Any]
+    explanation: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +49,38 @@ class Matcher:
 
     def score(self, record: StandardRecord, others: Sequence[StandardRecord]) -> list[PairVerdict]:
         """One verdict per record of ``others``, in order."""
+        return self.score_pairs([record, *others], [(0, k) for k in range(1, len(others) + 1)])
+
+    def score_pairs(
+        self, records: Sequence[StandardRecord], pairs: Sequence[tuple[int, int]]
+    ) -> list[PairVerdict]:
+        """One verdict per pair of positions in ``records``, compared in one pass."""
+        if not pairs:
+            return []
+        columns = Columns.from_records(records, self.model.frequencies)
+        left = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
+        right = np.fromiter((p[1] for p in pairs), dtype=np.int64, count=len(pairs))
+        vectors = compare_pairs(columns, left, right)
+        weights = self.model.match_weights(vectors)
+        codes = decide_pairs(weights, vectors, self.thresholds)
+        in_review = np.flatnonzero(codes == REVIEW_CODE)
+        explained = dict(
+            zip(
+                in_review.tolist(),
+                (e.to_dict() for e in explain_many(self.model, vectors, in_review)),
+                strict=True,
+            )
+        )
         return [
             PairVerdict(
-                score=pair.weight,
-                decision=pair.decision.value,
-                cannot_link=bool(pair.explanation.constraints),
-                explanation=pair.explanation.to_dict(),
+                score=weight,
+                decision=DECISIONS[code].value,
+                cannot_link=bool(constraints),
+                explanation=explained.get(row),
             )
-            for pair in score_candidates(self.model, record, others, self.thresholds)
+            for row, (weight, code, constraints) in enumerate(
+                zip(weights.tolist(), codes.tolist(), vectors.constraints.tolist(), strict=True)
+            )
         ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import orjson
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
@@ -36,8 +37,15 @@ def create_engine(url: str, settings: Settings, *, autocommit: bool = False) -> 
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
         connect_args={"server_settings": {"application_name": "customer-hub"}},
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
         **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
     )
+
+
+def _json_text(value: Any) -> str:
+    """The text of a json/jsonb parameter (orjson: several times faster than ``json``)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class SerialSession(AsyncSession):

@@ -194,6 +194,15 @@ class MatchReview(Base):
     __table_args__ = (
         CheckConstraint("status in ('open', 'matched', 'not_matched', 'obsolete')", name="status"),
         Index("ix_match_review_open", "status", "score"),
+        # An open review is looked up by its pair, in either order.
+        Index(
+            "ix_match_review_open_pair",
+            func.least(text("left_record_id"), text("right_record_id")),
+            func.greatest(text("left_record_id"), text("right_record_id")),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_match_review_left_record_id", "left_record_id"),
+        Index("ix_match_review_right_record_id", "right_record_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -8,12 +8,14 @@ queues a change event, all in the caller's transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import (
@@ -43,9 +45,14 @@ from matching import PartyType, StandardRecord, parse_record
 from matching.standardize import standard_record_from_dict
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MemberRecord:
-    """A source record's current version as matching and survivorship read it."""
+    """A source record's current version as matching and survivorship read it.
+
+    Matching reads the standardized record; survivorship's view of the
+    payload is worked out when first asked for (most members a submission
+    loads are only compared, never survived).
+    """
 
     record_id: int
     golden_id: int
@@ -53,7 +60,13 @@ class MemberRecord:
     source_key: str
     version: int
     standard: StandardRecord
-    member: Member
+    payload: Mapping[str, Any]
+
+    @cached_property
+    def member(self) -> Member:
+        """What the record offers to each attribute of its golden record."""
+        raw = parse_record(dict(self.payload))
+        return member_from_record(self.record_id, self.version, raw, self.standard)
 
 
 @dataclass(slots=True)
@@ -68,6 +81,21 @@ class ChangeSet:
         self.events.append((kind, list(ids), payload))
 
 
+def _current_members(golden_ids: list[int], *columns: Any) -> Select[Any]:
+    """Current, unretired versions of the records in ``golden_ids``, by record id."""
+    return (
+        select(SourceRecord.id, CrossReference.golden_id, *columns)
+        .join(
+            SourceRecordVersion,
+            (SourceRecordVersion.source_record_id == SourceRecord.id)
+            & (SourceRecordVersion.version == SourceRecord.current_version),
+        )
+        .join(CrossReference, CrossReference.source_record_id == SourceRecord.id)
+        .where(SourceRecord.retired_at.is_(None), among(CrossReference.golden_id, golden_ids))
+        .order_by(SourceRecord.id)
+    )
+
+
 async def load_member_records(
     session: AsyncSession, *, golden_ids: Iterable[int]
 ) -> list[MemberRecord]:
@@ -75,42 +103,26 @@ async def load_member_records(
     ids = list(golden_ids)
     if not ids:
         return []
-    query = (
-        select(
-            SourceRecord.id,
-            CrossReference.golden_id,
-            SourceSystem.code,
-            SourceRecord.source_key,
-            SourceRecordVersion.version,
-            SourceRecordVersion.payload,
-            SourceRecordVersion.standardized,
+    query = _current_members(
+        ids,
+        SourceSystem.code,
+        SourceRecord.source_key,
+        SourceRecordVersion.version,
+        SourceRecordVersion.payload,
+        SourceRecordVersion.standardized,
+    ).join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+    return [
+        MemberRecord(
+            record_id=row.id,
+            golden_id=row.golden_id,
+            source=row.code,
+            source_key=row.source_key,
+            version=row.version,
+            standard=standard_record_from_dict(row.standardized),
+            payload=row.payload,
         )
-        .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
-        .join(
-            SourceRecordVersion,
-            (SourceRecordVersion.source_record_id == SourceRecord.id)
-            & (SourceRecordVersion.version == SourceRecord.current_version),
-        )
-        .join(CrossReference, CrossReference.source_record_id == SourceRecord.id)
-        .where(SourceRecord.retired_at.is_(None), among(CrossReference.golden_id, ids))
-        .order_by(SourceRecord.id)
-    )
-    out = []
-    for row in await session.execute(query):
-        standard = standard_record_from_dict(row.standardized)
-        raw = parse_record(row.payload)
-        out.append(
-            MemberRecord(
-                record_id=row.id,
-                golden_id=row.golden_id,
-                source=row.code,
-                source_key=row.source_key,
-                version=row.version,
-                standard=standard,
-                member=member_from_record(row.id, row.version, raw, standard),
-            )
-        )
-    return out
+        for row in await session.execute(query)
+    ]
 
 
 async def create_golden(
@@ -124,17 +136,31 @@ async def create_golden(
     score: float | None = None,
 ) -> int:
     """A new golden record holding ``record_ids`` (values computed by :func:`refresh_golden`)."""
-    golden = GoldenRecord(
-        party_type=party_type.value, version=0, name="", attributes={}, lineage={}
-    )
-    session.add(golden)
-    await session.flush()
+    (golden_id,) = await create_goldens(session, [party_type], changes=changes)
     await link_records(
-        session, record_ids, golden.id, link_kind=link_kind, linked_by=linked_by, score=score
+        session, record_ids, golden_id, link_kind=link_kind, linked_by=linked_by, score=score
     )
-    changes.created.add(golden.id)
-    changes.touched.add(golden.id)
-    return golden.id
+    return golden_id
+
+
+async def create_goldens(
+    session: AsyncSession, party_types: Sequence[PartyType], *, changes: ChangeSet
+) -> list[int]:
+    """New, empty golden records, one per party type, their ids in the same order.
+
+    Their values come from :func:`refresh_goldens` once their records are linked.
+    """
+    rows = await session.execute(
+        insert(GoldenRecord).returning(GoldenRecord.id, sort_by_parameter_order=True),
+        [
+            {"party_type": p.value, "version": 0, "name": "", "attributes": {}, "lineage": {}}
+            for p in party_types
+        ],
+    )
+    ids = list(rows.scalars())
+    changes.created.update(ids)
+    changes.touched.update(ids)
+    return ids
 
 
 async def link_records(
@@ -147,11 +173,21 @@ async def link_records(
     score: float | None = None,
 ) -> None:
     """Point ``record_ids`` at ``golden_id`` (creating or moving their cross-reference)."""
-    from sqlalchemy.dialects.postgresql import insert
+    await link_many(
+        session, [(r, golden_id, link_kind, score) for r in record_ids], linked_by=linked_by
+    )
 
-    if not record_ids:
+
+async def link_many(
+    session: AsyncSession,
+    links: Sequence[tuple[int, int, str, float | None]],
+    *,
+    linked_by: str,
+) -> None:
+    """Point each record at its golden record: (record id, golden id, link kind, score)."""
+    if not links:
         return
-    statement = insert(CrossReference).values(
+    statement = pg_insert(CrossReference).values(
         [
             {
                 "source_record_id": record_id,
@@ -160,7 +196,7 @@ async def link_records(
                 "linked_by": linked_by,
                 "score": score,
             }
-            for record_id in record_ids
+            for record_id, golden_id, link_kind, score in links
         ]
     )
     await session.execute(
@@ -204,58 +240,69 @@ async def refresh_goldens(
     changes: ChangeSet,
     at: datetime,
     rules: SurvivorshipRules | None = None,
+    members: Mapping[int, list[MemberRecord]] | None = None,
 ) -> None:
-    """Recompute the values of ``golden_ids`` from their members; version what changed."""
+    """Recompute the values of ``golden_ids`` from their members; version what changed.
+
+    ``members`` holds the current members of every one of ``golden_ids`` when
+    the caller has them at hand (a submission has just placed them); they are
+    read from the database otherwise.
+    """
     ids = sorted(set(golden_ids))
     if not ids:
         return
     rules = rules or default_rules()
     goldens = await lock_goldens(session, ids)
-    members: dict[int, list[MemberRecord]] = defaultdict(list)
-    for record in await load_member_records(session, golden_ids=ids):
-        members[record.golden_id].append(record)
+    if members is None:
+        loaded: dict[int, list[MemberRecord]] = defaultdict(list)
+        for record in await load_member_records(session, golden_ids=ids):
+            loaded[record.golden_id].append(record)
+        members = loaded
     overrides = await _overrides(session, ids)
+    previous = await _previous_members(session, goldens.values())
     changed: list[int] = []
     for golden_id in ids:
         golden = goldens[golden_id]
         if golden.status == "merged":
             continue
-        if await _refresh_one(
+        if _refresh_one(
             session,
             golden,
             members=members.get(golden_id, []),
+            previous_members=previous.get(golden_id),
             overrides=overrides.get(golden_id, []),
             rules=rules,
             changes=changes,
             at=at,
         ):
             changed.append(golden_id)
+    await session.flush()
     await index_goldens(session, changed)
     await refresh_profiles(session, changed, now=at)
 
 
-async def _refresh_one(
+def _refresh_one(
     session: AsyncSession,
     golden: GoldenRecord,
     *,
     members: list[MemberRecord],
+    previous_members: list[int] | None,
     overrides: list[Override],
     rules: SurvivorshipRules,
     changes: ChangeSet,
     at: datetime,
 ) -> bool:
-    """Recompute one golden record; whether it changed."""
+    """Recompute one golden record; whether it changed (its new version is not flushed)."""
     member_ids = [m.record_id for m in members]
     if not members:
         if golden.status != "retired":
             golden.status = "retired"
-            await _write_version(session, golden, member_ids, ChangeKind.RETIRED, at)
+            _add_version(session, golden, member_ids, ChangeKind.RETIRED, at)
             changes.add(ChangeKind.RETIRED, [golden.id])
             return True
         return False
     survived = survive([m.member for m in members], rules, overrides, at=at)
     lineage = _keep_lineage_times(golden.lineage, survived.lineage)
-    previous_members = await _previous_members(session, golden)
     created = golden.id in changes.created
     revived = golden.status == "retired"
     if (
@@ -275,7 +322,7 @@ async def _refresh_one(
     golden.industry = survived.attributes.get("industry")
     golden.updated_at = at
     kind = ChangeKind.CREATED if created else ChangeKind.UPDATED
-    await _write_version(session, golden, member_ids, kind, at)
+    _add_version(session, golden, member_ids, kind, at)
     if not any(
         event[0] in {ChangeKind.MERGED, ChangeKind.SPLIT} and golden.id in event[1]
         for event in changes.events
@@ -304,21 +351,25 @@ def _without_time(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k != "at"}
 
 
-async def _previous_members(session: AsyncSession, golden: GoldenRecord) -> list[int] | None:
-    if golden.version == 0:
-        return None
-    members = (
-        await session.execute(
-            select(GoldenRecordVersion.members).where(
-                GoldenRecordVersion.golden_id == golden.id,
-                GoldenRecordVersion.version == golden.version,
-            )
-        )
-    ).scalar_one_or_none()
-    return list(members) if members is not None else None
+async def _previous_members(
+    session: AsyncSession, goldens: Iterable[GoldenRecord]
+) -> dict[int, list[int]]:
+    """The members each golden record's current version lists (none before its first)."""
+    versioned = [(g.id, g.version) for g in goldens if g.version > 0]
+    if not versioned:
+        return {}
+    rows = await session.execute(
+        text(
+            "SELECT v.golden_id, v.members FROM golden_record_version v"
+            " JOIN unnest(CAST(:ids AS bigint[]), CAST(:versions AS int[])) AS c(id, version)"
+            " ON v.golden_id = c.id AND v.version = c.version"
+        ),
+        {"ids": [i for i, _ in versioned], "versions": [v for _, v in versioned]},
+    )
+    return {golden_id: list(members) for golden_id, members in rows}
 
 
-async def _write_version(
+def _add_version(
     session: AsyncSession,
     golden: GoldenRecord,
     member_ids: list[int],
@@ -339,7 +390,6 @@ async def _write_version(
             valid_from=at,
         )
     )
-    await session.flush()
 
 
 async def _overrides(session: AsyncSession, golden_ids: Sequence[int]) -> dict[int, list[Override]]:
@@ -395,7 +445,8 @@ async def merge_goldens(
         golden.status = "merged"
         golden.merged_into_id = survivor
         golden.updated_at = at
-        await _write_version(session, golden, [], ChangeKind.MERGED, at)
+        _add_version(session, golden, [], ChangeKind.MERGED, at)
+    await session.flush()
     changes.add(ChangeKind.MERGED, [survivor, *absorbed], survivor=f"C{survivor}", reason=reason)
     changes.touched.add(survivor)
     await index_goldens(session, absorbed)

@@ -15,10 +15,9 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db.models import Interaction
 from hub.domain import (
     InteractionView,
     Page,
@@ -337,17 +336,27 @@ def _json(value: Mapping[str, Any]) -> str:
 
 
 async def attach_waiting_interactions(
-    session: AsyncSession, source_id: int, source_key: str, record_id: int
+    session: AsyncSession, source_id: int, records: Sequence[tuple[str, int]]
 ) -> None:
-    """Interactions that arrived before their customer's record get attached to it now."""
+    """Interactions that arrived before their customers' records get attached to them now.
+
+    ``records`` holds (source key, source record id) of records new to ``source_id``.
+    """
+    if not records:
+        return
     await session.execute(
-        update(Interaction)
-        .where(
-            Interaction.source_id == source_id,
-            Interaction.customer_key == source_key,
-            Interaction.source_record_id.is_(None),
-        )
-        .values(source_record_id=record_id)
+        text(
+            "UPDATE interaction i SET source_record_id = r.record_id"
+            " FROM unnest(CAST(:keys AS text[]), CAST(:ids AS bigint[]))"
+            "  AS r(customer_key, record_id)"
+            " WHERE i.source_id = :source_id AND i.customer_key = r.customer_key"
+            " AND i.source_record_id IS NULL"
+        ),
+        {
+            "source_id": source_id,
+            "keys": [key for key, _ in records],
+            "ids": [record_id for _, record_id in records],
+        },
     )
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,21 +28,22 @@ from hub.db.models import (
     SourceRecord,
     SourceRecordVersion,
 )
+from hub.db.sql import among
 from hub.errors import Invalid
 from hub.matcher import Matcher, PairVerdict, default_matcher
 from hub.services.events import emit_changes
 from hub.services.golden import (
     ChangeSet,
     MemberRecord,
-    create_golden,
-    link_records,
+    create_goldens,
+    link_many,
     load_member_records,
     merge_goldens,
     refresh_goldens,
 )
 from hub.services.interactions import attach_waiting_interactions
 from hub.services.sources import ensure_source
-from matching import RecordError, StandardRecord, parse_record
+from matching import PartyType, RecordError, StandardRecord, parse_record
 from matching import SourceRecord as ContractRecord
 from matching.record import record_to_dict
 from matching.standardize import standard_record_to_dict, standardize_record
@@ -155,7 +156,12 @@ async def submit_records(
     matcher: Matcher | None = None,
     now: datetime | None = None,
 ) -> SubmitResult:
-    """Upsert a department's batch by (source, source_key) and match what changed."""
+    """Upsert a department's batch by (source, source_key) and match what changed.
+
+    The batch is written set-based: one statement per step for all its
+    records, whatever their number. Records are placed in batch order, each
+    seeing the golden records as the earlier records of the batch left them.
+    """
     matcher = matcher or default_matcher()
     at = now or datetime.now(UTC)
     accepted, rejections = validate_batch(source, raw_records, max_records=max_records)
@@ -165,28 +171,80 @@ async def submit_records(
     source_id = await ensure_source(session, source)
     keys = {item.index: matcher.keys(item.standard) for item in accepted}
     await _lock_key_buckets(session, [key for batch in keys.values() for key in batch])
-    changes = ChangeSet()
+    stored = await _claim_record_rows(session, source_id, accepted)
+    arrivals: list[_Arrival] = []
     for item in accepted:
-        outcome = await _store_and_match(
-            session,
-            source_id,
-            item,
-            keys=keys[item.index],
-            matcher=matcher,
-            actor=actor,
-            changes=changes,
+        row = stored[item.record.source_key]
+        if row.content_hash == item.content_hash and row.current_version > 0 and not row.retired:
+            result.outcomes.append(
+                RecordOutcome(item.index, item.record.source_key, "unchanged", row.golden_id, None)
+            )
+            result.unchanged += 1
+            continue
+        status = "created" if row.current_version == 0 else "updated"
+        arrivals.append(
+            _Arrival(
+                item,
+                row.record_id,
+                status,
+                row.current_version + 1,
+                row.golden_id,
+                keys[item.index],
+            )
         )
-        result.outcomes.append(outcome)
-        match outcome.status:
-            case "created":
-                result.created += 1
-            case "updated":
-                result.updated += 1
-            case _:
-                result.unchanged += 1
-    await refresh_goldens(session, changes.touched, changes=changes, at=at)
-    await emit_changes(session, changes.events)
+        if status == "created":
+            result.created += 1
+        else:
+            result.updated += 1
+    if arrivals:
+        await _store_versions(session, source_id, arrivals, at=at)
+        changes = ChangeSet()
+        placement, decisions = await _place_arrivals(
+            session, source, arrivals, matcher=matcher, actor=actor, changes=changes, at=at
+        )
+        result.outcomes.extend(
+            RecordOutcome(
+                a.item.index,
+                a.item.record.source_key,
+                a.status,
+                placement.golden_of[a.record_id],
+                decision,
+            )
+            for a, decision in zip(arrivals, decisions, strict=True)
+        )
+        await refresh_goldens(
+            session,
+            changes.touched,
+            changes=changes,
+            at=at,
+            members=placement.members_of(changes.touched),
+        )
+        await emit_changes(session, changes.events)
+    result.outcomes.sort(key=lambda outcome: outcome.index)
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredRow:
+    """A record's row as the batch found it (locked until the batch commits)."""
+
+    record_id: int
+    current_version: int
+    content_hash: bytes
+    retired: bool
+    golden_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Arrival:
+    """An accepted record that is new or changed: stored as a version, then placed."""
+
+    item: _Accepted
+    record_id: int
+    status: str  # created | updated
+    version: int
+    current_golden: int | None
+    keys: list[str]
 
 
 async def _lock_key_buckets(session: AsyncSession, keys: Sequence[str]) -> None:
@@ -206,114 +264,133 @@ async def _lock_key_buckets(session: AsyncSession, keys: Sequence[str]) -> None:
         )
 
 
-async def _store_and_match(
-    session: AsyncSession,
-    source_id: int,
-    item: _Accepted,
-    *,
-    keys: Sequence[str],
-    matcher: Matcher,
-    actor: str,
-    changes: ChangeSet,
-) -> RecordOutcome:
-    row = await _upsert_record_row(session, source_id, item)
-    golden_id = await session.scalar(
-        select(CrossReference.golden_id).where(CrossReference.source_record_id == row.id)
-    )
-    if row.content_hash == item.content_hash and row.current_version > 0 and row.retired_at is None:
-        return RecordOutcome(item.index, item.record.source_key, "unchanged", golden_id, None)
-    status = "created" if row.current_version == 0 else "updated"
-    row.current_version += 1
-    row.content_hash = item.content_hash
-    row.retired_at = None
-    row.party_type = item.record.party_type.value
-    row.updated_at = func.now()
-    session.add(
-        SourceRecordVersion(
-            source_record_id=row.id,
-            version=row.current_version,
-            payload=item.payload,
-            standardized=standard_record_to_dict(item.standard),
-            flags=[
-                {"field": f.field, "code": f.code, "message": f.message}
-                for f in item.standard.flags
-            ],
-            source_updated_at=item.record.updated_at,
-        )
-    )
-    if status == "created":
-        await attach_waiting_interactions(session, source_id, item.record.source_key, row.id)
-    await session.execute(delete(MatchKey).where(MatchKey.source_record_id == row.id))
-    if keys:
-        await session.execute(
-            insert(MatchKey), [{"key": k, "source_record_id": row.id} for k in keys]
-        )
-    await session.flush()
-    golden_id, decision = await _match_on_arrival(
-        session,
-        record_id=row.id,
-        current_golden=golden_id,
-        standard=item.standard,
-        keys=keys,
-        matcher=matcher,
-        actor=actor,
-        changes=changes,
-    )
-    return RecordOutcome(item.index, item.record.source_key, status, golden_id, decision)
-
-
-async def _upsert_record_row(
-    session: AsyncSession, source_id: int, item: _Accepted
-) -> SourceRecord:
+async def _claim_record_rows(
+    session: AsyncSession, source_id: int, accepted: Sequence[_Accepted]
+) -> dict[str, _StoredRow]:
+    """Each record's row, inserted empty when new, locked, with its golden record."""
+    source_keys = sorted(item.record.source_key for item in accepted)
+    party_types = {item.record.source_key: item.record.party_type.value for item in accepted}
     await session.execute(
         pg_insert(SourceRecord)
         .values(
-            source_id=source_id,
-            source_key=item.record.source_key,
-            party_type=item.record.party_type.value,
-            current_version=0,
-            content_hash=b"",
+            [
+                {
+                    "source_id": source_id,
+                    "source_key": key,
+                    "party_type": party_types[key],
+                    "current_version": 0,
+                    "content_hash": b"",
+                }
+                for key in source_keys
+            ]
         )
         .on_conflict_do_nothing(index_elements=[SourceRecord.source_id, SourceRecord.source_key])
     )
-    return (
-        await session.execute(
-            select(SourceRecord)
-            .where(
-                SourceRecord.source_id == source_id,
-                SourceRecord.source_key == item.record.source_key,
-            )
-            .with_for_update()
-        )
-    ).scalar_one()
-
-
-async def find_candidate_goldens(
-    session: AsyncSession, record_id: int, keys: Sequence[str], *, max_key_size: int
-) -> set[int]:
-    """Golden records holding a record that shares a blocking key with ``record_id``.
-
-    Keys held by too many records are skipped. Retired records hold no keys.
-    """
-    if not keys:
-        return set()
-    frequent = (
-        select(MatchKey.key)
-        .where(MatchKey.key.in_(keys))
-        .group_by(MatchKey.key)
-        .having(func.count() > max_key_size)
-    )
     rows = await session.execute(
-        select(CrossReference.golden_id)
-        .join(MatchKey, MatchKey.source_record_id == CrossReference.source_record_id)
-        .where(
-            MatchKey.key.in_(keys),
-            MatchKey.key.not_in(frequent),
-            MatchKey.source_record_id != record_id,
+        select(
+            SourceRecord.id,
+            SourceRecord.source_key,
+            SourceRecord.current_version,
+            SourceRecord.content_hash,
+            SourceRecord.retired_at,
+            CrossReference.golden_id,
         )
-        .distinct()
+        .outerjoin(CrossReference, CrossReference.source_record_id == SourceRecord.id)
+        .where(SourceRecord.source_id == source_id, SourceRecord.source_key.in_(source_keys))
+        .order_by(SourceRecord.source_key)
+        .with_for_update(of=SourceRecord)
     )
-    return set(rows.scalars())
+    return {
+        row.source_key: _StoredRow(
+            row.id, row.current_version, row.content_hash, row.retired_at is not None, row.golden_id
+        )
+        for row in rows
+    }
+
+
+async def _store_versions(
+    session: AsyncSession, source_id: int, arrivals: Sequence[_Arrival], *, at: datetime
+) -> None:
+    """New versions, current pointers and blocking keys of the arrivals."""
+    await session.execute(
+        update(SourceRecord),
+        [
+            {
+                "id": a.record_id,
+                "current_version": a.version,
+                "content_hash": a.item.content_hash,
+                "retired_at": None,
+                "party_type": a.item.record.party_type.value,
+                "updated_at": at,
+            }
+            for a in arrivals
+        ],
+    )
+    await session.execute(
+        insert(SourceRecordVersion),
+        [
+            {
+                "source_record_id": a.record_id,
+                "version": a.version,
+                "payload": a.item.payload,
+                "standardized": standard_record_to_dict(a.item.standard),
+                "flags": [
+                    {"field": f.field, "code": f.code, "message": f.message}
+                    for f in a.item.standard.flags
+                ],
+                "source_updated_at": a.item.record.updated_at,
+            }
+            for a in arrivals
+        ],
+    )
+    await attach_waiting_interactions(
+        session,
+        source_id,
+        [(a.item.record.source_key, a.record_id) for a in arrivals if a.status == "created"],
+    )
+    await session.execute(
+        delete(MatchKey).where(among(MatchKey.source_record_id, [a.record_id for a in arrivals]))
+    )
+    key_rows = [{"key": k, "source_record_id": a.record_id} for a in arrivals for k in a.keys]
+    if key_rows:
+        await session.execute(insert(MatchKey), key_rows)
+
+
+async def key_holders(
+    session: AsyncSession, keys: Iterable[str], *, max_key_size: int
+) -> dict[str, list[tuple[int, int | None]]]:
+    """The records holding each of ``keys``, with their golden records.
+
+    Keys held by more than ``max_key_size`` records are left out (a group's
+    switchboard says nothing). Retired records hold no keys.
+    """
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        text(
+            "SELECT key, source_record_id, golden_id FROM ("
+            " SELECT k.key, k.source_record_id, x.golden_id,"
+            "  count(*) OVER (PARTITION BY k.key) AS holders"
+            " FROM match_key k"
+            " LEFT JOIN cross_reference x ON x.source_record_id = k.source_record_id"
+            " WHERE k.key = ANY(CAST(:keys AS text[]))"
+            ") held WHERE holders <= :cap"
+        ),
+        {"keys": wanted, "cap": max_key_size},
+    )
+    found: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
+    for key, record_id, golden_id in rows:
+        found[key].append((record_id, golden_id))
+    return found
+
+
+class Candidate(NamedTuple):
+    """A record an arrival is compared with, in the golden record it now belongs to."""
+
+    record_id: int
+    golden_id: int
+    standard: StandardRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,11 +399,11 @@ class ArrivalVerdict:
 
     forbidden: frozenset[int]  # a constraint or a steward keeps the record out
     auto: tuple[tuple[float, int], ...]  # (score, golden id), strongest first
-    review: tuple[tuple[MemberRecord, PairVerdict], ...]  # best pair per uncertain golden
+    review: tuple[tuple[Candidate, PairVerdict], ...]  # best pair per uncertain golden
 
 
 def judge_arrival(
-    members: Sequence[MemberRecord], verdicts: Sequence[PairVerdict], stewards: dict[int, str]
+    candidates: Sequence[Candidate], verdicts: Sequence[PairVerdict], stewards: dict[int, str]
 ) -> ArrivalVerdict:
     """Fold pair verdicts into one verdict per golden record.
 
@@ -334,160 +411,398 @@ def judge_arrival(
     valid USCCs, branch and parent) or a steward said "not a match" with one;
     otherwise its best pair decides, a steward's "match" counting as auto.
     """
-    by_golden: dict[int, list[tuple[MemberRecord, PairVerdict]]] = defaultdict(list)
-    for member, verdict in zip(members, verdicts, strict=True):
-        by_golden[member.golden_id].append((member, verdict))
+    by_golden: dict[int, list[tuple[Candidate, PairVerdict]]] = defaultdict(list)
+    for candidate, verdict in zip(candidates, verdicts, strict=True):
+        by_golden[candidate.golden_id].append((candidate, verdict))
     forbidden = frozenset(
         golden_id
         for golden_id, pairs in by_golden.items()
-        if any(v.cannot_link or stewards.get(m.record_id) == "not_match" for m, v in pairs)
+        if any(v.cannot_link or stewards.get(c.record_id) == "not_match" for c, v in pairs)
     )
     auto: list[tuple[float, int]] = []
-    review: list[tuple[MemberRecord, PairVerdict]] = []
+    review: list[tuple[Candidate, PairVerdict]] = []
     for golden_id, pairs in by_golden.items():
         if golden_id in forbidden:
             continue
-        member, best = max(pairs, key=lambda p: p[1].score)
-        if best.decision == "auto" or stewards.get(member.record_id) == "match":
+        candidate, best = max(pairs, key=lambda p: p[1].score)
+        if best.decision == "auto" or stewards.get(candidate.record_id) == "match":
             auto.append((best.score, golden_id))
         elif best.decision == "review":
-            review.append((member, best))
+            review.append((candidate, best))
     auto.sort(key=lambda p: (-p[0], p[1]))
     return ArrivalVerdict(forbidden, tuple(auto), tuple(review))
 
 
-async def _match_on_arrival(
+@dataclass(frozen=True, slots=True)
+class _Link:
+    """How an arrival came to its golden record (written once the batch is placed)."""
+
+    kind: str  # auto | new
+    score: float | None
+
+
+class _Placement:
+    """Golden membership as the batch changes it, written when the batch is placed.
+
+    Golden records started by the batch get provisional negative ids until they
+    are inserted; one that a later record of the batch bridges to a stored
+    golden record is never created: its records join the stored one.
+    """
+
+    def __init__(
+        self, records: Iterable[MemberRecord], stewards: dict[tuple[int, int], str]
+    ) -> None:
+        self.records: dict[int, MemberRecord] = {}
+        self.golden_of: dict[int, int] = {}
+        self.members: dict[int, set[int]] = defaultdict(set)
+        self.party_types: dict[int, PartyType] = {}
+        self.stewards = stewards
+        self.links: dict[int, _Link] = {}
+        self.reviews: dict[tuple[int, int], tuple[int, int, PairVerdict]] = {}
+        self.scored: dict[tuple[int, int], PairVerdict] = {}
+        for record in records:
+            self.records[record.record_id] = record
+            if record.golden_id:
+                self.join(record.record_id, record.golden_id)
+
+    def join(self, record_id: int, golden_id: int) -> None:
+        """Make ``record_id`` a member of ``golden_id`` (and no other)."""
+        previous = self.golden_of.get(record_id)
+        if previous is not None:
+            self.members[previous].discard(record_id)
+        self.golden_of[record_id] = golden_id
+        self.members[golden_id].add(record_id)
+
+    def members_of(self, golden_ids: Iterable[int]) -> dict[int, list[MemberRecord]]:
+        """The current members of each of ``golden_ids``, by record id."""
+        return {g: [self.records[r] for r in sorted(self.members.get(g, ()))] for g in golden_ids}
+
+    def start_golden(self, party_type: PartyType) -> int:
+        provisional = -(len(self.party_types) + 1)
+        self.party_types[provisional] = party_type
+        return provisional
+
+    def candidates(
+        self, arrival: _Arrival, holders: dict[str, list[tuple[int, int | None]]]
+    ) -> list[Candidate]:
+        """Every member of every golden record the arrival shares a key with."""
+        goldens: set[int] = set()
+        for key in arrival.keys:
+            for record_id, _ in holders.get(key, ()):
+                golden_id = self.golden_of.get(record_id)
+                if golden_id is not None:
+                    goldens.add(golden_id)
+        current = self.golden_of.get(arrival.record_id)
+        if current is not None:
+            goldens.add(current)
+        return [
+            Candidate(record_id, golden_id, self.records[record_id].standard)
+            for golden_id in sorted(goldens)
+            for record_id in sorted(self.members[golden_id])
+            if record_id != arrival.record_id
+        ]
+
+    def score_ahead(
+        self,
+        arrivals: Sequence[_Arrival],
+        holders: dict[str, list[tuple[int, int | None]]],
+        matcher: Matcher,
+    ) -> None:
+        """Score in one pass every pair the batch is likely to compare.
+
+        That is each arrival against the members of the golden records it
+        shares a key with and against the other arrivals it shares a key
+        with. Pairs a merge during the batch brings in are scored when asked.
+        """
+        sharing: dict[str, list[int]] = defaultdict(list)
+        for arrival in arrivals:
+            for key in arrival.keys:
+                if key in holders:
+                    sharing[key].append(arrival.record_id)
+        pairs: set[tuple[int, int]] = set()
+        for arrival in arrivals:
+            others = {c.record_id for c in self.candidates(arrival, holders)}
+            others.update(r for key in arrival.keys for r in sharing.get(key, ()))
+            others.discard(arrival.record_id)
+            pairs.update((arrival.record_id, other) for other in others)
+        self._score(sorted(pairs), matcher)
+
+    def verdicts(
+        self, record_id: int, others: Sequence[int], matcher: Matcher
+    ) -> list[PairVerdict]:
+        """The verdicts of ``record_id`` against each of ``others``, in order."""
+        missing = [(record_id, o) for o in others if (record_id, o) not in self.scored]
+        self._score(missing, matcher)
+        return [self.scored[(record_id, o)] for o in others]
+
+    def _score(self, pairs: Sequence[tuple[int, int]], matcher: Matcher) -> None:
+        if not pairs:
+            return
+        ids = sorted({r for pair in pairs for r in pair})
+        position = {record_id: k for k, record_id in enumerate(ids)}
+        verdicts = matcher.score_pairs(
+            [self.records[r].standard for r in ids],
+            [(position[a], position[b]) for a, b in pairs],
+        )
+        self.scored.update(zip(pairs, verdicts, strict=True))
+
+    def steward_verdicts(self, record_id: int, others: Iterable[int]) -> dict[int, str]:
+        """What stewards said of ``record_id`` with each of ``others``."""
+        found = {}
+        for other in others:
+            decision = self.stewards.get((min(record_id, other), max(record_id, other)))
+            if decision is not None:
+                found[other] = decision
+        return found
+
+    def settle(self, provisional: dict[int, int]) -> None:
+        """Replace provisional golden ids by the stored ones."""
+        for record_id, golden_id in self.golden_of.items():
+            if golden_id < 0:
+                self.golden_of[record_id] = provisional[golden_id]
+        for before, after in provisional.items():
+            self.members[after] = self.members.pop(before)
+
+    def fold(self, golden_ids: Sequence[int], survivor: int) -> None:
+        """Move the records of ``golden_ids`` into ``survivor``."""
+        for golden_id in golden_ids:
+            if golden_id != survivor:
+                for record_id in sorted(self.members.pop(golden_id, set())):
+                    self.join(record_id, survivor)
+
+
+def _arriving_member(source: str, arrival: _Arrival) -> MemberRecord:
+    """An arrival as matching and survivorship read it (in its golden record, if any)."""
+    item = arrival.item
+    return MemberRecord(
+        record_id=arrival.record_id,
+        golden_id=arrival.current_golden or 0,
+        source=source,
+        source_key=item.record.source_key,
+        version=arrival.version,
+        standard=item.standard,
+        payload=item.payload,
+    )
+
+
+async def _place_arrivals(
     session: AsyncSession,
+    source: str,
+    arrivals: Sequence[_Arrival],
     *,
-    record_id: int,
-    current_golden: int | None,
-    standard: StandardRecord,
-    keys: Sequence[str],
     matcher: Matcher,
     actor: str,
     changes: ChangeSet,
-) -> tuple[int, str]:
-    golden_ids = await find_candidate_goldens(
-        session, record_id, keys, max_key_size=matcher.max_key_size
+    at: datetime,
+) -> tuple[_Placement, list[str]]:
+    """Link, keep or start a golden record for each arrival, in batch order.
+
+    Returns where every record now is, and each arrival's decision.
+    """
+    holders = await key_holders(
+        session, (k for a in arrivals for k in a.keys), max_key_size=matcher.max_key_size
     )
-    if current_golden is not None:
-        golden_ids.add(current_golden)
-    # Every member of a candidate golden record is scored, so that a constraint
-    # against any of them (two different USCCs) keeps the record out.
-    members = [
-        m
-        for m in await load_member_records(session, golden_ids=golden_ids)
-        if m.record_id != record_id
-    ]
-    verdict = judge_arrival(
-        members,
-        matcher.score(standard, [m.standard for m in members]),
-        await _steward_pairs(session, record_id, [m.record_id for m in members]),
+    arriving = {a.record_id for a in arrivals}
+    golden_ids = {
+        golden_id
+        for a in arrivals
+        for key in a.keys
+        for _, golden_id in holders.get(key, ())
+        if golden_id is not None
+    } | {a.current_golden for a in arrivals if a.current_golden is not None}
+    stored = await load_member_records(session, golden_ids=golden_ids)
+    placement = _Placement(
+        [
+            *(m for m in stored if m.record_id not in arriving),
+            *(_arriving_member(source, a) for a in arrivals),
+        ],
+        await _steward_pairs(session, arriving),
     )
-    target, decision = await _place_record(
-        session, record_id, current_golden, standard, verdict, actor=actor, changes=changes
+    placement.score_ahead(arrivals, holders, matcher)
+    decisions: list[str] = []
+    for arrival in arrivals:
+        decisions.append(
+            await _place_arrival(
+                session,
+                placement,
+                arrival,
+                holders,
+                matcher=matcher,
+                actor=actor,
+                changes=changes,
+                at=at,
+            )
+        )
+    provisional = await _create_started_goldens(session, placement, changes=changes)
+    placement.settle(provisional)
+    await link_many(
+        session,
+        [
+            (record_id, placement.golden_of[record_id], link.kind, link.score)
+            for record_id, link in placement.links.items()
+        ],
+        linked_by=actor,
     )
-    for member, pair in verdict.review:
-        if member.golden_id != target:
-            await _open_review(session, record_id, member.record_id, pair)
-            if decision == "new":
-                decision = "review"
-    return target, decision
+    await _open_reviews(
+        session,
+        [
+            (left, right, verdict)
+            for left, right, verdict in placement.reviews.values()
+            if placement.golden_of[left] != placement.golden_of[right]
+        ],
+    )
+    changes.touched = {provisional.get(g, g) for g in changes.touched if g > 0 or g in provisional}
+    return placement, decisions
 
 
-async def _place_record(
+async def _place_arrival(
     session: AsyncSession,
-    record_id: int,
-    current_golden: int | None,
-    standard: StandardRecord,
-    verdict: ArrivalVerdict,
+    placement: _Placement,
+    arrival: _Arrival,
+    holders: dict[str, list[tuple[int, int | None]]],
     *,
+    matcher: Matcher,
     actor: str,
     changes: ChangeSet,
-) -> tuple[int, str]:
-    """Link, keep or start a golden record; merge golden records the record bridges."""
-    if current_golden is not None and current_golden not in verdict.forbidden:
+    at: datetime,
+) -> str:
+    """Link, keep or start the arrival's golden record; merge golden records it bridges.
+
+    Every member of a candidate golden record is scored, so that a constraint
+    against any of them (two different USCCs) keeps the record out.
+    """
+    candidates = placement.candidates(arrival, holders)
+    verdict = judge_arrival(
+        candidates,
+        placement.verdicts(arrival.record_id, [c.record_id for c in candidates], matcher),
+        placement.steward_verdicts(arrival.record_id, [c.record_id for c in candidates]),
+    )
+    current = placement.golden_of.get(arrival.record_id)
+    if current is not None and current not in verdict.forbidden:
         # A changed record stays where it is unless it now contradicts its golden record.
-        target, decision = current_golden, "kept"
+        target, decision = current, "kept"
     elif verdict.auto:
         score, target = verdict.auto[0]
         decision = "auto"
-        await link_records(
-            session, [record_id], target, link_kind="auto", linked_by=actor, score=score
-        )
+        placement.links[arrival.record_id] = _Link("auto", score)
     else:
+        target = placement.start_golden(arrival.item.standard.party_type)
         decision = "new"
-        target = await create_golden(
-            session,
-            standard.party_type,
-            [record_id],
-            link_kind="new",
-            linked_by=actor,
-            changes=changes,
-        )
+        placement.links[arrival.record_id] = _Link("new", None)
     bridged = [g for _, g in verdict.auto if g != target]
     if bridged:
         # The record auto-links to several golden records: they are one customer.
-        target = await merge_goldens(
+        target = await _bridge(
             session,
+            placement,
             [target, *bridged],
-            linked_by=actor,
+            reason=f"source record {arrival.record_id} links them",
+            actor=actor,
             changes=changes,
-            at=datetime.now(UTC),
-            reason=f"source record {record_id} links them",
+            at=at,
         )
+    placement.join(arrival.record_id, target)
     changes.touched.add(target)
-    if current_golden is not None and current_golden != target:
-        changes.touched.add(current_golden)
-    return target, decision
+    if current is not None and current != target:
+        changes.touched.add(current)
+    for candidate, pair in verdict.review:
+        if candidate.golden_id != target:
+            low, high = sorted((arrival.record_id, candidate.record_id))
+            placement.reviews[(low, high)] = (arrival.record_id, candidate.record_id, pair)
+            if decision == "new":
+                decision = "review"
+    return decision
+
+
+async def _bridge(
+    session: AsyncSession,
+    placement: _Placement,
+    golden_ids: Sequence[int],
+    *,
+    reason: str,
+    actor: str,
+    changes: ChangeSet,
+    at: datetime,
+) -> int:
+    """One golden record out of ``golden_ids``: the oldest stored one survives."""
+    stored = sorted({g for g in golden_ids if g > 0})
+    if len(stored) > 1:
+        survivor = await merge_goldens(
+            session, stored, linked_by=actor, changes=changes, at=at, reason=reason
+        )
+    elif stored:
+        survivor = stored[0]
+    else:
+        survivor = max(golden_ids)  # the first one the batch started
+    placement.fold(golden_ids, survivor)
+    return survivor
+
+
+async def _create_started_goldens(
+    session: AsyncSession, placement: _Placement, *, changes: ChangeSet
+) -> dict[int, int]:
+    """Insert the golden records the batch started; provisional id -> stored id."""
+    started = [g for g in sorted(placement.party_types, reverse=True) if placement.members.get(g)]
+    if not started:
+        return {}
+    stored = await create_goldens(
+        session, [placement.party_types[g] for g in started], changes=changes
+    )
+    return dict(zip(started, stored, strict=True))
 
 
 async def _steward_pairs(
-    session: AsyncSession, record_id: int, others: Sequence[int]
-) -> dict[int, str]:
-    """Steward verdicts between ``record_id`` and each of ``others``."""
-    if not others:
-        return {}
+    session: AsyncSession, record_ids: Iterable[int]
+) -> dict[tuple[int, int], str]:
+    """Steward verdicts on pairs that hold one of ``record_ids``, by (low, high)."""
+    ids = sorted(set(record_ids))
     rows = await session.execute(
         select(
             PairDecision.low_record_id, PairDecision.high_record_id, PairDecision.decision
-        ).where(
-            ((PairDecision.low_record_id == record_id) & PairDecision.high_record_id.in_(others))
-            | ((PairDecision.high_record_id == record_id) & PairDecision.low_record_id.in_(others))
-        )
+        ).where(among(PairDecision.low_record_id, ids) | among(PairDecision.high_record_id, ids))
     )
-    return {
-        (r.high_record_id if r.low_record_id == record_id else r.low_record_id): r.decision
-        for r in rows
-    }
+    return {(r.low_record_id, r.high_record_id): r.decision for r in rows}
 
 
-async def _open_review(
-    session: AsyncSession, left_id: int, right_id: int, verdict: PairVerdict
+async def _open_reviews(
+    session: AsyncSession, reviews: Sequence[tuple[int, int, PairVerdict]]
 ) -> None:
-    low, high = sorted((left_id, right_id))
-    existing = await session.scalar(
-        select(MatchReview.id).where(
-            MatchReview.status == "open",
-            ((MatchReview.left_record_id == low) & (MatchReview.right_record_id == high))
-            | ((MatchReview.left_record_id == high) & (MatchReview.right_record_id == low)),
-        )
-    )
-    if existing is not None:
-        await session.execute(
-            update(MatchReview)
-            .where(MatchReview.id == existing)
-            .values(score=verdict.score, explanation=verdict.explanation)
-        )
+    """Queue uncertain pairs for a steward; a pair already open gets its new score."""
+    if not reviews:
         return
-    session.add(
-        MatchReview(
-            left_record_id=left_id,
-            right_record_id=right_id,
-            score=verdict.score,
-            explanation=verdict.explanation,
-        )
+    pairs = [(min(left, right), max(left, right)) for left, right, _ in reviews]
+    rows = await session.execute(
+        text(
+            "SELECT id, least(left_record_id, right_record_id) AS low,"
+            " greatest(left_record_id, right_record_id) AS high"
+            " FROM match_review WHERE status = 'open'"
+            " AND (least(left_record_id, right_record_id),"
+            "  greatest(left_record_id, right_record_id))"
+            " IN (SELECT * FROM unnest(CAST(:lows AS bigint[]), CAST(:highs AS bigint[])))"
+        ),
+        {"lows": [low for low, _ in pairs], "highs": [high for _, high in pairs]},
     )
+    open_reviews = {(row.low, row.high): row.id for row in rows}
+    updates, inserts = [], []
+    for pair, (left, right, verdict) in zip(pairs, reviews, strict=True):
+        review_id = open_reviews.get(pair)
+        if review_id is not None:
+            updates.append(
+                {"id": review_id, "score": verdict.score, "explanation": verdict.explanation}
+            )
+        else:
+            inserts.append(
+                {
+                    "left_record_id": left,
+                    "right_record_id": right,
+                    "score": verdict.score,
+                    "explanation": verdict.explanation,
+                }
+            )
+    if updates:
+        await session.execute(update(MatchReview), updates)
+    if inserts:
+        await session.execute(insert(MatchReview), inserts)
 
 
 @dataclass(slots=True)

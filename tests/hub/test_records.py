@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from hub.db.models import ChangeEvent, GoldenRecord, MatchReview, SourceRecordVersion
 from hub.errors import Invalid
+from hub.matcher import Matcher
 from hub.services.customers import get_customer, source_records_of
 from hub.services.records import retire_records, submit_records
+from matching.decide import Thresholds
+from matching.model import default_model
 
 FINANCE_XINGHE: dict[str, Any] = {
     "source_key": "FIN-1",
@@ -186,3 +189,109 @@ async def test_change_events_form_one_ordered_sequence(session: AsyncSession) ->
     rows = (await session.execute(select(ChangeEvent).order_by(ChangeEvent.seq))).scalars().all()
     assert [r.kind for r in rows] == ["created", "created", "updated"]
     assert [r.seq for r in rows] == sorted(r.seq for r in rows)
+
+
+# A batch is placed record by record, in batch order, each seeing what the
+# earlier ones did; it is written set-based.
+
+LINK_EVERYTHING = Matcher(
+    model=default_model(),
+    thresholds=Thresholds(lower=-50.0, upper=-40.0, person_lower=-50.0, person_upper=-40.0),
+)
+
+
+async def test_one_customer_twice_in_one_batch_makes_one_golden_record(
+    session: AsyncSession,
+) -> None:
+    duplicate = FINANCE_XINGHE | {"source_key": "FIN-1-dup", "phones": ["010 6288 1234"]}
+    result = await submit(session, "finance", FINANCE_XINGHE, duplicate)
+    first, second = result.outcomes
+    assert (first.decision, second.decision) == ("new", "auto")
+    assert first.golden_id == second.golden_id
+    assert await count(session, GoldenRecord) == 1
+    kinds = (await session.execute(select(ChangeEvent.kind))).scalars().all()
+    assert kinds == ["created"]
+
+
+async def test_a_record_linking_two_golden_records_merges_them_into_the_older(
+    session: AsyncSession,
+) -> None:
+    older = (await submit(session, "finance", FINANCE_XINGHE)).outcomes[0].golden_id
+    newer = (await submit(session, "finance", SHANGHAI_SIBLING)).outcomes[0].golden_id
+    bridge = FINANCE_XINGHE | {"source_key": "web-9", "uscc": None}
+    async with session.begin_nested():
+        result = await submit_records(
+            session, "web", [bridge], actor="test", matcher=LINK_EVERYTHING
+        )
+    assert result.outcomes[0].golden_id == older
+    absorbed = await session.get_one(GoldenRecord, newer)
+    assert (absorbed.status, absorbed.merged_into_id) == ("merged", older)
+    refs = (await source_records_of(session, [older]))[older]
+    assert {r.source_key for r in refs} == {"FIN-1", "FIN-2", "web-9"}
+
+
+async def test_a_golden_record_started_in_a_batch_and_bridged_later_in_it_is_never_created(
+    session: AsyncSession,
+) -> None:
+    stored = (await submit(session, "finance", FINANCE_XINGHE)).outcomes[0].golden_id
+    goldens = await count(session, GoldenRecord)
+    # The first record shares no key with the stored customer and starts its own;
+    # the second links to both, so the one it started joins the stored one.
+    unrelated = {
+        "source_key": "S-1",
+        "party_type": "organization",
+        "name": "远景贸易",
+        "phones": ["13911112222"],
+    }
+    bridge = unrelated | {"source_key": "S-2", "uscc": FINANCE_XINGHE["uscc"]}
+    async with session.begin_nested():
+        result = await submit_records(
+            session, "sales", [unrelated, bridge], actor="test", matcher=LINK_EVERYTHING
+        )
+    assert [o.decision for o in result.outcomes] == ["new", "auto"]
+    assert [o.golden_id for o in result.outcomes] == [stored, stored]
+    assert await count(session, GoldenRecord) == goldens
+    kinds = (await session.execute(select(ChangeEvent.kind).order_by(ChangeEvent.seq))).scalars()
+    assert list(kinds) == ["created", "updated"]
+
+
+async def test_a_batch_costs_the_same_statements_whatever_its_size(
+    session: AsyncSession, engine: AsyncEngine
+) -> None:
+    def companies(prefix: str, n: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "source_key": f"{prefix}-{i}",
+                "party_type": "organization",
+                "name": f"{city}{trade}科技有限公司",
+                "phones": [f"1390000{i:04d}"],
+                "city": city,
+            }
+            for i, (city, trade) in enumerate(
+                (c, t) for c in ("北京", "上海", "广州", "成都") for t in TRADE_NAMES
+            )
+            if i < n
+        ]
+
+    counted = []
+    for prefix, n in (("small", 4), ("large", 40)):
+        statements = 0
+
+        def tally(*_: Any) -> None:
+            nonlocal statements
+            statements += 1
+
+        event.listen(engine.sync_engine, "before_cursor_execute", tally)
+        try:
+            result = await submit(session, "sales", *companies(prefix, n))
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", tally)
+        assert result.created == n
+        counted.append(statements)
+    assert counted[0] == counted[1]
+
+
+TRADE_NAMES = (
+    "星河", "蓝海", "恒通", "天成", "华信", "鼎盛", "金桥", "瑞丰", "宏图", "远航",
+    "朝阳", "新元", "同创", "中科", "博远", "嘉禾",
+)  # fmt: skip
