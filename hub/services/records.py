@@ -172,30 +172,7 @@ async def submit_records(
     keys = {item.index: matcher.keys(item.standard) for item in accepted}
     await _lock_key_buckets(session, [key for batch in keys.values() for key in batch])
     stored = await _claim_record_rows(session, source_id, accepted)
-    arrivals: list[_Arrival] = []
-    for item in accepted:
-        row = stored[item.record.source_key]
-        if row.content_hash == item.content_hash and row.current_version > 0 and not row.retired:
-            result.outcomes.append(
-                RecordOutcome(item.index, item.record.source_key, "unchanged", row.golden_id, None)
-            )
-            result.unchanged += 1
-            continue
-        status = "created" if row.current_version == 0 else "updated"
-        arrivals.append(
-            _Arrival(
-                item,
-                row.record_id,
-                status,
-                row.current_version + 1,
-                row.golden_id,
-                keys[item.index],
-            )
-        )
-        if status == "created":
-            result.created += 1
-        else:
-            result.updated += 1
+    arrivals = _sort_out_unchanged(accepted, stored, keys, result)
     if arrivals:
         await _store_versions(session, source_id, arrivals, at=at)
         changes = ChangeSet()
@@ -222,6 +199,40 @@ async def submit_records(
         await emit_changes(session, changes.events)
     result.outcomes.sort(key=lambda outcome: outcome.index)
     return result
+
+
+def _sort_out_unchanged(
+    accepted: Sequence[_Accepted],
+    stored: dict[str, _StoredRow],
+    keys: dict[int, list[str]],
+    result: SubmitResult,
+) -> list[_Arrival]:
+    """The new and changed records; an unchanged one is counted and goes no further."""
+    arrivals: list[_Arrival] = []
+    for item in accepted:
+        row = stored[item.record.source_key]
+        if row.content_hash == item.content_hash and row.current_version > 0 and not row.retired:
+            result.outcomes.append(
+                RecordOutcome(item.index, item.record.source_key, "unchanged", row.golden_id, None)
+            )
+            result.unchanged += 1
+            continue
+        status = "created" if row.current_version == 0 else "updated"
+        arrivals.append(
+            _Arrival(
+                item,
+                row.record_id,
+                status,
+                row.current_version + 1,
+                row.golden_id,
+                keys[item.index],
+            )
+        )
+        if status == "created":
+            result.created += 1
+        else:
+            result.updated += 1
+    return arrivals
 
 
 @dataclass(frozen=True, slots=True)
