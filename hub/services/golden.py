@@ -277,7 +277,11 @@ async def refresh_goldens(
         ):
             changed.append(golden_id)
     await session.flush()
-    await index_goldens(session, changed)
+    await index_goldens(
+        session,
+        changed,
+        active={g: goldens[g].attributes for g in changed if goldens[g].status == "active"},
+    )
     await refresh_profiles(session, changed, now=at)
 
 

@@ -359,9 +359,9 @@ async def _store_versions(
         source_id,
         [(a.item.record.source_key, a.record_id) for a in arrivals if a.status == "created"],
     )
-    await session.execute(
-        delete(MatchKey).where(among(MatchKey.source_record_id, [a.record_id for a in arrivals]))
-    )
+    changed = [a.record_id for a in arrivals if a.status == "updated"]
+    if changed:
+        await session.execute(delete(MatchKey).where(among(MatchKey.source_record_id, changed)))
     key_rows = [{"key": k, "source_record_id": a.record_id} for a in arrivals for k in a.keys]
     if key_rows:
         await session.execute(insert(MatchKey), key_rows)

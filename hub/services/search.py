@@ -130,20 +130,31 @@ def query_tokens(query: str) -> tuple[set[str], set[str]]:
     return exact, fuzzy
 
 
-async def index_goldens(session: AsyncSession, golden_ids: Iterable[int]) -> None:
-    """Rebuild the search tokens of ``golden_ids`` from their current values."""
+async def index_goldens(
+    session: AsyncSession,
+    golden_ids: Iterable[int],
+    *,
+    active: Mapping[int, Mapping[str, Any]] | None = None,
+) -> None:
+    """Rebuild the search tokens of ``golden_ids`` from their current values.
+
+    ``active`` holds the values of those of them that are active when the
+    caller has them at hand; they are read from the database otherwise.
+    """
     ids = sorted(set(golden_ids))
     if not ids:
         return
     await session.execute(delete(SearchToken).where(among(SearchToken.golden_id, ids)))
-    rows = await session.execute(
-        select(GoldenRecord.id, GoldenRecord.attributes).where(
-            among(GoldenRecord.id, ids), GoldenRecord.status == "active"
+    if active is None:
+        rows = await session.execute(
+            select(GoldenRecord.id, GoldenRecord.attributes).where(
+                among(GoldenRecord.id, ids), GoldenRecord.status == "active"
+            )
         )
-    )
+        active = {row.id: row.attributes for row in rows}
     tokens: list[str] = []
     owners: list[int] = []
-    for golden_id, attributes in rows:
+    for golden_id, attributes in active.items():
         found = golden_tokens(attributes)
         tokens.extend(found)
         owners.extend([golden_id] * len(found))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import SourceSystem
@@ -26,9 +25,24 @@ def check_source_code(code: str) -> str:
 
 
 async def ensure_source(session: AsyncSession, code: str) -> int:
-    """The id of source system ``code``, registering it on first use."""
+    """The id of source system ``code``, registering it on first use (one round trip)."""
     check_source_code(code)
-    await session.execute(insert(SourceSystem).values(code=code).on_conflict_do_nothing())
+    found = (
+        await session.execute(
+            text(
+                "WITH registered AS ("
+                " INSERT INTO source_system (code) VALUES (:code)"
+                " ON CONFLICT (code) DO NOTHING RETURNING id"
+                ") SELECT id FROM registered"
+                " UNION ALL SELECT id FROM source_system WHERE code = :code"
+            ),
+            {"code": code},
+        )
+    ).first()
+    if found is not None:
+        return int(found.id)
+    # Registered by a transaction that committed while this statement waited on
+    # it: a new statement sees the row.
     return (
         await session.execute(select(SourceSystem.id).where(SourceSystem.code == code))
     ).scalar_one()
