@@ -378,15 +378,18 @@ async def key_holders(
     wanted = sorted(set(keys))
     if not wanted:
         return {}
+    # Each key reads at most one holder past the cap: enough to know it is
+    # frequent, however many records hold it.
     rows = await session.execute(
         text(
-            "SELECT key, source_record_id, golden_id FROM ("
-            " SELECT k.key, k.source_record_id, x.golden_id,"
-            "  count(*) OVER (PARTITION BY k.key) AS holders"
-            " FROM match_key k"
-            " LEFT JOIN cross_reference x ON x.source_record_id = k.source_record_id"
-            " WHERE k.key = ANY(CAST(:keys AS text[]))"
-            ") held WHERE holders <= :cap"
+            "WITH held AS ("
+            " SELECT k.key, h.source_record_id, count(*) OVER (PARTITION BY k.key) AS holders"
+            " FROM unnest(CAST(:keys AS text[])) AS k(key)"
+            " CROSS JOIN LATERAL (SELECT m.source_record_id FROM match_key m"
+            "  WHERE m.key = k.key LIMIT :cap + 1) AS h"
+            ") SELECT held.key, held.source_record_id, x.golden_id FROM held"
+            " LEFT JOIN cross_reference x ON x.source_record_id = held.source_record_id"
+            " WHERE held.holders <= :cap"
         ),
         {"keys": wanted, "cap": max_key_size},
     )

@@ -10,11 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from hub.db.models import ChangeEvent, GoldenRecord, MatchReview, SourceRecordVersion
 from hub.errors import Invalid
-from hub.matcher import Matcher
+from hub.matcher import Matcher, default_matcher
 from hub.services.customers import get_customer, source_records_of
-from hub.services.records import retire_records, submit_records
+from hub.services.records import key_holders, retire_records, submit_records
+from matching import parse_record
 from matching.decide import Thresholds
 from matching.model import default_model
+from matching.standardize import standardize_record
 
 FINANCE_XINGHE: dict[str, Any] = {
     "source_key": "FIN-1",
@@ -295,3 +297,25 @@ TRADE_NAMES = (
     "星河", "蓝海", "恒通", "天成", "华信", "鼎盛", "金桥", "瑞丰", "宏图", "远航",
     "朝阳", "新元", "同创", "中科", "博远", "嘉禾",
 )  # fmt: skip
+
+
+async def test_a_key_held_by_more_records_than_the_cap_says_nothing(
+    session: AsyncSession,
+) -> None:
+    group = [
+        {
+            "source_key": f"G-{i}",
+            "party_type": "organization",
+            "name": f"北京{trade}有限公司",
+            "phones": ["010-62880000"],
+        }
+        for i, trade in enumerate(("星河科技", "蓝海物流", "恒通地产"))
+    ]
+    await submit(session, "finance", *group)
+    switchboard = "o:phone:+861062880000"
+    assert switchboard in default_matcher().keys(
+        standardize_record(parse_record(group[0], source="finance"))
+    )
+    assert switchboard not in await key_holders(session, [switchboard], max_key_size=2)
+    held = await key_holders(session, [switchboard], max_key_size=3)
+    assert len(held[switchboard]) == 3
