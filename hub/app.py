@@ -27,6 +27,9 @@ from schema.http import GraphQLApp
 log = logging.getLogger(__name__)
 
 READINESS_TIMEOUT_SECONDS = 2.0
+# A read connection idle for longer than this is pinged before use; one in
+# steady use is not (the ping was a round trip per request).
+READ_PING_AFTER_IDLE_SECONDS = 1.0
 
 StartupHook = Callable[[async_sessionmaker[AsyncSession]], Awaitable[None]]
 
@@ -73,7 +76,13 @@ def create_app(
     # Requests read through sessions of their own engine, which keeps no
     # transaction open (mutations write through ``sessions``). Tests that pass
     # ``sessions`` read and write through them, inside their transaction.
-    reader = create_engine(database_url, settings, autocommit=True) if own_sessions else None
+    reader = (
+        create_engine(
+            database_url, settings, autocommit=True, ping_after_idle=READ_PING_AFTER_IDLE_SECONDS
+        )
+        if own_sessions
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -16,7 +16,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from hub.settings import Settings
-from schema.cost import QueryCostLimit
+from schema.cost import CostCache, CostLimit
 from schema.documents import CachedDocuments, DocumentCache
 from schema.errors import ErrorCodes, log_unexpected
 from schema.execution import LeafShortcutExecutionContext
@@ -48,14 +48,13 @@ def build_schema(settings: Settings) -> HubSchema:
         limiters.append(DisableIntrospection())
     rules = [rule for limiter in limiters for rule in limiter.validation_rules]
     documents = DocumentCache()
+    cost_limit = CostLimit(
+        max_cost=settings.max_query_cost, max_page=settings.max_admin_page_size, costs=CostCache()
+    )
     # Factories, not instances: Strawberry builds fresh extensions per request.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        lambda: AddValidationRules(rules),
-        lambda: QueryCostLimit(
-            max_cost=settings.max_query_cost, max_page=settings.max_admin_page_size
-        ),
-        # After the cost limit, whose refusal it keeps (see CachedDocuments).
-        lambda: CachedDocuments(documents),
+        # The limiters' rules, the cost limit, and parsing and validation once per text.
+        lambda: CachedDocuments(documents, rules=rules, checks=(cost_limit.refuse,)),
         ErrorCodes,
     ]
     return HubSchema(

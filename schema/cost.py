@@ -9,7 +9,6 @@ request's variables at hand.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -30,22 +29,70 @@ from graphql import (
     VariableNode,
     get_named_type,
 )
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+
+from schema.remembered import Remembered
+
+# Distinct (operation text, integer variables) costs remembered per schema.
+COSTS_KEPT = 1024
 
 
-class QueryCostLimit(SchemaExtension):
-    """Refuses operations that cost more than ``max_cost``."""
+class CostCache:
+    """Costs already computed, by operation text, operation name and page sizes.
 
-    def __init__(self, *, max_cost: int, max_page: int) -> None:
+    A cost depends on the document and on the integer variables only (page
+    sizes given as variables); the ids and texts that change with every
+    request are not part of the key, so a front end's few operations are
+    walked once each, not on every request.
+    """
+
+    def __init__(self, maxsize: int = COSTS_KEPT) -> None:
+        self._costs: Remembered[
+            tuple[GraphQLSchema, str, str | None, tuple[tuple[str, int], ...], int], int
+        ] = Remembered(maxsize)
+
+    def cost(
+        self,
+        schema: GraphQLSchema,
+        query: str | None,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: dict[str, Any],
+        max_page: int,
+    ) -> int:
+        """``operation_cost`` of the document, computed once per text and page sizes."""
+        if query is None:
+            return operation_cost(schema, document, operation_name, variables, max_page)
+        sizes = tuple(
+            sorted(
+                (name, value)
+                for name, value in variables.items()
+                if isinstance(value, int) and not isinstance(value, bool)
+            )
+        )
+        # The text is the key; ``document`` is its parse, equal for equal texts.
+        return self._costs.get(
+            (schema, query, operation_name, sizes, max_page),
+            lambda: operation_cost(schema, document, operation_name, dict(sizes), max_page),
+        )
+
+
+class CostLimit:
+    """Refuses operations that cost more than ``max_cost`` (a check run before validation,
+    see ``schema.documents.CachedDocuments``)."""
+
+    def __init__(self, *, max_cost: int, max_page: int, costs: CostCache | None = None) -> None:
         self.max_cost = max_cost
         self.max_page = max_page
+        self.costs = costs or CostCache()
 
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
+    def refuse(self, context: ExecutionContext) -> None:
+        """Set the refusal on ``context`` when its operation costs too much."""
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None:
-            cost = operation_cost(
+            cost = self.costs.cost(
                 context.schema._schema,
+                context.query,
                 document,
                 context.operation_name,
                 context.variables or {},
@@ -60,7 +107,6 @@ class QueryCostLimit(SchemaExtension):
                         extensions={"code": "QUERY_TOO_COSTLY", "cost": cost},
                     )
                 ]
-        yield
 
 
 def operation_cost(

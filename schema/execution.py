@@ -18,25 +18,64 @@ it always would.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from graphql import (
+    FieldNode,
     GraphQLEnumType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
     Undefined,
 )
-from graphql.execution.collect_fields import GroupedFieldSet
+from graphql.execution.collect_fields import (
+    CollectedFields,
+    FieldDetailsList,
+    FragmentDetails,
+    GroupedFieldSet,
+)
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from schema.remembered import Remembered
+
 # (resolver, output type, nullable) for a plain leaf; None for any other field.
 _Leaf = tuple[Callable[..., Any], GraphQLScalarType | GraphQLEnumType, bool]
-_Plan = tuple[tuple[str, Any, _Leaf | None], ...]
+# (reader, object type) for a plain non-null object field (an edge's node).
+_Object = tuple[Callable[..., Any], GraphQLObjectType]
+_Plan = tuple[tuple[str, Any, _Leaf | None, _Object | None], ...]
+
+
+def _plain_object(parent_type: GraphQLObjectType, field_details: Any) -> _Object | None:
+    """How to read the field directly, when it is a non-null object read off an
+    attribute (``Edge.node``, ``Connection.pageInfo``)."""
+    node = field_details[0].node
+    if node.arguments or node.name.value.startswith("__"):
+        return None
+    field_def = parent_type.fields.get(node.name.value)
+    if field_def is None or field_def.args or field_def.resolve is None:
+        return None
+    definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if (
+        not isinstance(definition, StrawberryField)
+        or definition.extensions
+        or definition.base_resolver is not None
+    ):
+        return None
+    output = field_def.type
+    if not isinstance(output, GraphQLNonNull):
+        return None
+    output = output.of_type
+    # Without ``is_type_of`` completing the object is only executing its fields.
+    if not isinstance(output, GraphQLObjectType) or output.is_type_of is not None:
+        return None
+    return field_def.resolve, output
 
 
 def _plain_leaf(parent_type: GraphQLObjectType, field_details: Any) -> _Leaf | None:
@@ -79,8 +118,55 @@ def _plain_leaf(parent_type: GraphQLObjectType, field_details: Any) -> _Leaf | N
     return read, output, nullable
 
 
+# Sub-field sets and their plans kept across requests, for operations whose
+# field collection cannot depend on variables (see ``_collects_alike``).
+SHARED_KEPT = 4096
+_subfields: Remembered[
+    tuple[GraphQLObjectType, tuple[int, ...]], tuple[FieldDetailsList, CollectedFields]
+] = Remembered(SHARED_KEPT)
+_plans: Remembered[int, tuple[GroupedFieldSet, _Plan]] = Remembered(SHARED_KEPT)
+_alike: Remembered[int, tuple[OperationDefinitionNode, bool]] = Remembered(SHARED_KEPT)
+
+
+def _collects_alike(
+    operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDetails]
+) -> bool:
+    """Whether collecting the fields of ``operation`` gives the same sets whatever the
+    variables: no directive anywhere (``@skip``/``@include``/``@defer`` read them)."""
+
+    def plain(selection_set: SelectionSetNode | None) -> bool:
+        if selection_set is None:
+            return True
+        for selection in selection_set.selections:
+            if selection.directives:
+                return False
+            if isinstance(selection, FieldNode | InlineFragmentNode) and not plain(
+                selection.selection_set
+            ):
+                return False
+        return True
+
+    return (
+        not operation.directives
+        and plain(operation.selection_set)
+        and all(
+            not fragment.variable_signatures
+            and not fragment.definition.directives
+            and not fragment.definition.variable_definitions
+            and plain(fragment.definition.selection_set)
+            for fragment in fragments.values()
+        )
+    )
+
+
 class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context, reading plain leaf fields directly."""
+    """Strawberry's execution context, reading plain leaf fields directly.
+
+    The documents are cached (``schema.documents``), so the same operation text
+    comes back as the same syntax tree: for an operation without directives, the
+    fields collected below a field and the plan made of them are kept across
+    requests instead of being made again by each.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -88,18 +174,63 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # same grouped field set, so a plan per set is made once per list.
         # The set is kept with its plan so that its id is not reused meanwhile.
         self._plans: dict[int, tuple[GroupedFieldSet, _Plan]] = {}
+        self._shortcut = not self.middleware_manager or not self.middleware_manager.middlewares
+        operation = self.operation
+        self._alike = (
+            self._shortcut
+            and _alike.get(
+                id(operation), lambda: (operation, _collects_alike(operation, self.fragments))
+            )[1]
+        )
+
+    def collect_subfields(
+        self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> CollectedFields:
+        """graphql-core's, kept across requests when the operation collects alike."""
+        if not self._alike:
+            return super().collect_subfields(return_type, field_details_list)
+        # graphql-core's own memo for this execution first: the items of a list
+        # share one field details list.
+        memo = self._relevant_sub_fields
+        found = memo.get((return_type, id(field_details_list)))
+        if found is not None:
+            return found[1]
+        # The nodes stay alive with the entry (its field details hold them), so
+        # their ids are not reused while it is kept.
+        key = (return_type, tuple(id(details.node) for details in field_details_list))
+        collect = super().collect_subfields
+        collected = _subfields.get(
+            key, lambda: (field_details_list, collect(return_type, field_details_list))
+        )[1]
+        memo[return_type, id(field_details_list)] = (field_details_list, collected)
+        return collected
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> _Plan:
-        cached = self._plans.get(id(grouped_field_set))
-        if cached is not None:
-            return cached[1]
-        shortcut = not self.middleware_manager or not self.middleware_manager.middlewares
+        key = id(grouped_field_set)
+        if self._alike:
+            return _plans.get(key, lambda: self._make_plan(parent_type, grouped_field_set))[1]
+        cached = self._plans.get(key)
+        if cached is None:
+            cached = self._plans[key] = self._make_plan(parent_type, grouped_field_set)
+        return cached[1]
+
+    def _make_plan(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> tuple[GroupedFieldSet, _Plan]:
         plan = tuple(
-            (name, details, _plain_leaf(parent_type, details) if shortcut else None)
+            (
+                name,
+                details,
+                _plain_leaf(parent_type, details) if self._shortcut else None,
+                # Objects only where nothing reads the variables (see ``_collects_alike``)
+                # and errors propagate as the specification says.
+                _plain_object(parent_type, details)
+                if self._alike and self.error_propagation
+                else None,
+            )
             for name, details in grouped_field_set.items()
         )
-        self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
-        return plan
+        return grouped_field_set, plan
 
     def execute_fields(
         self,
@@ -114,21 +245,23 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for name, details, leaf in self._plan(parent_type, grouped_field_set):
+            for name, details, leaf, obj in self._plan(parent_type, grouped_field_set):
                 if leaf is not None:
                     value = _read_leaf(leaf, source_value, is_awaitable)
                     if value is not Undefined:
                         results[name] = value
                         continue
-                # Not a plain leaf, or one the short path cannot answer: the
-                # regular path resolves it again and reports what went wrong.
-                result = self.execute_field(
-                    parent_type,
-                    source_value,
-                    details,
-                    Path(path, name, parent_type.name),
-                    position_context,
-                )
+                field_path = Path(path, name, parent_type.name)
+                if obj is not None:
+                    result = self._execute_object(
+                        obj, parent_type, source_value, details, field_path, position_context
+                    )
+                else:
+                    # Not a plain leaf, or one the short path cannot answer: the
+                    # regular path resolves it again and reports what went wrong.
+                    result = self.execute_field(
+                        parent_type, source_value, details, field_path, position_context
+                    )
                 if result is not Undefined:
                     results[name] = result
                     if is_awaitable(result):
@@ -140,6 +273,50 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not awaitable_fields:
             return results
         return self._gather(results, awaitable_fields)
+
+    def _execute_object(
+        self,
+        obj: _Object,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        details: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """A plain non-null object field: its sub-fields executed on the attribute's
+        value, without a resolve info and the resolver and completion machinery.
+
+        Errors end as ``execute_field`` ends them (located at the field, raised
+        since the field is non-null); a missing value takes the regular path,
+        which reports it.
+        """
+        read, object_type = obj
+        try:
+            value = read(source, None)
+            if value is None or self.is_awaitable(value):
+                return self.execute_field(parent_type, source, details, path, position_context)
+            completed = self.collect_and_execute_subfields(
+                object_type, details, path, value, position_context
+            )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, GraphQLNonNull(object_type), details, path)
+            return None  # not reached: a non-null field's error is raised
+        if self.is_awaitable(completed):
+            return self._await_object(completed, object_type, details, path)
+        return completed
+
+    async def _await_object(
+        self,
+        completed: Awaitable[Any],
+        object_type: GraphQLObjectType,
+        details: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, GraphQLNonNull(object_type), details, path)
+            return None  # not reached: a non-null field's error is raised
 
     @staticmethod
     async def _gather(results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:

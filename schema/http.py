@@ -65,15 +65,16 @@ class GraphQLApp(GraphQL[Context, None]):
         failure: HubError | None = None
         try:
             principal = await authenticate(session, _authorization(request), cache=self.keys)
-            # The key lookup must not leave a transaction open for the mutations.
-            await session.rollback()
         except Unauthenticated as error:
             failure = error
-            await session.rollback()
         except (OSError, DBAPIError) as error:
             if not is_disconnect(error):
                 raise
             failure = Unavailable("the database is unavailable; nothing was changed, retry later")
+        if not isinstance(failure, Unavailable) and session.in_transaction():
+            # The key lookup must not leave a transaction open for the mutations
+            # (a key found in the cache ran no statement: there is none to end).
+            await session.rollback()
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,

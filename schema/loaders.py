@@ -11,10 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from hub.domain import CustomerVersion, InteractionView, Page, SourceRecordRef
-from hub.services import credit, customers, interactions, metrics
-from hub.services.credit import ClassificationView, CreditDecisionView, CreditView
+from hub.services import credit, customers, interactions
+from hub.services.credit import CreditDecisionView, Standing
 from hub.services.interactions import InteractionQuery
-from hub.services.metrics import Metrics
 
 V = TypeVar("V")
 
@@ -25,9 +24,8 @@ class Loaders:
 
     source_records: DataLoader[int, list[SourceRecordRef]]
     histories: DataLoader[int, list[CustomerVersion]]
-    metrics: DataLoader[int, Metrics | None]
-    classifications: DataLoader[int, list[ClassificationView]]
-    credit: DataLoader[int, CreditView | None]
+    # Metrics, classification and credit in one statement, whichever is asked for.
+    standing: DataLoader[int, Standing | None]
     credit_history: DataLoader[int, list[CreditDecisionView]]
     interactions: DataLoader[tuple[int, InteractionQuery], Page[InteractionView]]
 
@@ -45,17 +43,9 @@ def _by_golden_id(
     return DataLoader(load_fn=load)
 
 
-def _credit_loader(session: AsyncSession) -> DataLoader[int, CreditView | None]:
-    async def load(golden_ids: Sequence[int]) -> list[CreditView | None]:
-        found = await credit.credit_of(session, golden_ids, now=datetime.now(UTC))
-        return [found.get(golden_id) for golden_id in golden_ids]
-
-    return DataLoader(load_fn=load)
-
-
-def _metrics_loader(session: AsyncSession) -> DataLoader[int, Metrics | None]:
-    async def load(golden_ids: Sequence[int]) -> list[Metrics | None]:
-        found = await metrics.metrics_of(session, golden_ids)
+def _standing_loader(session: AsyncSession) -> DataLoader[int, Standing | None]:
+    async def load(golden_ids: Sequence[int]) -> list[Standing | None]:
+        found = await credit.standing_of(session, golden_ids, now=datetime.now(UTC))
         return [found.get(golden_id) for golden_id in golden_ids]
 
     return DataLoader(load_fn=load)
@@ -84,9 +74,7 @@ def make_loaders(session: AsyncSession) -> Loaders:
     return Loaders(
         source_records=_by_golden_id(customers.source_records_of, session),
         histories=_by_golden_id(customers.histories_of, session),
-        metrics=_metrics_loader(session),
-        classifications=_by_golden_id(credit.classifications_of, session),
-        credit=_credit_loader(session),
+        standing=_standing_loader(session),
         credit_history=_by_golden_id(credit.credit_history_of, session),
         interactions=_interactions_loader(session),
     )

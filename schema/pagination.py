@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from strawberry.types.nodes import SelectedField, Selection
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionNode,
+)
 
 from hub.auth import Permission
 from hub.errors import Invalid
@@ -24,19 +30,49 @@ def page_size(info: Info, first: int) -> int:
     return first
 
 
-def selects(info: Info, name: str) -> bool:
-    """Whether the operation asks for ``name`` right below the field being resolved.
+def selects(info: Info, name: str, *, below: Sequence[str] = ()) -> bool:
+    """Whether the operation asks for ``name`` right below the field being resolved
+    (or below the path ``below`` from it, e.g. ``("edges", "node")``).
 
     Fragments count; ``@skip``/``@include`` are not evaluated, so a field that
-    may be skipped counts as asked for.
+    may be skipped counts as asked for. Reads graphql-core's syntax tree:
+    ``info.selected_fields`` converts the whole selection, arguments and
+    directives included, on every call, which cost more than a profile's query.
     """
+    return bool(selected_nodes(info, name, below=below))
 
-    def among(selections: Sequence[Selection]) -> bool:
-        return any(
-            selection.name == name
-            if isinstance(selection, SelectedField)
-            else among(selection.selections)
-            for selection in selections
-        )
 
-    return any(among(field.selections) for field in info.selected_fields)
+def selected_nodes(info: Info, name: str, *, below: Sequence[str] = ()) -> list[FieldNode]:
+    """The syntax nodes of the fields ``name`` asked for below the field being
+    resolved (see ``selects``)."""
+    raw = info._raw_info  # graphql-core's resolve info
+    level: list[FieldNode] = list(raw.field_nodes)
+    for step in [*below, name]:
+        level = [
+            child
+            for field in level
+            for child in subfields(field, raw.fragments)
+            if child.name.value == step
+        ]
+    return level
+
+
+def subfields(
+    field: FieldNode, fragments: Mapping[str, FragmentDefinitionNode]
+) -> Iterator[FieldNode]:
+    """The fields right below ``field``, through fragments (directives not evaluated)."""
+
+    def among(selections: Iterable[SelectionNode]) -> Iterator[FieldNode]:
+        for selection in selections:
+            if isinstance(selection, FieldNode):
+                yield selection
+            elif isinstance(selection, InlineFragmentNode):
+                yield from among(selection.selection_set.selections)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None:
+                    yield from among(fragment.selection_set.selections)
+
+    if field.selection_set is None:
+        return iter(())
+    return among(field.selection_set.selections)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import strawberry
 from strawberry.scalars import JSON
 
 from hub.auth import Permission
-from hub.domain import Page, decode_cursor, encode_cursor, parse_customer_id
+from hub.domain import Page, SourceRecordRef, decode_cursor, encode_cursor, parse_customer_id
 from hub.errors import Invalid
-from hub.services import credit, customers, events, retention, reviews, search
+from hub.services import credit, customers, events, interactions, retention, reviews, search
 from hub.survivorship import default_rules
 from schema.context import Info
 from schema.pagination import page_size, selects
@@ -23,6 +23,7 @@ from schema.types.customer import (
     CustomerOrder,
     PartyType,
     SearchHit,
+    interactions_asked,
 )
 from schema.types.records import SourceRecordDetail
 from schema.types.relay import Connection, connection_from_page
@@ -44,6 +45,15 @@ def _review_id(value: strawberry.ID) -> int:
     return int(text)
 
 
+# Where a connection's items are, below its field.
+NODE = ("edges", "node")
+
+
+def _selects_standing(info: Info, *, below: tuple[str, ...] = ()) -> bool:
+    """Whether a customer's metrics, classification or credit is asked for."""
+    return any(selects(info, name, below=below) for name in ("metrics", "classification", "credit"))
+
+
 @strawberry.type(description="Reading customers, reviews, changes and the audit log.")
 class Query:
     @strawberry.field(
@@ -55,8 +65,21 @@ class Query:
     ) -> Customer:
         info.context.require(Permission.READ_CUSTOMERS)
         golden_id = parse_customer_id(str(id))
-        found = await customers.get_customer(info.context.session, golden_id, as_of=as_of)
-        return Customer.from_domain(found)
+        session = info.context.session
+        standing = None
+        if as_of is None and _selects_standing(info):
+            # The customer and its standing in one statement, not two.
+            found, standing = await credit.get_customer_with_standing(
+                session, golden_id, now=datetime.now(UTC)
+            )
+        else:
+            found = await customers.get_customer(session, golden_id, as_of=as_of)
+        pages = None
+        if (asked := interactions_asked(info)) is not None:
+            # Read here rather than through the loader, so that the field answers at once.
+            read = await interactions.interactions_of(session, [found.golden_id], asked)
+            pages = {asked: read[found.golden_id]}
+        return Customer.from_domain(found, standing, interactions=pages)
 
     @strawberry.field(description="The customer a department's record belongs to.")
     async def customer_by_source_key(self, info: Info, source: str, key: str) -> Customer:
@@ -88,27 +111,56 @@ class Query:
         chosen = filter or CustomerFilter()
         if chosen.credit_rating is not None:
             principal.require(Permission.READ_CREDIT)
-        page = await customers.list_customers(
-            info.context.session,
-            first=page_size(info, first),
-            after=after,
-            # Counting every match is the dearest part of a page; only when asked.
-            with_total=selects(info, "totalCount"),
-            wanted=customers.CustomerFilter(
-                party_type=chosen.party_type.value if chosen.party_type else None,
-                region=chosen.region,
-                industry=chosen.industry,
-                category=chosen.category,
-                ownership=chosen.ownership,
-                source=chosen.source,
-                updated_since=chosen.updated_since,
-                tier=chosen.tier,
-                lifecycle=chosen.lifecycle,
-                credit_rating=chosen.credit_rating,
-            ),
-            order=customers.CustomerOrder(order_by.value),
+        wanted = customers.CustomerFilter(
+            party_type=chosen.party_type.value if chosen.party_type else None,
+            region=chosen.region,
+            industry=chosen.industry,
+            category=chosen.category,
+            ownership=chosen.ownership,
+            source=chosen.source,
+            updated_since=chosen.updated_since,
+            tier=chosen.tier,
+            lifecycle=chosen.lifecycle,
+            credit_rating=chosen.credit_rating,
         )
-        return connection_from_page(page, Customer.from_domain)
+        size = page_size(info, first)
+        order = customers.CustomerOrder(order_by.value)
+        # Counting every match is the dearest part of a page; only when asked.
+        with_total = selects(info, "totalCount")
+        session = info.context.session
+        standing: dict[int, credit.Standing] = {}
+        if _selects_standing(info, below=NODE):
+            # The page and its customers' standing in one statement, not two.
+            page, standing = await credit.list_customers_with_standing(
+                session,
+                first=size,
+                after=after,
+                wanted=wanted,
+                order=order,
+                with_total=with_total,
+                now=datetime.now(UTC),
+            )
+        else:
+            page = await customers.list_customers(
+                session, first=size, after=after, wanted=wanted, order=order, with_total=with_total
+            )
+        # The statements the loaders would make, made here: each customer then
+        # answers its source records and interactions at once instead of awaiting.
+        ids = [found.golden_id for found in page.items]
+        refs: dict[int, list[SourceRecordRef]] | None = None
+        if ids and selects(info, "sourceRecords", below=NODE):
+            refs = await customers.source_records_of(session, ids)
+        asked = interactions_asked(info, below=NODE) if ids else None
+        pages = await interactions.interactions_of(session, ids, asked) if asked else {}
+        return connection_from_page(
+            page,
+            lambda found: Customer.from_domain(
+                found,
+                standing.get(found.golden_id),
+                refs.get(found.golden_id, []) if refs is not None else None,
+                {asked: pages[found.golden_id]} if asked else None,
+            ),
+        )
 
     @strawberry.field(
         description="Fuzzy, ranked search by Chinese name, pinyin, English name, phone, "

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+import time
 from typing import Any
 
 import orjson
+from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
@@ -22,7 +27,13 @@ def async_url(url: str) -> URL:
     return parsed.set(drivername="postgresql+asyncpg")
 
 
-def create_engine(url: str, settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str,
+    settings: Settings,
+    *,
+    autocommit: bool = False,
+    ping_after_idle: float | None = None,
+) -> AsyncEngine:
     """The process's engine; dispose it on shutdown.
 
     An ``autocommit`` engine runs every statement on its own, for sessions that
@@ -30,22 +41,78 @@ def create_engine(url: str, settings: Settings, *, autocommit: bool = False) -> 
     a connection check costs one round trip instead of three (asyncpg wraps it
     in a transaction otherwise). Each statement sees what was committed before
     it, as it does in a READ COMMITTED transaction.
+
+    A connection is checked (pinged) whenever it is taken from the pool; with
+    ``ping_after_idle`` only when it sat unused for more than that many seconds.
     """
-    return _create_async_engine(
+    engine = _create_async_engine(
         async_url(url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        pool_pre_ping=ping_after_idle is None,
         connect_args={"server_settings": {"application_name": "customer-hub"}},
         json_serializer=_json_text,
-        json_deserializer=orjson.loads,
+        json_deserializer=_json_value,
         **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
     )
+    if ping_after_idle is not None:
+        _ping_after_idle(engine, ping_after_idle)
+    return engine
+
+
+_IDLE_SINCE = "hub.idle_since"
+
+
+def _ping_after_idle(engine: AsyncEngine, seconds: float) -> None:
+    """Ping a pooled connection on checkout only when it was idle for ``seconds``.
+
+    Under load a connection goes back and forth many times a second and a
+    ping per request was a round trip as dear as a query. Connections that
+    sat idle (where a restarted server or a dropped link shows) are still
+    checked; one found dead is replaced, as the pool's own pre-ping does.
+    """
+    dialect = engine.dialect
+
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        # A connection just opened has no mark: it needs no check.
+        if since is None or time.monotonic() - since <= seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if not dialect.is_disconnect(error, dbapi_connection, None):
+                raise
+            # The pool discards this connection and takes or opens another.
+            raise DisconnectionError("a pooled connection was found closed") from error
+
+    event.listen(engine.sync_engine, "checkin", checkin)
+    event.listen(engine.sync_engine, "checkout", checkout)
+
+
+# An integer beyond 64 bits has at least 19 digits; orjson cannot write one and
+# reads one as a float. A department may send one in an extra attribute.
+_LONG_DIGITS = re.compile(r"\d{19}")
 
 
 def _json_text(value: Any) -> str:
     """The text of a json/jsonb parameter (orjson: several times faster than ``json``)."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        # Integers beyond 64 bits; anything else fails here too, with json's message.
+        return json.dumps(value, ensure_ascii=False)
+
+
+def _json_value(text: str) -> Any:
+    """A json/jsonb column's value, integers of any size kept exact."""
+    if _LONG_DIGITS.search(text):
+        return json.loads(text)
+    return orjson.loads(text)
 
 
 class SerialSession(AsyncSession):

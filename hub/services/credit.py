@@ -14,11 +14,20 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, ColumnElement, Select, bindparam, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
+from sqlalchemy.sql import FromClause
 
-from hub.db.models import Classification, CreditDecision, CreditProfile, CustomerMetrics
-from hub.domain import Page, decode_cursor, encode_cursor, format_customer_id
+from hub.db.models import (
+    Classification,
+    CreditDecision,
+    CreditProfile,
+    CustomerMetrics,
+    GoldenRecord,
+)
+from hub.domain import Customer, Page, decode_cursor, encode_cursor, format_customer_id
 from hub.errors import Conflict, Invalid, NotFound
 from hub.policies import (
     Tier,
@@ -28,8 +37,10 @@ from hub.policies import (
     effective_limit,
     utilization,
 )
+from hub.services import customers
 from hub.services.customers import resolve_golden_id
 from hub.services.events import audit
+from hub.services.metrics import Metrics
 from hub.services.profile import DIMENSION_COLUMNS, load_figures
 
 MAX_LIMIT = Decimal("1e13")
@@ -117,44 +128,208 @@ def _decision_view(row: CreditDecision) -> CreditDecisionView:
     )
 
 
+def _credit_view(
+    golden_id: int,
+    profile: Sequence[Any],
+    receivables: Decimal | None,
+    now: datetime,
+) -> CreditView:
+    """A credit standing from the columns of ``_CREDIT_COLUMNS`` (in that order)."""
+    (
+        rating,
+        recommended_limit,
+        current_limit,
+        settlement_terms,
+        override_limit,
+        override_expires_at,
+        policy_version,
+        inputs,
+        updated_at,
+    ) = profile
+    limit, source = (None, None)
+    if current_limit is not None or override_limit is not None:
+        limit, source_enum = effective_limit(
+            current_limit or Decimal(0), override_limit, override_expires_at, now
+        )
+        source = source_enum.value
+    open_receivables = receivables or Decimal(0)
+    return CreditView(
+        golden_id=golden_id,
+        rating=rating,
+        recommended_limit=recommended_limit,
+        current_limit=current_limit,
+        effective_limit=limit,
+        limit_source=source,
+        settlement_terms=settlement_terms,
+        open_receivables=open_receivables,
+        utilization=utilization(open_receivables, limit) if limit is not None else None,
+        override_limit=override_limit,
+        override_expires_at=override_expires_at,
+        policy_version=policy_version,
+        inputs=inputs,
+        updated_at=updated_at,
+    )
+
+
+_CREDIT_COLUMNS = (
+    "rating",
+    "recommended_limit",
+    "current_limit",
+    "settlement_terms",
+    "override_limit",
+    "override_expires_at",
+    "policy_version",
+    "inputs",
+    "updated_at",
+)
+_METRICS_COLUMNS = (
+    "transaction_count",
+    "transaction_amount",
+    "revenue_12m",
+    "first_transaction_at",
+    "last_transaction_at",
+    "average_days_late",
+    "open_complaints",
+    "open_receivables",
+    "last_contact_at",
+    "close_requested_at",
+    "computed_at",
+)
+_CLASSIFICATION_COLUMNS = ("rule_set_version", *DIMENSION_COLUMNS, "explanations", "computed_at")
+
+# Plain columns by position, no ORM entities: a profile or a page reads these
+# for every customer it shows, and building mapped objects cost more than the
+# query. Each table's key says whether its row exists; the labels keep them
+# apart from the golden record's columns when both are read in one statement.
+_STANDING_WIDTH = 3 + len(_METRICS_COLUMNS) + len(_CLASSIFICATION_COLUMNS) + len(_CREDIT_COLUMNS)
+_C = 3 + len(_METRICS_COLUMNS)
+_P = _C + len(_CLASSIFICATION_COLUMNS)
+
+
+def with_standing(
+    query: Select[Any], source: FromClause, golden_id: ColumnElement[int] | Mapped[int]
+) -> Select[Any]:
+    """``query`` with the standing of the customer ``golden_id`` of its FROM ``source``
+    added to its columns (read them with ``standing_from``).
+
+    Each table is joined LATERAL, a lookup by key per row of ``query``: with
+    plain joins PostgreSQL merged whole tables in key order up to the page, so
+    a page deep in a listing read every row before it.
+    """
+    # LIMIT 1 (one row per key at most anyway) keeps the planner from flattening
+    # the lookups back into joins.
+    metrics = (
+        select(CustomerMetrics).where(CustomerMetrics.golden_id == golden_id).limit(1).lateral("m")
+    )
+    classified = (
+        select(Classification).where(Classification.golden_id == golden_id).limit(1).lateral("c")
+    )
+    credit = select(CreditProfile).where(CreditProfile.golden_id == golden_id).limit(1).lateral("p")
+    return query.add_columns(
+        metrics.c.golden_id.is_not(None).label("has_metrics"),
+        classified.c.golden_id.is_not(None).label("has_classification"),
+        credit.c.golden_id.is_not(None).label("has_credit"),
+        *(metrics.c[name].label(f"metrics_{name}") for name in _METRICS_COLUMNS),
+        *(classified.c[name].label(f"classification_{name}") for name in _CLASSIFICATION_COLUMNS),
+        *(credit.c[name].label(f"credit_{name}") for name in _CREDIT_COLUMNS),
+    ).select_from(
+        source.outerjoin(metrics, true()).outerjoin(classified, true()).outerjoin(credit, true())
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What is derived about a customer: metrics, classification and credit (each may
+    not exist yet)."""
+
+    metrics: Metrics | None
+    classification: list[ClassificationView]
+    credit: CreditView | None
+
+
+def standing_from(row: Sequence[Any], golden_id: int, now: datetime) -> Standing:
+    """The standing in the last columns of a row of a ``with_standing`` query."""
+    values = row[len(row) - _STANDING_WIDTH :]
+    has_metrics, has_classification, has_credit = values[:3]
+    metrics = (
+        Metrics(golden_id=golden_id, **dict(zip(_METRICS_COLUMNS, values[3:_C], strict=True)))
+        if has_metrics
+        else None
+    )
+    return Standing(
+        metrics=metrics,
+        classification=_classification_views(values[_C:_P]) if has_classification else [],
+        credit=_credit_view(
+            golden_id, values[_P:], metrics.open_receivables if metrics else None, now
+        )
+        if has_credit
+        else None,
+    )
+
+
+_IDS = func.unnest(bindparam("ids", type_=ARRAY(BigInteger))).table_valued("id").render_derived("g")
+_STANDING = with_standing(select(_IDS.c.id), _IDS, _IDS.c.id)
+
+
+async def standing_of(
+    session: AsyncSession, golden_ids: Sequence[int], *, now: datetime
+) -> dict[int, Standing]:
+    """Metrics, classification and credit standing of ``golden_ids`` (one query)."""
+    if not golden_ids:
+        return {}
+    rows = await session.execute(_STANDING, {"ids": list(golden_ids)})
+    return {row[0]: standing_from(row, row[0], now) for row in rows}
+
+
+_CUSTOMER_WITH_STANDING = with_standing(
+    customers.select_customers().where(GoldenRecord.id == bindparam("golden_id")),
+    GoldenRecord.__table__,
+    GoldenRecord.id,
+)
+
+
+async def get_customer_with_standing(
+    session: AsyncSession, golden_id: int, *, now: datetime
+) -> tuple[Customer, Standing | None]:
+    """``customers.get_customer`` and the customer's standing, in one statement.
+
+    A merged-away id resolves as ``get_customer`` does; its survivor's standing
+    is then not read (``None``: read it with ``standing_of``).
+    """
+    row = (await session.execute(_CUSTOMER_WITH_STANDING, {"golden_id": golden_id})).one_or_none()
+    if row is None or (row.status == "merged" and row.merged_into_id is not None):
+        return await customers.get_customer(session, golden_id), None
+    return customers.customer_from_row(row, requested_id=golden_id), standing_from(
+        row, golden_id, now
+    )
+
+
+async def list_customers_with_standing(
+    session: AsyncSession,
+    *,
+    first: int,
+    after: str | None,
+    wanted: customers.CustomerFilter,
+    order: customers.CustomerOrder,
+    with_total: bool,
+    now: datetime,
+) -> tuple[Page[Customer], dict[int, Standing]]:
+    """``customers.list_customers`` and the standing of each customer listed, in the
+    same statements."""
+    listing = customers.Listing.of(first=first, after=after, wanted=wanted, order=order)
+    query = with_standing(listing.query, GoldenRecord.__table__, GoldenRecord.id)
+    rows = (await session.execute(query)).all()
+    total = await customers.count_customers(session, wanted) if with_total else -1
+    page = listing.page(rows, total)
+    return page, {row.id: standing_from(row, row.id, now) for row in rows[:first]}
+
+
 async def credit_of(
     session: AsyncSession, golden_ids: Sequence[int], *, now: datetime
 ) -> dict[int, CreditView]:
     """Credit standing of ``golden_ids`` (one query)."""
-    rows = await session.execute(
-        select(CreditProfile, CustomerMetrics.open_receivables)
-        .outerjoin(CustomerMetrics, CustomerMetrics.golden_id == CreditProfile.golden_id)
-        .where(CreditProfile.golden_id.in_(golden_ids))
-    )
-    found: dict[int, CreditView] = {}
-    for profile, receivables in rows:
-        limit, source = (None, None)
-        if profile.current_limit is not None or profile.override_limit is not None:
-            limit, source_enum = effective_limit(
-                profile.current_limit or Decimal(0),
-                profile.override_limit,
-                profile.override_expires_at,
-                now,
-            )
-            source = source_enum.value
-        open_receivables = receivables or Decimal(0)
-        found[profile.golden_id] = CreditView(
-            golden_id=profile.golden_id,
-            rating=profile.rating,
-            recommended_limit=profile.recommended_limit,
-            current_limit=profile.current_limit,
-            effective_limit=limit,
-            limit_source=source,
-            settlement_terms=profile.settlement_terms,
-            open_receivables=open_receivables,
-            utilization=utilization(open_receivables, limit) if limit is not None else None,
-            override_limit=profile.override_limit,
-            override_expires_at=profile.override_expires_at,
-            policy_version=profile.policy_version,
-            inputs=profile.inputs,
-            updated_at=profile.updated_at,
-        )
-    return found
+    found = await standing_of(session, golden_ids, now=now)
+    return {g: s.credit for g, s in found.items() if s.credit is not None}
 
 
 async def classifications_of(
@@ -175,16 +350,27 @@ async def classifications_of(
 
 def classification_views(row: Classification) -> list[ClassificationView]:
     """A stored classification as one view per dimension, ordered by dimension name."""
+    return _classification_views([getattr(row, name) for name in _CLASSIFICATION_COLUMNS])
+
+
+_DIMENSIONS_SORTED = tuple(
+    (dimension, 1 + DIMENSION_COLUMNS.index(dimension)) for dimension in sorted(DIMENSION_COLUMNS)
+)
+
+
+def _classification_views(columns: Sequence[Any]) -> list[ClassificationView]:
+    """The views of the columns of ``_CLASSIFICATION_COLUMNS`` (in that order)."""
+    version, explanations, computed_at = columns[0], columns[-2], columns[-1]
     return [
         ClassificationView(
             dimension=dimension,
-            value=getattr(row, dimension),
-            rule=row.explanations[dimension]["rule"],
-            inputs=row.explanations[dimension]["inputs"],
-            rule_set_version=row.rule_set_version,
-            computed_at=row.computed_at,
+            value=columns[position],
+            rule=explanations[dimension]["rule"],
+            inputs=explanations[dimension]["inputs"],
+            rule_set_version=version,
+            computed_at=computed_at,
         )
-        for dimension in sorted(DIMENSION_COLUMNS)
+        for dimension, position in _DIMENSIONS_SORTED
     ]
 
 

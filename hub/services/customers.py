@@ -10,7 +10,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import BigInteger, Row, Select, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import (
@@ -78,6 +79,11 @@ def select_customers() -> Select[*tuple[Any, ...]]:
     return select(*_CUSTOMER_COLUMNS)
 
 
+# Made once: SQLAlchemy keeps a statement's cache key on it, so one that is
+# reused skips rebuilding and hashing it on every request.
+_CUSTOMER_BY_ID = select_customers().where(GoldenRecord.id == bindparam("golden_id"))
+
+
 async def resolve_golden_id(session: AsyncSession, golden_id: int) -> int:
     """The active golden record that ``golden_id`` stands for today (merges followed)."""
     current = golden_id
@@ -109,9 +115,7 @@ async def get_customer(
     # Whole rows along the merge chain: the usual unmerged id costs one statement.
     current = golden_id
     for _ in range(MAX_MERGE_CHAIN):
-        row = (
-            await session.execute(select_customers().where(GoldenRecord.id == current))
-        ).one_or_none()
+        row = (await session.execute(_CUSTOMER_BY_ID, {"golden_id": current})).one_or_none()
         if row is None:
             raise NotFound(f"no customer with id C{golden_id}", field="id")
         if row.status != "merged" or row.merged_into_id is None:
@@ -220,6 +224,58 @@ def _filtered(query: Select[*Ts], wanted: CustomerFilter) -> Select[*Ts]:
     return query
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One page of a customer listing: its statement, and how to read its rows."""
+
+    query: Select[*tuple[Any, ...]]
+    first: int
+    position: int
+    order: CustomerOrder
+
+    @classmethod
+    def of(
+        cls, *, first: int, after: str | None, wanted: CustomerFilter, order: CustomerOrder
+    ) -> Listing:
+        """The page of ``first`` customers after the cursor ``after``.
+
+        In id order the cursor is the last id seen (stable while records are
+        added); in the other orders it is a position.
+        """
+        position = decode_cursor(after) if after is not None else 0
+        query = _filtered(select_customers(), wanted)
+        if order is CustomerOrder.ID:
+            query = query.where(GoldenRecord.id > position).order_by(GoldenRecord.id)
+        elif order is CustomerOrder.NAME:
+            query = query.order_by(GoldenRecord.name, GoldenRecord.id).offset(position)
+        else:
+            query = query.order_by(GoldenRecord.updated_at.desc(), GoldenRecord.id).offset(position)
+        # One more than the page: whether a next page exists.
+        return cls(query=query.limit(first + 1), first=first, position=position, order=order)
+
+    def page(self, rows: Sequence[Row[Any]], total: int) -> Page[Customer]:
+        """The page of the rows ``query`` returned (their leading columns)."""
+        page = rows[: self.first]
+        cursors = (
+            [encode_cursor(row.id) for row in page]
+            if self.order is CustomerOrder.ID
+            else [encode_cursor(self.position + k + 1) for k in range(len(page))]
+        )
+        return Page(
+            items=[customer_from_row(row) for row in page],
+            cursors=cursors,
+            has_next_page=len(rows) > self.first,
+            has_previous_page=self.position > 0,
+            total_count=total,
+        )
+
+
+async def count_customers(session: AsyncSession, wanted: CustomerFilter) -> int:
+    """How many active customers match ``wanted`` (reads every one of them)."""
+    counted = await session.execute(_filtered(select(func.count(GoldenRecord.id)), wanted))
+    return int(counted.scalar_one())
+
+
 async def list_customers(
     session: AsyncSession,
     *,
@@ -231,69 +287,48 @@ async def list_customers(
 ) -> Page[Customer]:
     """Active customers matching ``wanted``, ``first`` at a time after the cursor ``after``.
 
-    In id order the cursor is the last id seen (stable while records are added);
-    in the other orders it is a position. Counting all matches reads every one
-    of them: without ``with_total`` no count runs and ``total_count`` is -1.
+    See ``Listing`` for the cursors. Counting all matches reads every one of
+    them: without ``with_total`` no count runs and ``total_count`` is -1.
     """
     wanted = wanted or CustomerFilter()
-    position = decode_cursor(after) if after is not None else 0
-    query = _filtered(select_customers(), wanted)
-    if order is CustomerOrder.ID:
-        query = query.where(GoldenRecord.id > position).order_by(GoldenRecord.id)
-    elif order is CustomerOrder.NAME:
-        query = query.order_by(GoldenRecord.name, GoldenRecord.id).offset(position)
-    else:
-        query = query.order_by(GoldenRecord.updated_at.desc(), GoldenRecord.id).offset(position)
-    rows = (await session.execute(query.limit(first + 1))).all()
-    total = (
-        (await session.execute(_filtered(select(func.count(GoldenRecord.id)), wanted))).scalar_one()
-        if with_total
-        else -1
+    listing = Listing.of(first=first, after=after, wanted=wanted, order=order)
+    rows = (await session.execute(listing.query)).all()
+    total = await count_customers(session, wanted) if with_total else -1
+    return listing.page(rows, total)
+
+
+_SOURCE_RECORDS = (
+    select(
+        CrossReference.golden_id,
+        SourceSystem.code,
+        SourceRecord.source_key,
+        SourceRecord.current_version,
+        SourceRecord.retired_at,
+        CrossReference.link_kind,
+        CrossReference.score,
     )
-    page = rows[:first]
-    cursors = (
-        [encode_cursor(row.id) for row in page]
-        if order is CustomerOrder.ID
-        else [encode_cursor(position + k + 1) for k in range(len(page))]
-    )
-    return Page(
-        items=[customer_from_row(row) for row in page],
-        cursors=cursors,
-        has_next_page=len(rows) > first,
-        has_previous_page=position > 0,
-        total_count=total,
-    )
+    .join(SourceRecord, SourceRecord.id == CrossReference.source_record_id)
+    .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+    .where(CrossReference.golden_id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+    .order_by(CrossReference.golden_id, SourceSystem.code, SourceRecord.source_key)
+)
 
 
 async def source_records_of(
     session: AsyncSession, golden_ids: Sequence[int]
 ) -> dict[int, list[SourceRecordRef]]:
     """The source records currently linked to each of ``golden_ids`` (one query)."""
-    rows = await session.execute(
-        select(
-            CrossReference.golden_id,
-            SourceSystem.code,
-            SourceRecord.source_key,
-            SourceRecord.current_version,
-            SourceRecord.retired_at,
-            CrossReference.link_kind,
-            CrossReference.score,
-        )
-        .join(SourceRecord, SourceRecord.id == CrossReference.source_record_id)
-        .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
-        .where(among(CrossReference.golden_id, golden_ids))
-        .order_by(CrossReference.golden_id, SourceSystem.code, SourceRecord.source_key)
-    )
+    rows = await session.execute(_SOURCE_RECORDS, {"ids": list(golden_ids)})
     found: dict[int, list[SourceRecordRef]] = defaultdict(list)
-    for row in rows:
-        found[row.golden_id].append(
+    for golden_id, source, key, version, retired_at, link_kind, score in rows:
+        found[golden_id].append(
             SourceRecordRef(
-                source=row.code,
-                source_key=row.source_key,
-                version=row.current_version,
-                retired=row.retired_at is not None,
-                link_kind=row.link_kind,
-                score=row.score,
+                source=source,
+                source_key=key,
+                version=version,
+                retired=retired_at is not None,
+                link_kind=link_kind,
+                score=score,
             )
         )
     return dict(found)

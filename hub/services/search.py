@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import delete, select, text
+from sqlalchemy import BigInteger, ColumnElement, any_, bindparam, case, delete, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import GoldenRecord, SearchToken
@@ -186,22 +187,63 @@ class SearchPage:
     total: int
 
 
-def _rank(query: str, name: object, name_en: object, exact_hit: bool) -> tuple[float, str]:
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """A search text in the forms every candidate is compared with (made once)."""
+
+    text: str
+    pinyin: str
+
+    @classmethod
+    def of(cls, query: str) -> _Query:
+        normalized = normalize_text(query)
+        return cls(text=normalized, pinyin=romanize(normalized))
+
+
+def _rank(query: _Query, name: object, name_en: object, exact_hit: bool) -> tuple[float, str]:
     if exact_hit:
         return 1.0, "identifier or contact"
-    normalized = normalize_text(query)
     best, matched_on = 0.0, "name"
     if isinstance(name, str):
         target = normalize_text(name)
-        best = fuzz.WRatio(normalized, target) / 100
-        pinyin_score = fuzz.WRatio(romanize(normalized), romanize(target)) / 100
+        best = fuzz.WRatio(query.text, target) / 100
+        pinyin_score = fuzz.WRatio(query.pinyin, romanize(target)) / 100
         if pinyin_score > best:
             best, matched_on = pinyin_score, "pinyin"
     if isinstance(name_en, str):
-        english = fuzz.WRatio(normalized, normalize_text(name_en)) / 100
+        english = fuzz.WRatio(query.text, normalize_text(name_en)) / 100
         if english > best:
             best, matched_on = english, "English name"
     return round(best, 4), matched_on
+
+
+_COUNT_TOKENS = text(
+    "SELECT t.golden_id, count(*) AS hits, bool_or(q.token = ANY(:exact)) AS exact"
+    " FROM unnest(CAST(:tokens AS text[])) AS q(token)"
+    " CROSS JOIN LATERAL (SELECT golden_id FROM search_token s"
+    "   WHERE s.token = q.token LIMIT :per_token) AS t"
+    " GROUP BY t.golden_id ORDER BY exact DESC, hits DESC, t.golden_id LIMIT :candidates"
+)
+_IDS = bindparam("ids", type_=ARRAY(BigInteger))
+
+
+def _text_attribute(name: str) -> ColumnElement[str | None]:
+    """A golden attribute as text when it is a JSON string, else NULL.
+
+    Text, not jsonb: the driver hands text over as it is, where each jsonb
+    value costs a call into the JSON decoder (hundreds per search).
+    """
+    value = GoldenRecord.attributes[name]
+    return case((func.jsonb_typeof(value) == "string", value.astext), else_=None).label(name)
+
+
+# Names only: decoding every candidate's attributes and lineage cost more than
+# ranking them.
+_CANDIDATES = select(GoldenRecord.id, _text_attribute("name"), _text_attribute("name_en")).where(
+    GoldenRecord.id == any_(_IDS), GoldenRecord.status == "active"
+)
+_CANDIDATES_OF_TYPE = _CANDIDATES.where(GoldenRecord.party_type == bindparam("party_type"))
+_CUSTOMERS = select_customers().where(GoldenRecord.id == any_(_IDS))
 
 
 async def search_page(
@@ -226,13 +268,7 @@ async def search_page(
     if not tokens:
         return SearchPage(hits=[], total=0)
     counted = await session.execute(
-        text(
-            "SELECT t.golden_id, count(*) AS hits, bool_or(q.token = ANY(:exact)) AS exact"
-            " FROM unnest(CAST(:tokens AS text[])) AS q(token)"
-            " CROSS JOIN LATERAL (SELECT golden_id FROM search_token s"
-            "   WHERE s.token = q.token LIMIT :per_token) AS t"
-            " GROUP BY t.golden_id ORDER BY exact DESC, hits DESC, t.golden_id LIMIT :candidates"
-        ),
+        _COUNT_TOKENS,
         {
             "tokens": tokens,
             "exact": sorted(exact),
@@ -240,29 +276,26 @@ async def search_page(
             "candidates": CANDIDATES,
         },
     )
-    found = {row.golden_id: bool(row.exact) for row in counted}
+    found = {golden_id: bool(exact) for golden_id, _hits, exact in counted}
     if not found:
         return SearchPage(hits=[], total=0)
-    # Names only: decoding every candidate's attributes and lineage cost more
-    # than ranking them.
-    candidates = select(
-        GoldenRecord.id,
-        GoldenRecord.attributes["name"].label("name"),
-        GoldenRecord.attributes["name_en"].label("name_en"),
-    ).where(among(GoldenRecord.id, found), GoldenRecord.status == "active")
-    if party_type is not None:
-        candidates = candidates.where(GoldenRecord.party_type == party_type)
+    candidates = (
+        await session.execute(_CANDIDATES, {"ids": list(found)})
+        if party_type is None
+        else await session.execute(
+            _CANDIDATES_OF_TYPE, {"ids": list(found), "party_type": party_type}
+        )
+    )
+    compared = _Query.of(query)
     ranked = sorted(
         (
-            (*_rank(query, row.name, row.name_en, found[row.id]), row.id)
-            for row in await session.execute(candidates)
+            (*_rank(compared, name, name_en, found[golden_id]), golden_id)
+            for golden_id, name, name_en in candidates
         ),
         key=lambda hit: (-hit[0], hit[2]),
     )
     window = ranked[offset : offset + first]
-    rows = await session.execute(
-        select_customers().where(among(GoldenRecord.id, [hit[2] for hit in window]))
-    )
+    rows = await session.execute(_CUSTOMERS, {"ids": [hit[2] for hit in window]})
     customers = {row.id: customer_from_row(row) for row in rows}
     return SearchPage(
         hits=[

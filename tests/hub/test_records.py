@@ -319,3 +319,11 @@ async def test_a_key_held_by_more_records_than_the_cap_says_nothing(
     assert switchboard not in await key_holders(session, [switchboard], max_key_size=2)
     held = await key_holders(session, [switchboard], max_key_size=3)
     assert len(held[switchboard]) == 3
+
+
+async def test_an_extra_attribute_keeps_an_integer_of_any_size(session: AsyncSession) -> None:
+    ledger = 123456789012345678901234567890  # beyond 64 bits
+    await submit(session, "finance", FINANCE_XINGHE | {"ledger_no": ledger, "branch_no": 7})
+    session.expire_all()
+    payload = (await session.execute(select(SourceRecordVersion.payload))).scalar_one()
+    assert (payload["ledger_no"], payload["branch_no"]) == (ledger, 7)

@@ -251,3 +251,94 @@ async def test_customers_filter_by_party_type_and_region_and_order_by_name(api: 
     assert east["totalCount"] == 2
     by_source = (await api(query, {"f": {"source": "sales"}, "o": "ID"}))["data"]["customers"]
     assert by_source["totalCount"] == 0
+
+
+STANDING = """
+query Standing($id: ID!) {
+  customer(id: $id) {
+    id
+    metrics { transactionCount transactionAmount }
+    classification { dimension value }
+    credit { rating effectiveLimit }
+  }
+}
+"""
+
+
+async def test_a_merged_away_id_shows_the_survivors_metrics_classification_and_credit(
+    api: Api,
+) -> None:
+    first = (await submit(api, "finance", PERSON))["results"][0]["customerId"]
+    other = PERSON | {"source_key": "X-9", "name": "李明", "national_id": None, "phones": []}
+    second = (await submit(api, "sales", other))["results"][0]["customerId"]
+    recorded = await api(
+        'mutation($i: [JSON!]!) { recordInteractions(source: "finance", interactions: $i) '
+        "{ created } }",
+        {
+            "i": [
+                {
+                    "interaction_key": f"ORD-{n}",
+                    "customer_key": "P-1",
+                    "type": "ORDER",
+                    "occurred_at": f"2026-0{n}-01T10:00:00+08:00",
+                    "amount": "1000.00",
+                    "currency": "CNY",
+                }
+                for n in (1, 2, 3)
+            ]
+        },
+    )
+    assert recorded["data"]["recordInteractions"]["created"] == 3
+    await api(
+        'mutation($ids: [ID!]!) { mergeCustomers(ids: $ids, note: "same person") { customerId } }',
+        {"ids": [second, first]},
+        role="steward",
+    )
+    survivor = (await api(STANDING, {"id": first}))["data"]["customer"]
+    followed = (await api(STANDING, {"id": second}))["data"]["customer"]
+    assert survivor["metrics"] == {"transactionCount": 3, "transactionAmount": "3000.00"}
+    assert survivor["classification"]
+    assert followed == survivor
+
+
+async def test_interactions_read_along_with_a_page_equal_those_the_field_reads(api: Api) -> None:
+    await submit(api, "finance", PERSON, PERSON | {"source_key": "P-2", "name": "王芳"})
+    await api(
+        'mutation($i: [JSON!]!) { recordInteractions(source: "finance", interactions: $i) '
+        "{ created } }",
+        {
+            "i": [
+                {
+                    "interaction_key": f"I-{key}-{n}",
+                    "customer_key": key,
+                    "type": kind,
+                    "occurred_at": f"2026-0{n}-01T10:00:00+08:00",
+                    "amount": "10.00",
+                    "currency": "CNY",
+                }
+                for key in ("P-1", "P-2")
+                for n, kind in ((1, "ORDER"), (2, "PAYMENT"), (3, "ORDER"))
+            ]
+        },
+    )
+    fields = "totalCount edges { cursor node { type occurredAt amount } }"
+
+    async def page(interactions: str) -> Any:
+        declared = "($n: Int!)" if "$n" in interactions else ""
+        body = await api(
+            f"query{declared} {{ customers(first: 5) {{ edges {{ node {{ id "
+            f"{interactions} {{ {fields} }} }} }} }} }}",
+            {"n": 2} if declared else {},
+        )
+        assert "errors" not in body, body["errors"]
+        return body["data"]["customers"]["edges"]
+
+    # Read along with the page (a plain first), then by the field (other arguments).
+    along = await page("interactions(first: 2)")
+    assert along == await page("interactions(first: $n)")
+    assert along == await page("interactions(first: 2, after: null)")
+    assert [edge["node"]["interactions"]["totalCount"] for edge in along] == [3, 3]
+    assert along[0]["node"]["interactions"]["edges"][0]["node"]["type"] == "ORDER"
+    # Two different pages of the same customers: each gets its own.
+    both = await page("a: interactions(first: 1) { totalCount } interactions(first: 2)")
+    assert [edge["node"]["a"]["totalCount"] for edge in both] == [3, 3]

@@ -12,6 +12,7 @@ import pytest
 import strawberry
 from strawberry.permission import BasePermission
 
+from schema.documents import CachedDocuments, DocumentCache
 from schema.execution import LeafShortcutExecutionContext
 
 
@@ -60,14 +61,35 @@ class Item:
 
 
 @strawberry.type
+class Pair:
+    first: Item
+    second: Item | None
+    absent: Item = strawberry.field(default=None)  # type: ignore[assignment]
+
+
+def _items() -> list[Item]:
+    at = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
+    return [
+        Item(name="a", kind=Kind.ORDER, amount=Decimal("12.50"), at=at),
+        Item(name="b", kind=Kind.CALL, amount=None, at=at, missing="present"),
+    ]
+
+
+@strawberry.type
 class Query:
     @strawberry.field
     def items(self) -> list[Item]:
-        at = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
-        return [
-            Item(name="a", kind=Kind.ORDER, amount=Decimal("12.50"), at=at),
-            Item(name="b", kind=Kind.CALL, amount=None, at=at, missing="present"),
-        ]
+        return _items()
+
+    @strawberry.field
+    def pair(self) -> Pair:
+        first, second = _items()
+        return Pair(first=first, second=second)
+
+    @strawberry.field
+    def maybe(self) -> Pair | None:
+        first, _ = _items()
+        return Pair(first=first, second=None)
 
 
 def _answer(query: str, shortcut: bool) -> tuple[Any, list[tuple[str, Any]]]:
@@ -91,6 +113,12 @@ def _answer(query: str, shortcut: bool) -> tuple[Any, list[tuple[str, Any]]]:
         "{ items { shout shout3: shout(times: 3) seenBy later } }",
         "query($no: Boolean = false) { items { name @include(if: $no) kind @skip(if: $no) } }",
         "{ items { ...parts } } fragment parts on Item { name amount }",
+        # Non-null objects read off an attribute, and errors bubbling through them.
+        "{ pair { first { name kind upper } second { name } } maybe { first { at } } }",
+        "{ maybe { first { name broken } second { name } } }",
+        "{ pair { first { name broken } } }",
+        "{ maybe { absent { name } } }",
+        "{ maybe { first { later } } pair { first { name } } }",
     ],
 )
 def test_the_shortcut_answers_as_strawberry_does(query: str) -> None:
@@ -149,3 +177,69 @@ def test_plain_leaves_skip_the_regular_path_and_the_rest_take_it() -> None:
     # info, and the meta field; the plain leaves never appear.
     assert sorted(set(Counting.regular)) == ["__typename", "items", "secret", "seenBy", "shout"]
     assert Counting.regular.count("shout") == 2
+
+
+def test_plain_non_null_objects_skip_the_regular_path_unless_directives_read_variables() -> None:
+    schema = strawberry.Schema(query=Query, execution_context_class=Counting)
+    Counting.regular = []
+    asyncio.run(schema.execute("{ pair { first { name } second { name } } }"))
+    # ``first`` is a non-null object read off an attribute; ``second`` may be null.
+    assert sorted(Counting.regular) == ["pair", "second"]
+    Counting.regular = []
+    asyncio.run(
+        schema.execute(
+            "query($on: Boolean!) { pair { first { name @include(if: $on) } } }",
+            variable_values={"on": True},
+        )
+    )
+    assert sorted(Counting.regular) == ["first", "pair"]
+
+
+def _answers_with_cached_documents(
+    query: str, runs: list[dict[str, Any]]
+) -> list[tuple[Any, list[tuple[str, Any]]]]:
+    """Each run of ``query`` on one schema whose documents are cached, as the hub's are:
+    the same syntax tree every time, so collected fields may be reused."""
+    documents = DocumentCache()
+    schema = strawberry.Schema(
+        query=Query,
+        execution_context_class=LeafShortcutExecutionContext,
+        extensions=[lambda: CachedDocuments(documents)],
+    )
+    answers = []
+    for variables in runs:
+        result = asyncio.run(
+            schema.execute(query, variable_values=variables, context_value={"who": "tester"})
+        )
+        answers.append((result.data, sorted((e.message, e.path) for e in result.errors or [])))
+    return answers
+
+
+@pytest.mark.parametrize(
+    ("query", "runs"),
+    [
+        # Directives read the variables: what is collected differs from run to run.
+        (
+            "query($on: Boolean!) { items { name @include(if: $on) kind @skip(if: $on) } }",
+            [{"on": True}, {"on": False}, {"on": True}],
+        ),
+        (
+            "query($on: Boolean!) { items { ...parts @include(if: $on) upper } } "
+            "fragment parts on Item { name amount }",
+            [{"on": False}, {"on": True}],
+        ),
+        # Without directives the same fields are collected; arguments still follow.
+        ("query($n: Int!) { items { name shout(times: $n) } }", [{"n": 1}, {"n": 3}]),
+    ],
+)
+def test_a_repeated_operation_answers_each_run_as_strawberry_does(
+    query: str, runs: list[dict[str, Any]]
+) -> None:
+    expected = []
+    for variables in runs:
+        schema = strawberry.Schema(query=Query)
+        result = asyncio.run(
+            schema.execute(query, variable_values=variables, context_value={"who": "tester"})
+        )
+        expected.append((result.data, sorted((e.message, e.path) for e in result.errors or [])))
+    assert _answers_with_cached_documents(query, runs) == expected

@@ -83,10 +83,10 @@ async def test_a_page_of_customers_with_relations_costs_a_constant_number_of_sta
     await submit_people(api, 45, 100)
     large = await statements_for_page(api, connection, 50)
     assert small == large
-    # authentication, the page, its count, source records, histories, metrics,
-    # classification, credit, credit history, interactions (a page per customer
-    # in one statement, and their counts)
-    assert large == 11
+    # authentication, the page with its customers' standing (metrics,
+    # classification and credit), its count, source records, histories, credit
+    # history, interactions (a page per customer in one statement, and their counts)
+    assert large == 8
 
 
 async def test_the_total_is_counted_only_when_asked_for(
@@ -101,3 +101,31 @@ async def test_the_total_is_counted_only_when_asked_for(
         body = await api("{ customers(first: 2) { totalCount } }", role="reader")
     assert body["data"]["customers"]["totalCount"] == 3
     assert len(with_total) == len(without_total) + 1
+
+
+STANDING_FIELDS = "metrics { revenue12m } classification { dimension value } credit { rating }"
+
+
+async def test_a_profile_reads_its_customer_and_standing_in_one_statement(
+    api: Api, connection: AsyncConnection
+) -> None:
+    await submit_people(api, 1, 0)
+    listed = await api("{ customers(first: 1) { edges { node { id } } } }", role="credit_officer")
+    customer = listed["data"]["customers"]["edges"][0]["node"]["id"]
+    answers = []
+    for query in (
+        f"query($id: ID!) {{ customer(id: $id) {{ name {STANDING_FIELDS} }} }}",
+        # Fragments ask for the same fields.
+        "query($id: ID!) { customer(id: $id) { name ...S } } "
+        f"fragment S on Customer {{ {STANDING_FIELDS} }}",
+        "query($id: ID!) { customer(id: $id) { name "
+        f"... on Customer {{ {STANDING_FIELDS} }} }} }}",
+    ):
+        with counting(connection) as statements:
+            body = await api(query, {"id": customer}, role="credit_officer")
+        assert "errors" not in body, body["errors"]
+        # authentication, then the customer with its metrics, classification and credit
+        assert len(statements) == 2
+        answers.append(body["data"])
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0]["customer"]["classification"]

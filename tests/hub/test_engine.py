@@ -1,0 +1,52 @@
+"""The engine's pool: connections checked after idling, not on every checkout."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.db.engine import create_engine
+from hub.settings import Settings
+
+
+async def _backend(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def _terminate(admin: AsyncEngine, pid: int) -> None:
+    async with admin.connect() as connection:
+        await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
+async def test_a_connection_that_idled_is_checked_and_replaced_when_found_closed(
+    engine: AsyncEngine, database_url: str, settings: Settings
+) -> None:
+    reads = create_engine(database_url, settings, autocommit=True, ping_after_idle=0.2)
+    try:
+        first = await _backend(reads)
+        await _terminate(engine, first)
+        await asyncio.sleep(0.4)
+        assert await _backend(reads) != first
+    finally:
+        await reads.dispose()
+
+
+async def test_a_connection_in_steady_use_is_not_checked(
+    engine: AsyncEngine, database_url: str, settings: Settings
+) -> None:
+    reads = create_engine(database_url, settings, autocommit=True, ping_after_idle=60)
+    try:
+        first = await _backend(reads)
+        await _terminate(engine, first)
+        # Not pinged: the dead connection is found by the statement itself,
+        # and the pool opens a new one for the next checkout.
+        with pytest.raises(DBAPIError):
+            await _backend(reads)
+        assert await _backend(reads) != first
+    finally:
+        await reads.dispose()
