@@ -52,9 +52,10 @@ _Object = tuple[Callable[..., Any], GraphQLObjectType]
 _Plan = tuple[tuple[str, Any, _Leaf | None, _Object | None], ...]
 
 
-def _plain_object(parent_type: GraphQLObjectType, field_details: Any) -> _Object | None:
-    """How to read the field directly, when it is a non-null object read off an
-    attribute (``Edge.node``, ``Connection.pageInfo``)."""
+def _argument_free_field(
+    parent_type: GraphQLObjectType, field_details: Any
+) -> tuple[Any, StrawberryField] | None:
+    """The field's definitions, when it takes no arguments and no extension wraps it."""
     node = field_details[0].node
     if node.arguments or node.name.value.startswith("__"):
         return None
@@ -62,12 +63,18 @@ def _plain_object(parent_type: GraphQLObjectType, field_details: Any) -> _Object
     if field_def is None or field_def.args or field_def.resolve is None:
         return None
     definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if (
-        not isinstance(definition, StrawberryField)
-        or definition.extensions
-        or definition.base_resolver is not None
-    ):
+    if not isinstance(definition, StrawberryField) or definition.extensions:
         return None
+    return field_def, definition
+
+
+def _plain_object(parent_type: GraphQLObjectType, field_details: Any) -> _Object | None:
+    """How to read the field directly, when it is a non-null object read off an
+    attribute (``Edge.node``, ``Connection.pageInfo``)."""
+    found = _argument_free_field(parent_type, field_details)
+    if found is None or found[1].base_resolver is not None:
+        return None
+    field_def = found[0]
     output = field_def.type
     if not isinstance(output, GraphQLNonNull):
         return None
@@ -80,15 +87,10 @@ def _plain_object(parent_type: GraphQLObjectType, field_details: Any) -> _Object
 
 def _plain_leaf(parent_type: GraphQLObjectType, field_details: Any) -> _Leaf | None:
     """How to read the field directly, when it is a plain leaf."""
-    node = field_details[0].node
-    if node.arguments or node.name.value.startswith("__"):
+    found = _argument_free_field(parent_type, field_details)
+    if found is None:
         return None
-    field_def = parent_type.fields.get(node.name.value)
-    if field_def is None or field_def.args or field_def.resolve is None:
-        return None
-    definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(definition, StrawberryField) or definition.extensions:
-        return None
+    field_def, definition = found
     resolver = definition.base_resolver
     read: Callable[[Any, None], Any]
     if resolver is None:
