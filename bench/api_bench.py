@@ -86,6 +86,13 @@ query Search($text: String!) {
 LOOPBACK = ("127.", "localhost", "[::1]")
 # The served scratch database (another name keeps a second store, e.g. of 1M records).
 DATABASE = os.environ.get("BENCH_DATABASE", "hub_api_bench")
+
+
+def database_prefix() -> str:
+    """How a figure's command names a scratch database other than the default."""
+    return "" if DATABASE == "hub_api_bench" else f"BENCH_DATABASE={DATABASE} "
+
+
 APPLICATION_NAME = "customer-hub"
 
 
@@ -151,7 +158,7 @@ class Outcome:
             value=f"p95 {self.percentile(0.95):.1f} ms, {self.rate:.0f} req/s, "
             f"{self.errors} errors; {self.usage.per_request(len(self.latencies))}",
             target=scenario.target,
-            command=f"python -m bench.api_bench --entities {args.entities} "
+            command=f"{database_prefix()}python -m bench.api_bench --entities {args.entities} "
             f"--seconds {args.seconds:g} --concurrency {args.concurrency} --workers {args.workers}",
         )
 

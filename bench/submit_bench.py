@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from bench.api_bench import DATABASE, check_loopback, prepare_hub
+from bench.api_bench import DATABASE, check_loopback, database_prefix, prepare_hub
 from bench.report import Figure, record
 
 SUBMIT = (
@@ -150,7 +150,7 @@ def main() -> None:
         f"p95 {figures['p95']:.1f} ms, p99 {figures['p99']:.1f} ms; "
         f"batches of 100: {figures['records_per_s']:.0f} records/s"
     )
-    command = "python -m bench.submit_bench " + (
+    command = f"{database_prefix()}python -m bench.submit_bench " + (
         f"--entities {args.entities}" if not args.url else "--url …"
     )
     figures_measured = [
