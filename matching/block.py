@@ -138,6 +138,20 @@ def _pinyin_prefix(r: StandardRecord) -> Iterable[str]:
             yield from (f"{prefix}|{place}" for place in _places(r))
 
 
+def _phone_slip(r: StandardRecord) -> Iterable[str]:
+    """The name with each phone's digits in sorted order.
+
+    Two adjacent digits typed in the wrong order (1515835… / 1518535…) keep
+    the digits, so the records of one person still meet when their name is
+    too common to block on and one of them has no city.
+    """
+    if not r.phones:
+        return
+    digits = sorted({"".join(sorted(p.e164)) for p in r.phones})
+    for key in _romanised(r):
+        yield from (f"{key}|{d}" for d in digits)
+
+
 def _address(r: StandardRecord) -> Iterable[str]:
     detail = r.address.detail
     if detail and r.address.city:
@@ -200,6 +214,7 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("pinyin", _pinyin),
     BlockingRule("pinyin_place", _pinyin_place),
     BlockingRule("pinyin_prefix", _pinyin_prefix),
+    BlockingRule("phone_slip", _phone_slip),
     BlockingRule("address", _address),
     BlockingRule("name_birth", _person_birth),
     BlockingRule("identifier_slip", _identifier_slips),

@@ -20,11 +20,12 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.distance import OSA, Hamming, JaroWinkler
 from rapidfuzz.process import cpdist
 
 from matching.record import PartyType
 from matching.standardize.divisions import Level, lookup_division
+from matching.standardize.industries import name_sectors
 from matching.standardize.text import romanize
 from matching.types import PhoneKind, StandardRecord
 
@@ -347,7 +348,7 @@ def _code_list(vocab: _Vocabulary, values: Iterable[str]) -> list[int]:
     return [index.setdefault(x, len(index)) for x in values if x]
 
 
-def _code_set(vocab: _Vocabulary, values: Iterable[str]) -> list[int]:
+def _code_set(vocab: _Vocabulary, values: Iterable[str | None]) -> list[int]:
     """Sorted distinct codes of one record's list field."""
     index = vocab.index
     return sorted({index.setdefault(x, len(index)) for x in values if x})
@@ -362,6 +363,87 @@ def _address_value(record: StandardRecord) -> str | None:
     if not address.detail:
         return None
     return f"{address.city or ''}|{address.detail}"
+
+
+# Mailboxes of a role, not of a person (info@, sales@ …).
+_ROLE_MAILBOXES = frozenset(
+    {"info", "sales", "service", "contact", "office", "admin", "hr", "market", "support", "mail"}
+)
+# Public mail services: a domain of theirs says nothing about who the holder works for.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    {
+        "qq.com",
+        "foxmail.com",
+        "163.com",
+        "126.com",
+        "yeah.net",
+        "sina.com",
+        "sina.cn",
+        "sohu.com",
+        "139.com",
+        "189.cn",
+        "wo.cn",
+        "21cn.com",
+        "aliyun.com",
+        "tom.com",
+        "gmail.com",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+    }
+)
+_NOT_LETTER = re.compile(r"[^a-z]+")
+MIN_MAILBOX_NAME = 4
+
+
+def _mailbox_name(email: str) -> str | None:
+    """Whom a mailbox is named after: the letters of its local part (zhangwei85 → zhangwei)."""
+    local = email.partition("@")[0]
+    letters = _NOT_LETTER.sub("", local)
+    if len(letters) < MIN_MAILBOX_NAME or letters in _ROLE_MAILBOXES:
+        return None
+    return letters
+
+
+def _own_domain(email: str) -> str | None:
+    """The domain of a mailbox, unless it is a public mail service's."""
+    domain = email.rpartition("@")[2]
+    return None if not domain or domain in PUBLIC_MAIL_DOMAINS else domain
+
+
+def _record_sectors(record: StandardRecord) -> frozenset[str]:
+    english = record.name_en.industry_term if record.name_en is not None else None
+    return _sectors_of_terms(record.name.industry_term, english)
+
+
+@lru_cache(maxsize=1_024)
+def _sectors_of_terms(term: str | None, english: str | None) -> frozenset[str]:
+    return name_sectors(term) | name_sectors(english)
+
+
+_STREET_NUMBER = re.compile(r"^.*?[0-9]+号(?=[^0-9a-z栋楼])")
+_UNIT = re.compile(r"[0-9]+单元")
+_COMPOUND_BUILDING = re.compile(r"^[\u4e00-\u9fff]{2,}[0-9a-z]+栋[0-9]+$")
+
+
+def _premises_value(record: StandardRecord) -> str | None:
+    """City, compound, building and room of a home address: 翠苑13栋301 in 深圳.
+
+    Departments write a residential address with or without its street
+    (长江路204号翠苑13-5-301 / 翠苑13栋5单元301室) and with or without the
+    unit (新村26幢308室); the compound, building and room stay.
+    """
+    address = record.address
+    if not address.detail:
+        return None
+    premises = _UNIT.sub("", _STREET_NUMBER.sub("", address.detail))
+    if not _COMPOUND_BUILDING.match(premises):
+        return None
+    return f"{address.city or ''}|{premises}"
 
 
 def _roman_keys(record: StandardRecord) -> list[str]:
@@ -392,6 +474,8 @@ class Columns:
     # record's city), for counting pairs at ``exact_same_place``.
     core_place: IntArray
     trade_code: IntArray
+    trade: npt.NDArray[np.object_]
+    trade_pinyin_code: IntArray
     has_industry: BoolArray
     pinyin: npt.NDArray[np.object_]
     pinyin_code: IntArray
@@ -422,10 +506,22 @@ class Columns:
     district: IntArray
     detail: npt.NDArray[np.object_]
     address_code: IntArray
+    # The city with the building, unit and room of a residential compound,
+    # the street left out (-1 when the line names no compound and building).
+    premises_code: IntArray
     birth: IntArray
     gender: IntArray
     contact_code: IntArray
     contact_pinyin_code: IntArray
+    # Per record: the people its mailboxes are named after (the letters of
+    # zhangwei@…, zhangwei1985@…, in the codes of ``contact_pinyin_code``),
+    # and the domains of its mailboxes that are no public mail service.
+    mailbox_names: SetColumn
+    domains: SetColumn
+    # The sector of the industry field, and the sectors the name's industry
+    # words (or its English name's) stand for, in one vocabulary.
+    industry: IntArray
+    name_sectors: SetColumn
     core_tf: FloatArray
     trade_tf: FloatArray
     pinyin_tf: FloatArray
@@ -478,6 +574,7 @@ class _ColumnBuilder:
                 "core",
                 "trade",
                 "pinyin",
+                "trade_pinyin",
                 "marks",
                 "roman",
                 "region",
@@ -493,9 +590,12 @@ class _ColumnBuilder:
                 "province",
                 "district",
                 "address",
+                "premises",
                 "gender",
                 "contact",
                 "contact_pinyin",
+                "domain",
+                "sector",
                 "latin_name",
                 "street_number",
                 "locality",
@@ -527,6 +627,7 @@ class _ColumnBuilder:
             "core": _encode(v["core"], core),
             "trade": _encode(v["trade"], [name.trade for name in names]),
             "pinyin": _encode(v["pinyin"], pinyin),
+            "trade_pinyin": _encode(v["trade_pinyin"], [name.trade_pinyin for name in names]),
             "marks": _encode(
                 v["marks"], [None if name.is_latin else _marks(name.core) for name in names]
             ),
@@ -554,6 +655,7 @@ class _ColumnBuilder:
                 ],
             ),
             "address": _encode(v["address"], [_address_value(r) for r in records]),
+            "premises": _encode(v["premises"], [_premises_value(r) for r in records]),
             "gender": _encode(v["gender"], [r.gender for r in records]),
             "birth": np.fromiter(
                 (r.birth_date.toordinal() if r.birth_date is not None else -1 for r in records),
@@ -561,6 +663,7 @@ class _ColumnBuilder:
                 n,
             ),
             "contact": _encode(v["contact"], contacts),
+            "industry": _encode(v["sector"], [r.industry for r in records]),
             # Standardized records carry it; hand-made ones get it here.
             "contact_pinyin": _encode(
                 v["contact_pinyin"],
@@ -598,6 +701,21 @@ class _ColumnBuilder:
                 for r in records
             ],
             "email": [_code_set(v["email"], r.emails) for r in records],
+            # Most records have no e-mail and no industry words: skip them cheaply.
+            "mailbox_name": [
+                _code_set(v["contact_pinyin"], map(_mailbox_name, r.emails)) if r.emails else []
+                for r in records
+            ],
+            "domain": [
+                _code_set(v["domain"], map(_own_domain, r.emails)) if r.emails else []
+                for r in records
+            ],
+            "sector": [
+                _code_set(v["sector"], _record_sectors(r))
+                if r.name.industry_term or r.name_en is not None
+                else []
+                for r in records
+            ],
         }
 
         text, foreign = self._foreign_columns()
@@ -610,6 +728,8 @@ class _ColumnBuilder:
             core_code=arrays["core"],
             core_place=_core_place(arrays),
             trade_code=arrays["trade"],
+            trade=np.asarray([name.trade for name in names], dtype=object),
+            trade_pinyin_code=arrays["trade_pinyin"],
             has_industry=has_industry,
             pinyin=np.asarray(pinyin, dtype=object),
             pinyin_code=arrays["pinyin"],
@@ -636,10 +756,15 @@ class _ColumnBuilder:
             district=arrays["district"],
             detail=np.asarray(detail, dtype=object),
             address_code=arrays["address"],
+            premises_code=arrays["premises"],
             birth=arrays["birth"],
             gender=arrays["gender"],
             contact_code=arrays["contact"],
             contact_pinyin_code=arrays["contact_pinyin"],
+            mailbox_names=SetColumn.build(sets["mailbox_name"]),
+            domains=SetColumn.build(sets["domain"]),
+            industry=arrays["industry"],
+            name_sectors=SetColumn.build(sets["sector"]),
             core_tf=tf.of_values(arrays["core"], "core", TF_NAME, rare=True),
             trade_tf=tf.of_values(arrays["trade"], "trade", TF_TRADE),
             pinyin_tf=tf.of_values(arrays["pinyin"], "pinyin", TF_PINYIN),
@@ -891,19 +1016,7 @@ def _contains(shorter_or_longer: Iterable[tuple[str, str]]) -> BoolArray:
     )
 
 
-MIN_PINYIN_PREFIX = 5
 PARALLEL_SIMILARITY_FROM = 20_000
-
-
-def _starts(pairs: Iterable[tuple[str, str]]) -> BoolArray:
-    """Whether the shorter romanisation starts the longer one."""
-    return np.fromiter(
-        (
-            min(len(a), len(b)) >= MIN_PINYIN_PREFIX and (a.startswith(b) or b.startswith(a))
-            for a, b in pairs
-        ),
-        dtype=np.bool_,
-    )
 
 
 NAME_LEVELS = (
@@ -957,11 +1070,9 @@ def _name(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, F
         if len(orgs):
             contained = _contains(zip(cols.core[left[orgs]], cols.core[right[orgs]], strict=True))
             trade[orgs[contained]] = True
-            # A short name whose pinyin starts the other's (太晟 / 泰晟纺织):
-            # a homophone of the trade name.
             rest = orgs[~contained]
-            starts = _starts(zip(cols.pinyin[left[rest]], cols.pinyin[right[rest]], strict=True))
-            homophone[rest[starts]] = True
+            homophone[rest[_trade_sounds_alike(cols, left[rest], right[rest])]] = True
+    homophone &= _one_character_apart(cols, left, right, homophone)
     level[roman] = 5
     level[homophone] = 6
     tf[homophone] = cols.pinyin_tf[left[homophone]]
@@ -992,6 +1103,44 @@ def _name(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, F
     level[missing] = 0
     tf[missing] = 0.0
     return level, tf
+
+
+def _trade_sounds_alike(cols: Columns, left: IntArray, right: IntArray) -> BoolArray:
+    """A short name that sounds like the other's trade name: a homophone of the trade name.
+
+    太晟 / 泰晟纺织, 泰晟 / Taicheng Textile. Two industry terms would make
+    them two companies of one brand.
+    """
+    a, b = cols.trade_pinyin_code[left], cols.trade_pinyin_code[right]
+    sounds: BoolArray = (a == b) & (a >= 0)
+    sounds &= ~(cols.has_industry[left] & cols.has_industry[right])
+    return sounds
+
+
+def _one_character_apart(
+    cols: Columns, left: IntArray, right: IntArray, homophone: BoolArray
+) -> BoolArray:
+    """Whether homophone names differ in one character (a typo) rather than several.
+
+    Typing by pinyin picks one wrong character (张伟 / 章伟, 泰晟 / 太晟);
+    names that differ in every character (张伟 / 章玮) are two names that
+    happen to sound alike. Trade names are compared when the cores differ
+    in length (a short name against a full one).
+    """
+    out = np.ones(len(left), dtype=np.bool_)
+    rows = np.flatnonzero(homophone & ~cols.latin[left] & ~cols.latin[right])
+    if len(rows) == 0:
+        return out
+    a, b = left[rows], right[rows]
+    core_a, core_b = cols.core[a], cols.core[b]
+    lengths = np.fromiter(
+        (len(x) == len(y) for x, y in zip(core_a, core_b, strict=True)), np.bool_, len(rows)
+    )
+    text_a = np.where(lengths, core_a, cols.trade[a])
+    text_b = np.where(lengths, core_b, cols.trade[b])
+    distance = cpdist(text_a, text_b, scorer=Hamming.distance, dtype=np.int32)
+    out[rows] = distance <= 1
+    return out
 
 
 def _same_place(
@@ -1214,41 +1363,91 @@ def _one_slip_apart(cols: Columns, left: IntArray, right: IntArray) -> BoolArray
     return out
 
 
+PHONE_LEVELS = (
+    "missing",
+    "different",
+    "other_kinds",
+    "one_digit_apart",
+    "shared_switchboard",
+    "shared_landline",
+    "shared_mobile",
+)
+_PHONE = {label: code for code, label in enumerate(PHONE_LEVELS)}
+
+
 def _phones(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, FloatArray]:
+    """Shared numbers by kind; numbers that differ only where both have the same kind.
+
+    A mobile on one record and a landline on the other were never the same
+    kind of number (sales keeps the contact's mobile, finance the office
+    line): that pair says nothing, unlike two different mobiles.
+    """
     mobile, mobile_tf = cols.mobiles.shared(left, right)
     landline, landline_tf = cols.landlines.shared(left, right)
     switchboard, _ = cols.switchboards.shared(left, right)
     has_left = _phone_count(cols, left) > 0
     has_right = _phone_count(cols, right) > 0
-    level = np.where(has_left & has_right, 1, 0).astype(np.int8)
-    level[switchboard] = 3
-    typo = np.flatnonzero(level == 1)
-    level[typo[_one_slip_apart(cols, left[typo], right[typo])]] = 2
-    level[landline] = 4
-    level[mobile] = 5
+    both_mobile = (cols.mobiles.sizes(left) > 0) & (cols.mobiles.sizes(right) > 0)
+    fixed_left = cols.landlines.sizes(left) + cols.switchboards.sizes(left) > 0
+    fixed_right = cols.landlines.sizes(right) + cols.switchboards.sizes(right) > 0
+    level = np.where(has_left & has_right, _PHONE["other_kinds"], 0).astype(np.int8)
+    level[both_mobile | (fixed_left & fixed_right)] = _PHONE["different"]
+    level[switchboard] = _PHONE["shared_switchboard"]
+    typo = np.flatnonzero((level == _PHONE["different"]) | (level == _PHONE["other_kinds"]))
+    level[typo[_one_slip_apart(cols, left[typo], right[typo])]] = _PHONE["one_digit_apart"]
+    level[landline] = _PHONE["shared_landline"]
+    level[mobile] = _PHONE["shared_mobile"]
     tf = np.where(mobile, mobile_tf, np.where(landline, landline_tf, 0.0)).astype(np.float32)
     return level, tf
 
 
+EMAIL_LEVELS = ("missing", "different", "same_domain", "shared")
+
+
 def _emails(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, FloatArray]:
+    """A shared mailbox; else mailboxes of one company domain (sales@x.com, info@x.com)."""
     same, tf = cols.emails.shared(left, right)
     both = (cols.emails.sizes(left) > 0) & (cols.emails.sizes(right) > 0)
-    level = np.where(same, 2, np.where(both, 1, 0)).astype(np.int8)
+    domain, _ = cols.domains.shared(left, right)
+    level = np.where(both, 1, 0).astype(np.int8)
+    level[domain] = 2
+    level[same] = 3
     return level, tf
 
 
-CONTACT_LEVELS = ("missing", "different", "homophone", "same")
+CONTACT_LEVELS = ("missing", "different", "homophone", "mailbox", "same")
 
 
 def _contact(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, FloatArray]:
-    """The person an organization's departments talk to, typed by ear in a call centre."""
+    """The person an organization's departments talk to, typed by ear in a call centre.
+
+    A contact named on one record whose name is a mailbox of the other
+    (孙静 and sunjing@…) is the same person seen from two departments.
+    """
     a, b = cols.contact_code[left], cols.contact_code[right]
-    level = _exact3(a, b)
-    level[level == 2] = 3
+    same = (a == b) & (a >= 0)
+    level = _exact3(a, b)  # 0 missing, 1 different (2, same, is set last)
     sounds = cols.contact_pinyin_code[left] == cols.contact_pinyin_code[right]
     level[(level == 1) & sounds] = 2
-    tf = np.where(level == 3, cols.contact_tf[left], 0.0).astype(np.float32)
+    mailbox = _holds(cols.mailbox_names, right, cols.contact_pinyin_code[left]) | _holds(
+        cols.mailbox_names, left, cols.contact_pinyin_code[right]
+    )
+    level[mailbox & (level != 2)] = 3
+    level[same] = 4
+    tf = np.where(same, cols.contact_tf[left], 0.0).astype(np.float32)
     return level, tf
+
+
+def _holds(column: SetColumn, rows: IntArray, codes: IntArray) -> BoolArray:
+    """Whether record ``rows[k]``'s set holds ``codes[k]`` (-1 is never held)."""
+    out = np.zeros(len(rows), dtype=np.bool_)
+    known = np.flatnonzero(codes >= 0)
+    if len(known) == 0 or len(column.probe) == 0:
+        return out
+    key = (rows[known] << 32) | codes[known]
+    pos = np.minimum(np.searchsorted(column.probe, key), len(column.probe) - 1)
+    out[known] = column.probe[pos] == key
+    return out
 
 
 ADDRESS_LEVELS = (
@@ -1281,6 +1480,11 @@ def _address(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray
     if len(fuzzy):
         similar = _similarity(detail_l[fuzzy], detail_r[fuzzy]) >= DETAIL_SIMILAR
         level[fuzzy[similar]] = 4
+    # The same flat of the same compound, written with and without its street.
+    premises = (cols.premises_code[left] == cols.premises_code[right]) & (
+        cols.premises_code[left] >= 0
+    )
+    level[premises & ~other_city] = 5
     level[exact] = 5
     level[other_city] = 1
     _foreign_streets(cols, left, right, level, exact)
@@ -1380,6 +1584,29 @@ def _gender(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray,
     return _exact3(cols.gender[left], cols.gender[right]), None
 
 
+def _industry(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelArray, None]:
+    """Two industry fields, or one record's field against the other's industry words.
+
+    Only where a name lacks industry words: two names that both carry them
+    are compared by the name comparison already (``exact``,
+    ``trade_equal_other_industry``), and counting the same industry again
+    would take it for independent evidence. A field files a short name
+    (沃佳, 汽车) under the industry its full name spells out (沃佳汽车配件).
+    """
+    a, b = cols.industry[left], cols.industry[right]
+    level = _exact3(a, b)
+    one = np.flatnonzero((a >= 0) != (b >= 0))
+    if len(one):
+        field = np.where(a[one] >= 0, a[one], b[one])
+        other = np.where(a[one] >= 0, right[one], left[one])
+        named = cols.name_sectors.sizes(other) > 0
+        held = _holds(cols.name_sectors, other, field)
+        level[one[named]] = 1
+        level[one[named & held]] = 2
+    level[cols.has_industry[left] & cols.has_industry[right]] = 0
+    return level, None
+
+
 EXACT3 = ("missing", "different", "same")
 
 COMPARISONS: tuple[Comparison, ...] = (
@@ -1390,20 +1617,8 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("uscc", EXACT3, _uscc),
     Comparison("national_id", EXACT3, _national_id),
     Comparison("identifiers", IDENTIFIER_LEVELS, _identifiers),
-    Comparison(
-        "phones",
-        (
-            "missing",
-            "different",
-            "one_digit_apart",
-            "shared_switchboard",
-            "shared_landline",
-            "shared_mobile",
-        ),
-        _phones,
-        term_frequency=True,
-    ),
-    Comparison("emails", ("missing", "different", "shared"), _emails, term_frequency=True),
+    Comparison("phones", PHONE_LEVELS, _phones, term_frequency=True),
+    Comparison("emails", EMAIL_LEVELS, _emails, term_frequency=True),
     Comparison("contact", CONTACT_LEVELS, _contact, term_frequency=True),
     Comparison("address", ADDRESS_LEVELS, _address, term_frequency=True),
     Comparison("birth_date", BIRTH_LEVELS, _birth_date),
@@ -1414,6 +1629,7 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("locality", PLACE_LEVELS, _locality),
     Comparison("postcode", POSTCODE_LEVELS, _postcode),
     Comparison("state", EXACT3, _state),
+    Comparison("industry", EXACT3, _industry),
 )
 
 
@@ -1549,12 +1765,12 @@ def agreement_shares(cols: Columns) -> AgreementShares:
             "uscc": {2: _pairs_sharing(cols.uscc[rows])},
             "national_id": {2: _pairs_sharing(cols.national_id[rows])},
             "phones": {
-                5: _pairs_sharing(_set_items(cols.mobiles, rows)),
-                4: _pairs_sharing(_set_items(cols.landlines, rows)),
-                3: _pairs_sharing(_set_items(cols.switchboards, rows)),
+                _PHONE["shared_mobile"]: _pairs_sharing(_set_items(cols.mobiles, rows)),
+                _PHONE["shared_landline"]: _pairs_sharing(_set_items(cols.landlines, rows)),
+                _PHONE["shared_switchboard"]: _pairs_sharing(_set_items(cols.switchboards, rows)),
             },
-            "emails": {2: _pairs_sharing(_set_items(cols.emails, rows))},
-            "contact": {3: _pairs_sharing(cols.contact_code[rows])},
+            "emails": {EMAIL_LEVELS.index("shared"): _pairs_sharing(_set_items(cols.emails, rows))},
+            "contact": {CONTACT_LEVELS.index("same"): _pairs_sharing(cols.contact_code[rows])},
             "address": {5: _pairs_sharing(cols.address_code[rows])},
         }
         # Half a pair for a value nobody shares keeps the weight finite.

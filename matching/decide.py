@@ -62,15 +62,15 @@ class Thresholds:
     than company names, so the two party types end up on different scales.
     """
 
-    # Set on the project corpus (held-out seeds 11 and 13, 10k records; the
-    # organization upper bound at 7 keeps a homophone short name plus a shared
-    # city, 6.2–6.8, out of the auto-links):
-    # auto-link precision above 0.995, review proposals touching under 10% of
-    # the records.
-    lower: float = 2.0
-    upper: float = 7.0
-    person_lower: float | None = 1.0
-    person_upper: float | None = 5.0
+    # Set on the project corpus (training seed 7 at 10k, 100k and 1M records;
+    # the organization upper bound keeps a homophone short name plus a shared
+    # city out of the auto-links): auto-link precision above 0.995, review
+    # proposals touching under 10% of the records. Review starts near even
+    # odds: a steward settles the pairs a model cannot.
+    lower: float = 0.5
+    upper: float = 6.5
+    person_lower: float | None = -0.5
+    person_upper: float | None = 4.5
 
     def __post_init__(self) -> None:
         for lower, upper in (self.bounds(PartyType.ORGANIZATION), self.bounds(PartyType.PERSON)):
@@ -101,8 +101,10 @@ def decide(
     ``party`` (party codes per pair) selects each pair's thresholds; without
     it the organization thresholds apply to all.
     """
-    lower = np.full(len(weights), thresholds.lower)
-    upper = np.full(len(weights), thresholds.upper)
+    # Float arrays whatever the thresholds were written as (an int would
+    # truncate a person bound of 4.5 to 4).
+    lower = np.full(len(weights), thresholds.lower, dtype=np.float64)
+    upper = np.full(len(weights), thresholds.upper, dtype=np.float64)
     if party is not None:
         persons = party == PARTIES.index(PartyType.PERSON)
         lower[persons], upper[persons] = thresholds.bounds(PartyType.PERSON)
@@ -125,8 +127,15 @@ _SHARED = COMPARISONS[_IDENTIFIERS].levels.index("shared")
 _BIRTH = [c.name for c in COMPARISONS].index("birth_date")
 _BIRTH_SAME = COMPARISONS[_BIRTH].levels.index("same")
 _NAME_SIMILAR = COMPARISONS[_NAME].levels.index("similar")
+_NAME_CLOSE = COMPARISONS[_NAME].levels.index("close")
 _PHONES = [c.name for c in COMPARISONS].index("phones")
 _SHARED_MOBILE = COMPARISONS[_PHONES].levels.index("shared_mobile")
+_PHONES_DIFFERENT = COMPARISONS[_PHONES].levels.index("different")
+_HOUSEHOLD_LINE = COMPARISONS[_PHONES].levels.index("shared_switchboard")
+_ADDRESS = [c.name for c in COMPARISONS].index("address")
+_LEGAL_FORM = [c.name for c in COMPARISONS].index("legal_form")
+_GROUP_MISMATCH = COMPARISONS[_LEGAL_FORM].levels.index("group_mismatch")
+_SAME_DETAIL = COMPARISONS[_ADDRESS].levels.index("same_detail")
 _EMAILS = [c.name for c in COMPARISONS].index("emails")
 _EMAIL_SHARED = COMPARISONS[_EMAILS].levels.index("shared")
 _NATIONAL_ID = [c.name for c in COMPARISONS].index("national_id")
@@ -143,9 +152,12 @@ def decide_pairs(
     neither part similar) go to a steward at most, whatever else they share:
     relatives share an address, a landline, even an e-mail box. Only a shared
     identifier of another scheme (passport, social security number) together
-    with the same birth date lifts the cap. Names merely similar (one
-    character apart) are capped the same way unless the pair shares what
-    relatives do not: a mobile, an e-mail box, a resident id or a birth date.
+    with the same birth date lifts the cap. Names one character apart
+    (similar or close, not a homophone) are capped the same way unless the
+    pair shares what relatives do not: a mobile, an e-mail box, a resident id
+    or a birth date.
+    At one home, each with numbers of their own, both kinds of pair are
+    relatives (distinct); so are a group holding and a company under it.
     """
     codes = decide(weights, vectors.constraints, thresholds, vectors.party)
     # Latin-script names are compared part by part: neither part even similar.
@@ -171,8 +183,22 @@ def decide_pairs(
         | (vectors.levels[:, _NATIONAL_ID] == _ID_SAME)
         | (vectors.levels[:, _BIRTH] == _BIRTH_SAME)
     )
-    kin = persons & (vectors.levels[:, _NAME] == _NAME_SIMILAR) & ~own
+    spelt_apart = (vectors.levels[:, _NAME] == _NAME_SIMILAR) | (
+        vectors.levels[:, _NAME] == _NAME_CLOSE
+    )
+    kin = persons & spelt_apart & ~own
     codes[kin] = np.minimum(codes[kin], REVIEW_CODE)
+    # At one home (the same flat, or a household line) with numbers of their
+    # own that differ, names one character apart or unrelated are siblings
+    # and relatives: nothing for a steward to decide.
+    phones = vectors.levels[:, _PHONES]
+    household = (vectors.levels[:, _ADDRESS] == _SAME_DETAIL) | (phones == _HOUSEHOLD_LINE)
+    own_numbers = (phones == _PHONES_DIFFERENT) | (phones == _HOUSEHOLD_LINE)
+    relatives = (kin | (unrelated & ~identified)) & household & own_numbers
+    codes[relatives] = DISTINCT_CODE
+    # A group holding and a company under it, both with their legal forms
+    # (X集团有限公司 / X科技有限公司), are two legal entities.
+    codes[vectors.levels[:, _LEGAL_FORM] == _GROUP_MISMATCH] = DISTINCT_CODE
     return codes
 
 

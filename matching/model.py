@@ -32,8 +32,11 @@ import numpy.typing as npt
 
 from matching.compare import (
     COMPARISONS,
+    CONTACT_LEVELS,
+    EMAIL_LEVELS,
     NAME_LEVELS,
     PARTIES,
+    PHONE_LEVELS,
     RAISED_KINDS,
     AgreementShares,
     ComparisonVectors,
@@ -64,9 +67,9 @@ PRIOR_M: Mapping[str, tuple[float, ...]] = {
     "uscc": (1, 0.01, 0.99),
     "national_id": (1, 0.02, 0.98),
     "identifiers": (1, 0.05, 0.05, 0.90),
-    "phones": (1, 0.45, 0.02, 0.05, 0.15, 0.33),
-    "emails": (1, 0.40, 0.60),
-    "contact": (1, 0.30, 0.10, 0.60),
+    "phones": (1, 0.15, 0.30, 0.02, 0.05, 0.15, 0.33),
+    "emails": (1, 0.30, 0.20, 0.50),
+    "contact": (1, 0.30, 0.10, 0.05, 0.55),
     "address": (1, 0.08, 0.12, 0.10, 0.20, 0.45, 0.05),
     "birth_date": (1, 0.03, 0.05, 0.92),
     "gender": (1, 0.02, 0.98),
@@ -76,6 +79,7 @@ PRIOR_M: Mapping[str, tuple[float, ...]] = {
     "locality": (1, 0.10, 0.10, 0.80),
     "postcode": (1, 0.05, 0.10, 0.85),
     "state": (1, 0.05, 0.95),
+    "industry": (1, 0.05, 0.95),
 }
 PRIOR_U: Mapping[str, tuple[float, ...]] = {
     "name": (1, 0.97, 0.001, 0.02, 0.005, 0.002, 0.0005, 0.002, 0.0005, 0.000_01),
@@ -85,9 +89,9 @@ PRIOR_U: Mapping[str, tuple[float, ...]] = {
     "uscc": (1, 0.999_999, 0.000_001),
     "national_id": (1, 0.999_999, 0.000_001),
     "identifiers": (1, 0.999, 0.000_5, 0.000_5),
-    "phones": (1, 0.999_96, 0.000_01, 0.000_02, 0.000_01, 0.000_01),
-    "emails": (1, 0.999_99, 0.000_01),
-    "contact": (1, 0.999, 0.0005, 0.0005),
+    "phones": (1, 0.7, 0.299_96, 0.000_01, 0.000_02, 0.000_01, 0.000_01),
+    "emails": (1, 0.999_9, 0.000_09, 0.000_01),
+    "contact": (1, 0.999, 0.0005, 0.0001, 0.0004),
     "address": (1, 0.90, 0.08, 0.015, 0.004, 0.001, 0.10),
     "birth_date": (1, 0.997, 0.0025, 0.0005),
     "gender": (1, 0.50, 0.50),
@@ -97,19 +101,35 @@ PRIOR_U: Mapping[str, tuple[float, ...]] = {
     "locality": (1, 0.97, 0.02, 0.01),
     "postcode": (1, 0.97, 0.02, 0.01),
     "state": (1, 0.70, 0.30),
+    "industry": (1, 0.90, 0.10),
 }
 # Levels that say "two entities" by domain rule, whose m EM cannot learn:
 # among candidate pairs the companies of one group (same trade name, same
 # switchboard, same city) look like duplicates to an unsupervised model. Their
 # m stays at the prior; steward labels may still move it.
+#
+# Two different valid identifiers (USCC, resident id) or two birth dates that
+# are no typing slip of each other belong to two parties: one entity shows
+# them only through a mistyped number that still passes its check character.
+# Namesakes and a group's companies are candidates that agree on everything
+# else, and EM would otherwise take them for duplicates whose identifiers
+# "often differ", weakening the strongest evidence of two parties there is.
 FIXED_M_LEVELS: Mapping[str, frozenset[int]] = {
     "name": frozenset({2}),  # trade_equal_other_industry
     "legal_form": frozenset({3}),  # group_mismatch
+    "uscc": frozenset({1}),  # different
+    "national_id": frozenset({1}),  # different
+    "birth_date": frozenset({1}),  # different
 }
 # Levels that carry no evidence by domain rule: a number shared by records of
 # several names (a group switchboard, a household line) identifies none of
 # them, yet under independence it would add as much as a private line.
-NEUTRAL_LEVELS: Mapping[str, frozenset[int]] = {"phones": frozenset({3})}
+# Mailboxes of one company domain are the same: a group's companies, a
+# brand's siblings and a parent's branches often share the domain.
+NEUTRAL_LEVELS: Mapping[str, frozenset[int]] = {
+    "phones": frozenset({PHONE_LEVELS.index("shared_switchboard")}),
+    "emails": frozenset({EMAIL_LEVELS.index("same_domain")}),
+}
 # Levels whose term frequency may raise a weight (for the party types of
 # :data:`matching.compare.RAISED_KINDS`): the exact name, whose rare values
 # the comparison counts. Other levels are only ever lowered.
@@ -524,9 +544,9 @@ SESSIONS = (
     # Birth date and gender are derived from the resident id.
     _Session("national_id", 2, frozenset({"national_id", "birth_date", "gender"})),
     _Session("name", 6, frozenset({"name"})),
-    _Session("phones", 4, frozenset({"phones"})),
-    _Session("emails", 2, frozenset({"emails"})),
-    _Session("contact", 3, frozenset({"contact"})),
+    _Session("phones", PHONE_LEVELS.index("shared_landline"), frozenset({"phones"})),
+    _Session("emails", EMAIL_LEVELS.index("shared"), frozenset({"emails"})),
+    _Session("contact", CONTACT_LEVELS.index("same"), frozenset({"contact"})),
     _Session("address", 4, frozenset({"address"})),
     _Session("identifiers", 3, frozenset({"identifiers"})),
     _Session("birth_date", 3, frozenset({"birth_date", "national_id"})),

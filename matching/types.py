@@ -158,6 +158,8 @@ class StandardRecord:
     flags: tuple[Flag, ...] = ()
     # The contact's name in toneless pinyin (homophone typos of a contact meet).
     contact_pinyin: str | None = None
+    # The sector of the record's industry field (``automotive`` for 汽车行业).
+    industry: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:

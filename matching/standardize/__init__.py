@@ -1,6 +1,7 @@
 """Standardization: raw department values → comparable values plus data-quality flags.
 
-One module per field family (names, identifiers, phones, emails, addresses);
+One module per field family (names, identifiers, phones, emails, addresses,
+industries);
 :func:`standardize_record` combines them for a whole source record.
 """
 
@@ -15,6 +16,7 @@ from matching.standardize.identifiers import (
     standardize_national_id,
     standardize_uscc,
 )
+from matching.standardize.industries import standardize_industry
 from matching.standardize.names import (
     standardize_latin_name,
     standardize_name,
@@ -34,6 +36,7 @@ __all__ = [
     "standardize_email",
     "standardize_gender",
     "standardize_identifier",
+    "standardize_industry",
     "standardize_latin_name",
     "standardize_name",
     "standardize_national_id",

@@ -24,7 +24,7 @@ from matching.standardize.divisions import (
 from matching.standardize.text import has_han, normalize_text
 from matching.types import Flag, StandardAddress, Standardized
 
-__all__ = ["standardize_address", "standardize_postal_code"]
+__all__ = ["canonical_premises", "standardize_address", "standardize_postal_code"]
 
 _POSTAL_CODE = re.compile(r"[0-9]{6}")
 _POSTAL_SEPARATORS = re.compile(r"[\s-]")
@@ -68,7 +68,7 @@ def standardize_address(
         district=given.district or found.district,
     )
     province_name = parts.province_name
-    detail = _DETAIL_NOISE.sub("", text[found.end :]) or None
+    detail = canonical_premises(_DETAIL_NOISE.sub("", text[found.end :])) or None
     standard = StandardAddress(
         province=province_name,
         city=parts.city_name,
@@ -79,6 +79,26 @@ def standardize_address(
     return _with_foreign_parts(
         standard, given, province=province, city=city, postal_code=postal_code, flags=flags
     )
+
+
+# A building is written 8栋, 8幢, 8号楼 or (a tower) A座; units and rooms as
+# 8栋1单元301室, 8号楼1单元301 or in short 8-1-301 and A-1203.
+_BUILDING_WORD = re.compile(r"(?<=[0-9a-z])(?:号楼|幢|座)")
+_DASHED_UNIT = re.compile(r"(?<![0-9a-z])([0-9]+|[a-z])-([0-9]+)-([0-9]+)$")
+_DASHED_ROOM = re.compile(r"(?<![0-9a-z-])([0-9]+|[a-z])-([0-9]+)$")
+_ROOM_WORD = re.compile(r"(?<=[0-9])室$")
+
+
+def canonical_premises(detail: str) -> str:
+    """The building, unit and room of a Chinese address line in one spelling.
+
+    ``8号楼1单元301室``, ``8幢1单元301`` and ``8-1-301`` all become
+    ``8栋1单元301``; ``A座1203室`` and ``a-1203`` become ``a栋1203``.
+    """
+    text = _BUILDING_WORD.sub("栋", detail)
+    text = _DASHED_UNIT.sub(r"\1栋\2单元\3", text)
+    text = _DASHED_ROOM.sub(r"\1栋\2", text)
+    return _ROOM_WORD.sub("", text)
 
 
 def _foreign_address(

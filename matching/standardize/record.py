@@ -19,6 +19,7 @@ from matching.standardize.identifiers import (
     standardize_national_id,
     standardize_uscc,
 )
+from matching.standardize.industries import standardize_industry
 from matching.standardize.names import standardize_latin_name, standardize_name
 from matching.standardize.phones import area_code_of, is_local_number, standardize_phone
 from matching.standardize.text import load_readings, normalize_text, romanize
@@ -73,6 +74,9 @@ def standardize_record(record: SourceRecord) -> StandardRecord:
     phones = _each(record.phones, partial(standardize_phone, area_code=area_code), "phones", flags)
     emails = _each(record.emails, standardize_email, "emails", flags)
     contact = _contact_name(record.contact_name)
+    industry = None
+    if record.industry is not None:
+        industry = _collect(standardize_industry(record.industry), "industry", flags)
     return StandardRecord(
         source=record.source,
         source_key=record.source_key,
@@ -90,6 +94,7 @@ def standardize_record(record: SourceRecord) -> StandardRecord:
         contact_name=contact,
         flags=tuple(flags),
         contact_pinyin=romanize(contact) if contact else None,
+        industry=industry,
     )
 
 

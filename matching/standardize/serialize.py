@@ -46,6 +46,7 @@ def standard_record_to_dict(record: StandardRecord) -> dict[str, Any]:
         "gender": record.gender,
         "contact_name": record.contact_name,
         "contact_pinyin": record.contact_pinyin,
+        "industry": record.industry,
         "flags": [
             {"field": flag.field, "code": flag.code, "message": flag.message}
             for flag in record.flags
@@ -87,6 +88,8 @@ def standard_record_from_dict(data: Mapping[str, Any]) -> StandardRecord:
         contact_pinyin=data["contact_pinyin"]
         if "contact_pinyin" in data
         else (romanize(contact) if contact else None),
+        # Added later: a record stored before it reads as having none.
+        industry=data.get("industry"),
     )
 
 

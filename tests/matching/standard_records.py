@@ -18,6 +18,7 @@ INDUSTRY_TERMS = {
     "科技": "technology",
     "贸易": "trading",
     "物流": "logistics",
+    "汽车配件": "automotive parts",
 }
 
 

@@ -359,3 +359,74 @@ def test_group_against_company_across_scripts() -> None:
     group = _raw("Wanxin Group Co., Ltd.", "北京", key="a")
     company = _raw("北京万信电器有限公司", "北京", key="b")
     assert _levels(group, company)["legal_form"] == "group_mismatch"
+
+
+def test_a_mobile_against_a_landline_is_no_disagreement() -> None:
+    def level(a: str, b: str) -> str:
+        return _levels(
+            person("a", person_name("张勇"), phone=(a,)),
+            person("b", person_name("张勇"), phone=(b,)),
+        )["phones"]
+
+    assert level("+8613800138000", "+862012345678") == "other_kinds"
+    assert level("+8613800138000", "+8613911112222") == "different"
+    assert level("+862012345678", "+862087654321") == "different"
+
+
+def test_mailboxes_of_one_company_domain_are_their_own_level() -> None:
+    def level(a: str, b: str) -> str:
+        return _levels(
+            org("a", org_name("沃博"), emails=(a,)), org("b", org_name("沃博"), emails=(b,))
+        )["emails"]
+
+    assert level("sales@wobo.com.cn", "sales@wobo.com.cn") == "shared"
+    assert level("sales@wobo.com.cn", "info@wobo.com.cn") == "same_domain"
+    assert level("sales@wobo.com.cn", "info@other.cn") == "different"
+    # A public mail service says nothing about who its users work for.
+    assert level("wangwei@163.com", "zhangfang@163.com") == "different"
+
+
+def test_a_contact_meets_the_mailbox_named_after_them() -> None:
+    named = replace(org("a", org_name("沃博")), contact_name="孙静", contact_pinyin="sunjing")
+    mailbox = org("b", org_name("沃博"), emails=("sunjing@wobo.com.cn",))
+    numbered = org("c", org_name("沃博"), emails=("sunjing1985@qq.com",))
+    role = org("d", org_name("沃博"), emails=("info@wobo.com.cn",))
+    assert _levels(named, mailbox)["contact"] == "mailbox"
+    assert _levels(mailbox, named)["contact"] == "mailbox"
+    assert _levels(named, numbered)["contact"] == "mailbox"
+    assert _levels(named, role)["contact"] == "missing"
+
+
+def test_a_home_address_with_and_without_its_street_is_the_same_flat() -> None:
+    def level(a: str, b: str) -> str:
+        return _levels(
+            person("a", person_name("陈艳"), where=address("深圳", detail=a)),
+            person("b", person_name("陈艳"), where=address("深圳", detail=b)),
+        )["address"]
+
+    assert level("长江路204号翠苑13栋5单元301", "翠苑13栋5单元301") == "same_detail"
+    # A unit left out still names the compound, building and room.
+    assert level("胜利路471号新村26栋1单元308", "新村26栋308") == "same_detail"
+    assert level("翠苑13栋5单元301", "翠苑13栋5单元302") != "same_detail"
+
+
+def test_an_industry_field_meets_the_other_records_field_or_industry_words() -> None:
+    def level(a: str | None, b: str | None, b_industry: str | None = "汽车配件") -> str:
+        left = replace(org("a", org_name("沃佳", None, legal_form=None)), industry=a)
+        right = replace(org("b", org_name("沃佳", b_industry)), industry=b)
+        return _levels(left, right)["industry"]
+
+    assert level("automotive", "automotive") == "same"
+    assert level("automotive", "logistics") == "different"
+    assert level("automotive", None) == "same"  # 汽车 files 沃佳汽车配件
+    assert level("logistics", None) == "different"
+    assert level(None, None) == "missing"
+    # Without a field on either side the names' industry words are the name's business.
+    assert level(None, None, "物流") == "missing"
+
+
+def test_industry_fields_of_two_names_with_industry_words_are_not_counted_twice() -> None:
+    left = replace(org("a", org_name("沃佳", "物流")), industry="logistics")
+    right = replace(org("b", org_name("沃佳", "物流")), industry="logistics")
+    levels = _levels(left, right)
+    assert (levels["name"], levels["industry"]) == ("exact", "missing")

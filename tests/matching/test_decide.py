@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from matching.compare import Columns, Constraint, compare_pairs
-from matching.decide import REVIEW_CODE, Decision, Thresholds, decide, decide_pairs, explain
+from matching.decide import (
+    DISTINCT_CODE,
+    REVIEW_CODE,
+    Decision,
+    Thresholds,
+    decide,
+    decide_pairs,
+    explain,
+)
 from matching.incremental import score_candidates
 from matching.model import default_model
 from matching.types import StandardRecord
@@ -38,6 +46,14 @@ def test_decisions_follow_the_thresholds() -> None:
         np.array([-3.0, 0.0, 4.9, 5.0, 20.0]), np.zeros(5, dtype=np.uint8), Thresholds(0.0, 5.0)
     )
     assert codes.tolist() == [0, 1, 1, 2, 2]
+
+
+def test_person_thresholds_keep_their_fractions_whatever_the_others_are_written_as() -> None:
+    thresholds = Thresholds(lower=0, upper=7, person_lower=-1, person_upper=4.5)
+    party = np.array([1, 1], dtype=np.int8)
+    weights = np.array([4.2, 4.7])
+    codes = decide(weights, np.zeros(2, dtype=np.uint8), thresholds, party)
+    assert codes.tolist() == [1, 2]
 
 
 def test_strong_evidence_auto_links() -> None:
@@ -117,3 +133,38 @@ def test_relatives_with_similar_names_at_one_address_stay_in_review() -> None:
     cols = Columns.from_records([c, d])
     vectors = compare_pairs(cols, np.array([0]), np.array([1]))
     assert decide_pairs(np.array([100.0]), vectors, generous).tolist() == [2]
+
+
+def _codes(a: StandardRecord, b: StandardRecord) -> list[int]:
+    cols = Columns.from_records([a, b])
+    vectors = compare_pairs(cols, np.array([0]), np.array([1]))
+    generous = Thresholds(lower=-50.0, upper=-40.0, person_lower=-50.0, person_upper=-40.0)
+    codes: list[int] = decide_pairs(np.array([100.0]), vectors, generous).tolist()
+    return codes
+
+
+def test_relatives_at_one_home_with_numbers_of_their_own_are_distinct() -> None:
+    home = address("深圳", "南山区", "桃源村3栋2单元501")
+    siblings = (
+        person("a", person_name("黄磊鹏"), where=home, phone=("+8613800138000",)),
+        person("b", person_name("黄磊勇"), where=home, phone=("+8613911112222",)),
+    )
+    assert _codes(*siblings) == [DISTINCT_CODE]
+    parents = (
+        person("a", person_name("黄建国"), where=home, phone=("+8613800138000",)),
+        person("b", person_name("李秀英"), where=home, phone=("+8613911112222",)),
+    )
+    assert _codes(*parents) == [DISTINCT_CODE]
+    # A mobile against a landline is no number of their own that differs: a
+    # steward still looks.
+    other_kinds = (
+        replace(siblings[0], phones=phones("+8613800138000")),
+        replace(siblings[1], phones=phones("+867552345678")),
+    )
+    assert _codes(*other_kinds) == [REVIEW_CODE]
+
+
+def test_a_group_holding_and_its_company_are_distinct() -> None:
+    holding = org("a", org_name("沃博", None, legal_form="集团有限公司"), **STRONG)
+    company = org("b", org_name("沃博", "科技"), **STRONG)
+    assert _codes(holding, company) == [DISTINCT_CODE]

@@ -9,10 +9,12 @@ from matching.compare import (
     COMPARISONS,
     NAME_LEVELS,
     PARTIES,
+    PHONE_LEVELS,
     ComparisonVectors,
     TermFrequencies,
 )
 from matching.model import (
+    FIXED_M_LEVELS,
     MAX_TF_RAISE,
     MODEL_VERSION,
     ComparisonParameters,
@@ -29,6 +31,8 @@ from tests.matching.standard_records import person, person_name
 NAME = [c.name for c in COMPARISONS].index("name")
 PHONES = [c.name for c in COMPARISONS].index("phones")
 ADDRESS = [c.name for c in COMPARISONS].index("address")
+SWITCHBOARD = PHONE_LEVELS.index("shared_switchboard")
+SHARED_MOBILE = PHONE_LEVELS.index("shared_mobile")
 
 
 def _vectors(
@@ -53,12 +57,12 @@ def _synthetic_pairs(
     """Level vectors drawn from known m (matches) and u (non-matches) distributions."""
     true_m = {
         "name": [0, 0.05, 0.02, 0.03, 0.05, 0.1, 0.05, 0.7],
-        "phones": [0, 0.3, 0, 0, 0.1, 0.6],
+        "phones": [0, 0.3, 0, 0, 0, 0.1, 0.6],
         "address": [0, 0.05, 0.15, 0.1, 0.3, 0.4],
     }
     true_u = {
         "name": [0, 0.6, 0.1, 0.05, 0.05, 0.05, 0.05, 0.1],
-        "phones": [0, 0.97, 0, 0, 0.02, 0.01],
+        "phones": [0, 0.97, 0, 0, 0, 0.02, 0.01],
         "address": [0, 0.6, 0.3, 0.06, 0.02, 0.02],
     }
     rows = []
@@ -206,13 +210,13 @@ def test_level_seen_nowhere_weighs_nothing() -> None:
 def test_shared_switchboard_is_neutral() -> None:
     rng = np.random.default_rng(4)
     candidates, _ = _synthetic_pairs(rng, 500, 500)
-    candidates[:50, PHONES] = 3  # shared_switchboard
+    candidates[:50, PHONES] = SWITCHBOARD
     random_levels, _ = _synthetic_pairs(rng, 0, 5_000)
     model = estimate_model(
         _vectors(candidates), _vectors(random_levels), populations={PartyType.PERSON: 2_000}
     )
     phones = model.parties[PartyType.PERSON].comparisons[PHONES]
-    assert phones.weights()[3] == pytest.approx(0.0, abs=1e-9)
+    assert phones.weights()[SWITCHBOARD] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_exact_agreement_share_sets_u() -> None:
@@ -220,9 +224,9 @@ def test_exact_agreement_share_sets_u() -> None:
     levels[5_000:, PHONES] = 1  # half the random pairs have phones on both sides
     base = Model(parties={p: prior_parameters() for p in PARTIES})
     share = 1e-6  # of all pairs share a mobile: far below what a sample resolves
-    model = estimate_u(_vectors(levels), base, {1: {"phones": {5: share}}})
+    model = estimate_u(_vectors(levels), base, {1: {"phones": {SHARED_MOBILE: share}}})
     u = model.parties[PartyType.PERSON].comparisons[PHONES].u
-    assert u[5] == pytest.approx(share / 0.5, rel=0.01)
+    assert u[SHARED_MOBILE] == pytest.approx(share / 0.5, rel=0.01)
     assert sum(u[1:]) == pytest.approx(1.0)
 
 
@@ -235,7 +239,7 @@ def test_u_leaves_out_the_duplicates_counted_in_exact_shares() -> None:
     candidates[:, name] = 8
     candidates[:, PHONES] = 1
     candidates[:, birth] = 1
-    candidates[:200, PHONES] = 5
+    candidates[:200, PHONES] = SHARED_MOBILE
     candidates[:200, birth] = 3
     random_levels = np.zeros((20_000, len(COMPARISONS)), dtype=np.int8)
     random_levels[:, name] = 1
@@ -247,12 +251,39 @@ def test_u_leaves_out_the_duplicates_counted_in_exact_shares() -> None:
         _vectors(candidates),
         _vectors(random_levels),
         populations={PartyType.PERSON: population},
-        agreement={1: {"phones": {5: 200 / all_pairs}}},
+        agreement={1: {"phones": {SHARED_MOBILE: 200 / all_pairs}}},
     )
     phones = model.parties[PartyType.PERSON].comparisons[PHONES]
     assert phones.tf_u is not None
     # Raw, the share is all duplicates; without them little of it is left.
-    assert phones.tf_u[5] == pytest.approx(200 / all_pairs, rel=0.01)
-    assert phones.u[5] < 0.2 * phones.tf_u[5]
+    assert phones.tf_u[SHARED_MOBILE] == pytest.approx(200 / all_pairs, rel=0.01)
+    assert phones.u[SHARED_MOBILE] < 0.2 * phones.tf_u[SHARED_MOBILE]
     again = Model.from_json(model.to_json())
     assert again.parties[PartyType.PERSON].comparisons[PHONES].tf_u == phones.tf_u
+
+
+def test_different_identifiers_and_birth_dates_keep_their_prior_m() -> None:
+    # 2,000 namesakes agree on the name and nothing else; among candidates
+    # they outnumber the 200 duplicates, yet a different birth date, resident
+    # id or USCC stays what it is: evidence of two parties.
+    names = [c.name for c in COMPARISONS]
+    name, birth, nid = names.index("name"), names.index("birth_date"), names.index("national_id")
+    candidates = np.zeros((2_200, len(COMPARISONS)), dtype=np.int8)
+    candidates[:, name] = NAME_LEVELS.index("exact")
+    candidates[:, birth] = 1
+    candidates[:, nid] = 1
+    candidates[:200, birth] = 3
+    candidates[:200, nid] = 2
+    random_levels = np.zeros((20_000, len(COMPARISONS)), dtype=np.int8)
+    random_levels[:, name] = 1
+    random_levels[:, birth] = 1
+    random_levels[:, nid] = 1
+    model = estimate_model(
+        _vectors(candidates), _vectors(random_levels), populations={PartyType.PERSON: 1_000}
+    )
+    prior = prior_parameters()
+    assert all(1 in FIXED_M_LEVELS[c] for c in ("birth_date", "national_id", "uscc"))
+    for column in (birth, nid):
+        fitted = model.parties[PartyType.PERSON].comparisons[column]
+        assert fitted.m[1] == pytest.approx(prior.comparisons[column].m[1], rel=1e-6)
+        assert fitted.weights()[1] < -4

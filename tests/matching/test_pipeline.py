@@ -74,12 +74,13 @@ def test_accuracy_on_the_project_corpus_stays_above_its_floors(
     predicted = {(a.source, a.source_key): a.cluster_id for a in result.assignments}
     auto = pairwise_scores(predicted, truth)
     reviewed = review_scores(predicted, truth, [(p.left, p.right) for p in result.reviews])
-    # Floors a little under what this corpus gives (precision 1.000, F1 0.925,
-    # recall with review 0.945, review touching 11.0% of records): they fail
-    # when accuracy regresses.
+    # Floors a little under what this corpus gives (precision 0.998, F1 0.940,
+    # recall with review 0.962, review touching 11.0% of records; a batch this
+    # small sends more of its records to review than 10k or 100k do): they
+    # fail when accuracy regresses.
     assert auto.precision >= 0.995
-    assert auto.f1 >= 0.915
-    assert reviewed.recall_with_review >= 0.935
+    assert auto.f1 >= 0.93
+    assert reviewed.recall_with_review >= 0.955
     assert reviewed.records_in_review_share <= 0.12
 
 

@@ -134,3 +134,23 @@ def test_postal_code_outside_the_province_is_kept_but_flagged() -> None:
     result = standardize_postal_code("１０００００", "广东")
     assert result.value == "100000"
     assert [flag.code for flag in result.flags] == ["province_mismatch"]
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("深圳市南山区文化路473号C栋1207室", "文化路473号c栋1207"),
+        ("深圳市南山区文化路473号C座1207", "文化路473号c栋1207"),
+        ("深圳市南山区文化路473号C-1207", "文化路473号c栋1207"),
+        ("深圳市南山区翠苑13栋5单元301室", "翠苑13栋5单元301"),
+        ("深圳市南山区翠苑13号楼5单元301", "翠苑13栋5单元301"),
+        ("深圳市南山区翠苑13-5-301", "翠苑13栋5单元301"),
+        ("深圳市南山区新村26幢308室", "新村26栋308"),
+    ],
+)
+def test_building_unit_and_room_have_one_spelling(text: str, detail: str) -> None:
+    assert standardize_address(text).value.detail == detail
+
+
+def test_street_numbers_with_dashes_are_left_alone() -> None:
+    assert standardize_address("深圳市南山区建设路12-14号").value.detail == "建设路12-14号"

@@ -19,6 +19,7 @@ from matching.standardize import (
     standardize_postal_code,
     standardize_uscc,
 )
+from matching.standardize.industries import standardize_industry
 from matching.types import Standardized
 
 # Arbitrary text, plus text built from the characters the parsers care about,
@@ -55,6 +56,7 @@ def test_identifier_standardizers_never_raise(text: str, scheme: str) -> None:
 def test_contact_standardizers_never_raise(text: str) -> None:
     assert_well_formed(standardize_phone(text))
     assert_well_formed(standardize_email(text))
+    assert_well_formed(standardize_industry(text))
 
 
 @settings(max_examples=150, deadline=None)

@@ -235,3 +235,12 @@ def test_reference_tables_load_ahead_of_the_first_record() -> None:
         1,
         1,
     ]
+
+
+def test_industry_field_becomes_a_sector_and_older_stored_records_read_without_it() -> None:
+    record = standardize(party_type="organization", name="沃佳", industry="汽车行业")
+    assert record.industry == "automotive"
+    stored = standard_record_to_dict(record)
+    assert standard_record_from_dict(stored) == record
+    del stored["industry"]  # written before the field existed
+    assert standard_record_from_dict(stored).industry is None
