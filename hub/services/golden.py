@@ -65,7 +65,7 @@ class MemberRecord:
     @cached_property
     def member(self) -> Member:
         """What the record offers to each attribute of its golden record."""
-        raw = parse_record(dict(self.payload))
+        raw = parse_record(self.payload)
         return member_from_record(self.record_id, self.version, raw, self.standard)
 
 

@@ -24,6 +24,10 @@ _NAME_OPTIONAL_FIELDS = ("industry_term", "legal_form", "region", "branch")
 _ADDRESS_FIELDS = ("province", "city", "district", "detail", "region", "postal_code")
 # Added later: records stored before them read as None.
 _ADDRESS_LATER_FIELDS = ("locality", "state", "postcode")
+# By value: calling an enum class is a slow lookup, and a hub reads back
+# thousands of stored records per submitted batch.
+_PARTY_TYPES = {party.value: party for party in PartyType}
+_PHONE_KINDS = {kind.value: kind for kind in PhoneKind}
 
 
 def standard_record_to_dict(record: StandardRecord) -> dict[str, Any]:
@@ -62,14 +66,14 @@ def standard_record_from_dict(data: Mapping[str, Any]) -> StandardRecord:
     return StandardRecord(
         source=data["source"],
         source_key=data["source_key"],
-        party_type=PartyType(data["party_type"]),
+        party_type=_PARTY_TYPES[data["party_type"]],
         name=_name_from_dict(data["name"]),
         name_en=_name_from_dict(name_en) if name_en is not None else None,
         uscc=data["uscc"],
         national_id=data["national_id"],
         identifiers=tuple((kind, value) for kind, value in data["identifiers"]),
         phones=tuple(
-            StandardPhone(e164=phone["e164"], kind=PhoneKind(phone["kind"]))
+            StandardPhone(e164=phone["e164"], kind=_PHONE_KINDS[phone["kind"]])
             for phone in data["phones"]
         ),
         emails=tuple(data["emails"]),
