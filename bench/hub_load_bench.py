@@ -3,12 +3,17 @@
     python -m bench.hub_load_bench --entities 100000 [--splink] [--server URL]
 
 Generates (or reuses, under ``bench/data/``) a corpus of ``--entities``
-customers, creates a scratch database ``bulk_bench_…`` on the server, migrates
+customers, creates a scratch database ``hub_bulk_bench_…`` on the server, migrates
 it, then runs ``hub load --bulk`` in its own process (wall time and peak RSS
 measured as in :mod:`bench.match_bench`). Afterwards it reads the golden
 records back (they are queryable at the end of the load) and scores the stored
 clusters against the truth. ``--splink`` also runs the Splink baseline on the
 same file for the time ratio. The scratch database is dropped unless ``--keep``.
+
+Wall time on a shared machine says little by itself, so the load's CPU time is
+reported too: the hub's processes (its worker processes included), the
+PostgreSQL backends serving the scratch database, and how busy the whole
+machine was meanwhile.
 """
 
 from __future__ import annotations
@@ -18,16 +23,20 @@ import asyncio
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
+import threading
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import psutil
 
 from bench.corpus import GENERATOR_VERSION, write_corpus
 from bench.evaluate import load_truth, pairwise_scores
-from bench.match_bench import DATA, OUT, ROOT, measure
+from bench.match_bench import DATA, OUT, ROOT, Run, measure
 from bench.report import Figure, record
 
 _SECONDS = re.compile(r"seconds: (.*)")
@@ -88,6 +97,75 @@ async def _stored(url: str) -> tuple[dict[tuple[str, str], int], dict[str, int]]
     return {(r["code"], r["source_key"]): r["golden_id"] for r in rows}, counts
 
 
+_BUSY = ("user", "nice", "system", "irq", "softirq", "steal")
+
+
+@dataclass(frozen=True, slots=True)
+class Cpu:
+    """CPU seconds a measured command cost, by who spent them, and the machine's load."""
+
+    hub: float
+    postgres: float
+    machine_busy: float  # share of all cores, everyone's work included
+
+    def describe(self) -> str:
+        return (
+            f"CPU: hub {self.hub:.1f} s, PostgreSQL {self.postgres:.1f} s; "
+            f"machine {100 * self.machine_busy:.0f}% busy"
+        )
+
+
+class BackendMeter:
+    """Polls the CPU time of the PostgreSQL backends serving one database."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.seen: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _poll(self) -> None:
+        for process in psutil.process_iter(["cmdline"]):
+            try:
+                line = " ".join(process.info["cmdline"] or ())
+                if line.startswith("postgres: ") and f" {self.database} " in line:
+                    times = process.cpu_times()
+                    self.seen[process.pid] = times.user + times.system
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.5):
+            self._poll()
+
+    def __enter__(self) -> BackendMeter:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
+
+
+def measured(command: list[str], log: Path, database: str) -> tuple[Run, Cpu]:
+    """:func:`bench.match_bench.measure` of ``command``, with the CPU it cost."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    machine = psutil.cpu_times()
+    with BackendMeter(database) as backends:
+        run = measure(command, log)
+    after, machine_after = resource.getrusage(resource.RUSAGE_CHILDREN), psutil.cpu_times()
+    busy = sum(getattr(machine_after, n) - getattr(machine, n) for n in _BUSY)
+    return run, Cpu(
+        hub=(after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime),
+        postgres=backends.seconds,
+        machine_busy=busy / max(run.wall_s * (os.cpu_count() or 1), 1e-9),
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entities", type=int, default=100_000)
@@ -105,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     records = dataset / "records.jsonl"
     work = OUT / f"hub-load-{dataset.name}"
     work.mkdir(parents=True, exist_ok=True)
-    name = f"bulk_bench_{uuid.uuid4().hex[:10]}"
+    name = f"hub_bulk_bench_{uuid.uuid4().hex[:10]}"
     base, _, _ = args.server.rpartition("/")
     url = f"{base}/{name}"
     hub = str(Path(sys.executable).with_name("hub"))
@@ -115,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     asyncio.run(_admin(args.server, f'CREATE DATABASE "{name}"'))
     try:
         subprocess.run([hub, "migrate"], cwd=ROOT, capture_output=True, check=True)
-        run = measure([hub, "load", "--bulk", str(records)], work / "load.log")
+        run, cpu = measured([hub, "load", "--bulk", str(records)], work / "load.log", name)
         log = (work / "load.log").read_text(encoding="utf-8")
         if run.returncode != 0:
             raise SystemExit(f"hub load failed (exit {run.returncode}); see {work / 'load.log'}")
@@ -136,6 +214,9 @@ def main(argv: list[str] | None = None) -> None:
         "wall_s": round(run.wall_s, 2),
         "records_per_s": round(counts["source_record"] / run.wall_s, 1),
         "peak_mb": round(run.peak_mb, 1),
+        "hub_cpu_s": round(cpu.hub, 1),
+        "postgres_cpu_s": round(cpu.postgres, 1),
+        "machine_busy": round(cpu.machine_busy, 2),
         "stages": stages.group(1) if stages else None,
         "precision": round(scores.precision, 4),
         "recall": round(scores.recall, 4),
@@ -164,7 +245,8 @@ def main(argv: list[str] | None = None) -> None:
             Figure(
                 name=f"first load into an empty hub, {result['records']:,} records",
                 value=f"{run.wall_s:.1f} s ({result['records_per_s']:,.0f} records/s), "
-                f"{run.peak_mb:.0f} MB; P {result['precision']}, F1 {result['f1']}",
+                f"{run.peak_mb:.0f} MB; P {result['precision']}, F1 {result['f1']}; "
+                f"stages {result['stages']}; {cpu.describe()}",
                 peer=f"Splink dedupe {result['splink_wall_s']} s" if args.splink else "",
                 ratio=str(result.get("ratio_to_splink", "")),
                 target="≤ 1.5 × Splink (100k entities)",

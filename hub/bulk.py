@@ -1,44 +1,58 @@
 """Bulk first load: set-based work for an empty hub.
 
 The incremental path makes a few round trips per record; a first load of
-hundreds of thousands of records instead
+hundreds of thousands of records instead works in four steps, keeping both
+cores and PostgreSQL busy:
 
-1. reads, parses and standardizes every file (in worker processes when the
-   load is large), rejecting bad lines and records by file and line;
-2. matches all accepted records at once with :func:`matching.match_records`
-   and the shipped model (the one the incremental path scores with, its term
-   frequencies included), so clusters and review pairs come from the batch
-   pipeline's constrained clustering;
-3. survives one golden record per cluster with the same pure functions the
-   incremental path uses (:func:`member_from_record`, :func:`survive`);
-4. writes every table with COPY in the caller's transaction (the source
-   records while the matching runs, so PostgreSQL works alongside).
+1. **read**: worker processes (when the load is large) parse and standardize
+   chunks of lines, rejecting bad lines and records by file and line. Each
+   worker keeps what it standardized; this process receives only what
+   matching needs (and keeps one version per record);
+2. **match**: this process matches all accepted records at once with
+   :func:`matching.match_records` and the shipped model (the one the
+   incremental path scores with, its term frequencies included), so clusters
+   and review pairs come from the batch pipeline's constrained clustering.
+   Meanwhile the workers turn their records into COPY text (payloads,
+   standardized forms, blocking keys) that PostgreSQL takes in, then make
+   the survivorship members and name search tokens of their records;
+3. **survive**: a cluster whose members one worker keeps is survived there,
+   the others here, with the pure functions of the incremental path
+   (:func:`member_from_record`, :func:`survive`); golden records stream into
+   PostgreSQL as they come, and their first versions are copied inside it;
+4. **profiles**: the indexes dropped for the load are built once, the
+   foreign keys checked once, and every new customer's metrics,
+   classification and credit derived as ``refresh_goldens`` would.
 
-A load killed half-way commits nothing: :func:`load_bulk` runs
-:func:`claim_empty_hub`, :func:`drop_foreign_keys`, :func:`write_source_records`,
-:func:`write_goldens`, :func:`restore_foreign_keys` and ``refresh_profiles`` in
-one transaction, and a re-run finds the hub still empty. Until it commits,
-other sessions wait on the tables it fills (their foreign keys are dropped for
-the load: checked row by row they cost more than the COPY itself).
+A load killed half-way commits nothing: everything from :func:`claim_empty_hub`
+to the last profile is one transaction, and a re-run finds the hub still
+empty. Until it commits, other sessions wait on the tables it fills (their
+indexes and foreign keys are dropped for the load: maintained row by row they
+cost more than the COPY itself).
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import gc
+import hashlib
+import io
 import json
 import multiprocessing
 import os
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+import orjson
 from rich.progress import Progress
 from sqlalchemy import exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,13 +60,34 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.collector import collector_paused
 from hub.db.models import SourceRecord as SourceRecordRow
 from hub.errors import Conflict, Invalid
-from hub.files import BadLine, count_lines, read_lines
+from hub.files import BadLine, count_lines, file_format, read_lines
+from hub.policies import (
+    ClassificationRules,
+    CreditPolicy,
+    CustomerFigures,
+    TierCutoffs,
+    default_classification_rules,
+    default_credit_policy,
+)
 from hub.services.events import OUTBOX_LOCK_KEY, ChangeKind
-from hub.services.profile import refresh_profiles
-from hub.services.records import content_hash
+from hub.services.metrics import recompute_metrics
+from hub.services.profile import (
+    BASE_CURRENCY,
+    Profiles,
+    current_cutoffs,
+    derive_profiles,
+    load_figures,
+    store_profiles,
+)
 from hub.services.search import golden_tokens, name_tokens
 from hub.services.sources import check_source_code, ensure_source
-from hub.survivorship import SurvivorshipRules, default_rules, member_from_record, survive
+from hub.survivorship import (
+    Member,
+    SurvivorshipRules,
+    default_rules,
+    member_from_record,
+    survive,
+)
 from hub.uow import in_transaction
 from matching import RecordError, StandardRecord, parse_record
 from matching import SourceRecord as ContractRecord
@@ -62,7 +97,9 @@ from matching.model import Model, default_model
 from matching.pipeline import MatchConfig, MatchResult, match_records
 from matching.pipeline import Progress as StageProgress
 from matching.record import record_to_dict
-from matching.standardize import standard_record_to_dict, standardize_record
+from matching.standardize import load_reference_tables, standard_record_to_dict, standardize_record
+
+T = TypeVar("T")
 
 NOT_EMPTY = (
     "the hub already holds source records; a bulk load is for a first load only "
@@ -74,119 +111,474 @@ LINK_SCORE_PEERS = 50
 # a statement takes at most 32,767.
 PROFILE_CHUNK = 5_000
 # Lines per unit of work sent to a worker process.
-CHUNK_LINES = 2_000
+CHUNK_LINES = 4_000
+# Clusters survived (and written) per step: one is stored while the next is survived.
+SURVIVE_CHUNK = 10_000
 # Below this many lines, starting worker processes costs more than it saves.
 PARALLEL_MIN_LINES = 20_000
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """One accepted record: parsed, standardized, and serialized for COPY."""
-
-    number: int
-    record: ContractRecord
-    standard: StandardRecord
-    payload_json: str
-    standardized_json: str
-    flags_json: str
-    content_hash: bytes
-    keys: tuple[str, ...]
-    key_hashes: tuple[int, ...]  # the keys' stable hashes, for batch matching
-    # Search tokens of the record's names (the pinyin is costly: workers make them).
-    name_tokens: tuple[tuple[str, frozenset[str]], ...]
+# ── Worker side: standardize, keep, then serialize for COPY ─────────────────
 
 
 @dataclass(frozen=True, slots=True)
-class Rejected:
-    """A line whose record breaks the contract; nothing of it is stored."""
+class StandardizedChunk:
+    """What a worker sends back about one chunk of lines: what matching needs.
 
-    number: int
-    message: str
+    ``numbers`` are the line numbers of the accepted records, aligned with
+    ``records``, ``standards``, ``hashes`` and ``key_hashes``; ``rejected``
+    holds (line number, message) of the lines it refused.
+    """
+
+    numbers: list[int]
+    records: list[ContractRecord]
+    standards: list[StandardRecord]
+    hashes: list[bytes]
+    key_hashes: KeyHashes
+    rejected: list[tuple[int, str]]
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+@dataclass(frozen=True, slots=True)
+class SerializedChunk:
+    """The kept records of one chunk as COPY text.
+
+    ``versions`` are rows of ``source_record_version``, ``match_keys`` rows of
+    ``match_key``.
+    """
+
+    versions: bytes
+    match_keys: bytes
 
 
-def prepare_record(number: int, raw: Any, source: str | None) -> Prepared | Rejected:
-    """Parse and standardize one line's record (``source`` fills or asserts its department)."""
-    try:
-        record = parse_record(raw, source=source, position=number)
-        check_source_code(record.source)
-    except RecordError as error:
-        what = f"field '{error.field}': " if error.field else ""
-        return Rejected(number, f"{what}{error.message}")
-    except Invalid as error:
-        return Rejected(number, f"field 'source': {error.message}")
-    # The standardization, payload and digest are those of the incremental path.
-    standard = standardize_record(record)
-    payload = record_to_dict(record)
-    keys = tuple(blocking_keys(standard))
-    return Prepared(
-        number=number,
-        record=record,
-        standard=standard,
-        payload_json=_dumps(payload),
-        standardized_json=_dumps(standard_record_to_dict(standard)),
-        flags_json=_dumps(
-            [{"field": f.field, "code": f.code, "message": f.message} for f in standard.flags]
-        ),
-        content_hash=content_hash(payload),
-        keys=keys,
-        key_hashes=tuple(key_hash(key) for key in keys),
-        name_tokens=tuple(
-            (name, frozenset(name_tokens(name)))
-            for name in (record.name, record.name_en)
-            if name is not None
-        ),
+@dataclass(slots=True)
+class _Held:
+    """A chunk a worker standardized: kept for its COPY rows, then for survivorship.
+
+    Each step drops what the next ones do not read.
+    """
+
+    records: list[ContractRecord] | None  # until members are made
+    standards: list[StandardRecord] | None
+    serialized: bool = False
+    # What survivorship reads, made while this process would otherwise wait
+    # for the match: each kept record as a member (and its party type), the
+    # search tokens of names.
+    members: dict[int, Member] = field(default_factory=dict)
+    parties: dict[int, str] = field(default_factory=dict)
+    tokens: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+# Chunks standardized in this process, by (load, chunk): a worker process's
+# memory between the steps of a load (or this process's, when a load runs alone).
+_HELD: dict[tuple[str, int], _Held] = {}
+
+
+def canonical_payload(record: ContractRecord) -> str:
+    """The record's payload as the canonical JSON its content hash is taken of."""
+    return json.dumps(
+        record_to_dict(record), ensure_ascii=False, sort_keys=True, separators=(",", ":")
     )
 
 
-def prepare_chunk(
-    lines: Sequence[tuple[int, Any]], source: str | None
-) -> list[Prepared | Rejected]:
-    """:func:`prepare_record` over a chunk of (line number, raw record) (a worker's task)."""
+def payload_hash(canonical: str) -> bytes:
+    """``hub.services.records.content_hash`` of the payload whose canonical JSON this is."""
+    return hashlib.sha256(canonical.encode()).digest()
+
+
+class _NotJson(Exception):
+    """A JSONL line that is not JSON, worded as ``hub.files`` words it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _json_line(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise _NotJson(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+
+
+def standardize_chunk(
+    load: str,
+    chunk: int,
+    lines: Sequence[tuple[int, Any]],
+    source: str | None,
+    *,
+    raw_text: bool,
+) -> StandardizedChunk:
+    """Parse and standardize one chunk of (line number, record) and keep it for COPY.
+
+    With ``raw_text`` each record is a JSONL line still to be decoded. The
+    chunk stays in this process until :func:`serialize_chunk` asks for it.
+    """
+    numbers: list[int] = []
+    records: list[ContractRecord] = []
+    standards: list[StandardRecord] = []
+    hashes: list[bytes] = []
+    key_hashes: list[list[int]] = []
+    rejected: list[tuple[int, str]] = []
     with collector_paused():
-        return [prepare_record(number, raw, source) for number, raw in lines]
+        for number, value in lines:
+            try:
+                raw = _json_line(value) if raw_text else value
+                record = parse_record(raw, source=source, position=number)
+                check_source_code(record.source)
+            except _NotJson as error:
+                rejected.append((number, error.message))
+                continue
+            except RecordError as error:
+                what = f"field '{error.field}': " if error.field else ""
+                rejected.append((number, f"{what}{error.message}"))
+                continue
+            except Invalid as error:
+                rejected.append((number, f"field 'source': {error.message}"))
+                continue
+            # The standardization, payload and digest are those of the incremental path.
+            standard = standardize_record(record)
+            numbers.append(number)
+            records.append(record)
+            standards.append(standard)
+            hashes.append(payload_hash(canonical_payload(record)))
+            key_hashes.append([key_hash(key) for key in blocking_keys(standard)])
+        # Payloads and keys are made again when serialized: kept until then,
+        # they would cost more memory than their making costs time.
+        _HELD[load, chunk] = _Held(records, standards)
+        return StandardizedChunk(
+            numbers=numbers,
+            records=records,
+            standards=standards,
+            hashes=hashes,
+            key_hashes=KeyHashes.of(key_hashes),
+            rejected=rejected,
+        )
+
+
+# COPY's text format: a backslash escapes, tab separates, newline ends a row.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(value: str) -> str:
+    """``value`` as a field of COPY's text format."""
+    # Checked first: almost no value needs escaping, and translate() is slow.
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
+
+
+def copy_json(value: str) -> str:
+    """JSON text as a field of COPY's text format (JSON escapes its own control characters)."""
+    return value.replace("\\", "\\\\") if "\\" in value else value
+
+
+def serialize_chunk(
+    load: str, chunk: int, kept: Sequence[int], record_ids: Sequence[int]
+) -> SerializedChunk:
+    """COPY rows of the ``kept`` records (positions in the chunk) under ``record_ids``.
+
+    The chunk's records stay for :func:`prepare_members`.
+    """
+    held = _HELD[load, chunk]
+    records, standards = held.records, held.standards
+    if records is None or standards is None or held.serialized:
+        raise RuntimeError(f"chunk {chunk} was serialized already")
+    held.serialized = True
+    versions: list[str] = []
+    match_keys: list[str] = []
+    with collector_paused():
+        for position, record_id in zip(kept, record_ids, strict=True):
+            record, standard = records[position], standards[position]
+            standardized = orjson.dumps(standard_record_to_dict(standard)).decode()
+            flags = orjson.dumps(
+                [{"field": f.field, "code": f.code, "message": f.message} for f in standard.flags]
+            ).decode()
+            updated = record.updated_at.isoformat() if record.updated_at is not None else "\\N"
+            versions.append(
+                f"{record_id}\t1\t{copy_json(canonical_payload(record))}\t"
+                f"{copy_json(standardized)}\t{copy_json(flags)}\t{updated}\n"
+            )
+            match_keys.extend(f"{copy_text(key)}\t{record_id}\n" for key in blocking_keys(standard))
+    return SerializedChunk(
+        versions="".join(versions).encode(), match_keys="".join(match_keys).encode()
+    )
+
+
+# A golden record to survive where its members are: its id, and each member's
+# (chunk, position in the chunk, record id).
+HeldCluster = tuple[int, Sequence[tuple[int, int, int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class GoldenRows:
+    """COPY text of a run of golden records and their search tokens."""
+
+    goldens: bytes
+    tokens: bytes
+    count: int
+
+
+def _optional(value: Any) -> str:
+    return "\\N" if value is None else copy_text(str(value))
+
+
+def _tokens_of(known: Mapping[str, frozenset[str]], name: str) -> set[str]:
+    """A name's search tokens: as made ahead, or made now."""
+    found = known.get(name)
+    return set(found) if found is not None else name_tokens(name)
+
+
+class _GoldenWriter:
+    """Survives clusters into COPY text of golden records and their search tokens."""
+
+    def __init__(self, rules: SurvivorshipRules, at: datetime) -> None:
+        self.rules = rules
+        self.at = at
+        self.stamp = at.isoformat()
+        self.goldens: list[str] = []
+        self.tokens: list[str] = []
+
+    def add(
+        self,
+        golden_id: int,
+        members: Sequence[Member],
+        party_type: str,
+        known: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
+        """Survive one golden record; ``known`` holds search tokens of names made already."""
+        survived = survive(members, self.rules, (), at=self.at)
+        attributes = survived.attributes
+        address = attributes.get("address") or {}
+        self.goldens.append(
+            f"{golden_id}\t{party_type}\tactive\t1\t"
+            f"{copy_text(str(attributes.get('name', '')))}\t"
+            f"{_optional(address.get('region'))}\t{_optional(attributes.get('industry'))}\t"
+            f"{copy_json(orjson.dumps(attributes).decode())}\t"
+            f"{copy_json(orjson.dumps(survived.lineage).decode())}\t{self.stamp}\n"
+        )
+        names = name_tokens if not known else partial(_tokens_of, known)
+        self.tokens.extend(
+            f"{copy_text(token)}\t{golden_id}\n" for token in golden_tokens(attributes, names)
+        )
+
+    def rows(self) -> GoldenRows:
+        return GoldenRows(
+            goldens="".join(self.goldens).encode(),
+            tokens="".join(self.tokens).encode(),
+            count=len(self.goldens),
+        )
+
+
+def prepare_members(load: str, chunk: int, kept: Sequence[int], record_ids: Sequence[int]) -> int:
+    """Make the members (and name tokens) of a chunk's kept records ahead of survivorship.
+
+    Runs while the matching process matches, after :func:`serialize_chunk`;
+    the records themselves go. Returns how many members it made.
+    """
+    held = _HELD[load, chunk]
+    records, standards = held.records, held.standards
+    if records is None or standards is None:
+        raise RuntimeError(f"chunk {chunk} was prepared already")
+    with collector_paused():
+        for position, record_id in zip(kept, record_ids, strict=True):
+            record = records[position]
+            held.members[position] = member_from_record(record_id, 1, record, standards[position])
+            held.parties[position] = record.party_type.value
+            for name in (record.name, record.name_en):
+                if name is not None and name not in held.tokens:
+                    held.tokens[name] = frozenset(name_tokens(name))
+    held.records = held.standards = None
+    return len(kept)
+
+
+def _names(member: Member) -> Iterator[str]:
+    """The names a member offers (its record's own, as survivorship keeps them)."""
+    for attribute in ("name", "name_en"):
+        offer = member.singles.get(attribute)
+        if offer is not None and isinstance(offer.value, str):
+            yield offer.value
+
+
+def survive_held(
+    load: str,
+    clusters: Sequence[HeldCluster],
+    *,
+    rules: SurvivorshipRules,
+    at: datetime,
+) -> GoldenRows:
+    """Golden records of ``clusters``, whose members this process keeps, as COPY text.
+
+    Survived as ``refresh_goldens`` survives a new golden record, from the
+    members :func:`prepare_members` made.
+    """
+    writer = _GoldenWriter(rules, at)
+    with collector_paused():
+        for golden_id, places in clusters:
+            members: list[Member] = []
+            known: dict[str, frozenset[str]] = {}
+            for chunk, position, _ in places:
+                held = _HELD[load, chunk]
+                member = held.members[position]
+                members.append(member)
+                for name in _names(member):
+                    if name in held.tokens:
+                        known[name] = held.tokens[name]
+            first_chunk, first_position, _ = places[0]
+            party = _HELD[load, first_chunk].parties[first_position]
+            writer.add(golden_id, members, party, known)
+    return writer.rows()
+
+
+def forget_chunks(load: str) -> None:
+    """Drop whatever this process still keeps of ``load`` (a load that failed)."""
+    for key in [k for k in _HELD if k[0] == load]:
+        del _HELD[key]
+
+
+def _start_worker() -> None:
+    # A worker keeps every chunk it standardized until the load ends: the
+    # cyclic collector's scans of them would find nothing to free.
+    gc.disable()
+    # Interpreter exit collects even so, over millions of objects (seconds of
+    # CPU per worker); frozen first, they are skipped. atexit runs before it.
+    atexit.register(gc.freeze)
+    load_reference_tables()
+
+
+class Workers:
+    """Worker processes, each keeping the chunks it standardized; or this process alone.
+
+    Chunk ``n`` always goes to the same process, so later steps find what
+    its first one kept, and each process runs its tasks in the order they
+    were given. Processes are spawned, not forked: this process runs an event
+    loop and threads. Alone, this process runs them in one thread, in order.
+    """
+
+    def __init__(self, processes: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.pools = [
+            ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker)
+            for _ in range(processes)
+        ]
+        self.local = ThreadPoolExecutor(max_workers=1) if not self.pools else None
+        self.load = os.urandom(8).hex()
+
+    def submit(self, chunk: int, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        """Run ``fn`` for ``chunk`` where that chunk lives (alone: now, in this thread)."""
+        if self.pools:
+            return self.pools[chunk % len(self.pools)].submit(fn, *args, **kwargs)
+        done: Future[T] = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # handed to whoever waits on the future
+            done.set_exception(error)
+        return done
+
+    def owner(self, chunk: int) -> int:
+        """Which process keeps ``chunk`` (0 when this process works alone)."""
+        return chunk % len(self.pools) if self.pools else 0
+
+    async def run(self, chunk: int, fn: Callable[..., T], /, *args: Any) -> T:
+        """:meth:`submit`, awaited; queued behind the tasks given before it."""
+        if self.pools:
+            return await asyncio.wrap_future(self.submit(chunk, fn, *args))
+        return await asyncio.get_running_loop().run_in_executor(self.local, partial(fn, *args))
+
+    def close(self) -> None:
+        """Stop the processes (and forget what this process kept for the load)."""
+        for pool in self.pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if self.local is not None:
+            self.local.shutdown(wait=True, cancel_futures=True)
+        forget_chunks(self.load)
+
+
+# ── This process: read in file order, keep one version per record ───────────
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkPlace:
+    """Where a chunk's kept records are: its number, and their positions in it."""
+
+    chunk: int
+    positions: list[int]
+    first: int  # index of its first kept record in the load
 
 
 @dataclass(slots=True)
 class BulkInput:
     """What the files hold: accepted records in file order, and the problems found."""
 
-    records: list[Prepared] = field(default_factory=list)
+    records: list[ContractRecord] = field(default_factory=list)
+    standards: list[StandardRecord] = field(default_factory=list)
+    hashes: list[bytes] = field(default_factory=list)
     places: list[str] = field(default_factory=list)  # "file:line" per accepted record
+    # (chunk, position in it) per accepted record: where a worker keeps it.
+    locations: list[tuple[int, int]] = field(default_factory=list)
+    chunks: list[ChunkPlace] = field(default_factory=list)
+    key_hash_parts: list[KeyHashes] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     rejected: int = 0
     repeated: int = 0  # lines repeating an accepted record unchanged
 
+    def key_hashes(self) -> KeyHashes:
+        """The blocking-key hashes of the accepted records, in their order."""
+        return KeyHashes.concat(self.key_hash_parts)
 
-def _chunks(
-    files: Sequence[Path], size: int
-) -> Iterator[tuple[Path, list[BadLine], list[tuple[int, Any]]]]:
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    number: int
+    path: Path
+    bad: list[BadLine]
+    lines: list[tuple[int, Any]]
+    raw_text: bool
+
+
+def _chunks(files: Sequence[Path], size: int) -> Iterator[_Chunk]:
+    number = 0
     for path in files:
         bad: list[BadLine] = []
         good: list[tuple[int, Any]] = []
-        for item in read_lines(path):
+        raw_text = file_format(path) == "jsonl"
+        items: Iterable[tuple[int, Any] | BadLine] = (
+            _jsonl_lines(path) if raw_text else _csv_lines(path)
+        )
+        for item in items:
             if isinstance(item, BadLine):
                 bad.append(item)
             else:
-                good.append((item.number, item.value))
+                good.append(item)
             if len(bad) + len(good) >= size:
-                yield path, bad, good
+                yield _Chunk(number, path, bad, good, raw_text)
+                number += 1
                 bad, good = [], []
         if bad or good:
-            yield path, bad, good
+            yield _Chunk(number, path, bad, good, raw_text)
+            number += 1
+
+
+def _jsonl_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Non-blank lines of a JSONL file, undecoded (the workers decode them)."""
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield number, line
+
+
+def _csv_lines(path: Path) -> Iterator[tuple[int, Any] | BadLine]:
+    for item in read_lines(path):
+        yield item if isinstance(item, BadLine) else (item.number, item.value)
 
 
 def read_records(
     files: Sequence[Path],
+    workers: Workers,
     *,
     source: str | None,
-    workers: int = 1,
     on_lines: Callable[[int], None] | None = None,
 ) -> BulkInput:
-    """Read, parse and standardize ``files`` in ``workers`` processes (this one included).
+    """Read, parse and standardize ``files`` in ``workers``.
 
     A record whose (source, source_key) was already read is counted unchanged
     when it repeats it exactly and rejected otherwise: a first load keeps one
@@ -200,72 +592,79 @@ def read_records(
     out = BulkInput()
     seen: dict[tuple[str, str], int] = {}
 
-    def take(path: Path, bad: list[BadLine], prepared: list[Prepared | Rejected]) -> None:
-        for line in bad:
-            out.rejected += 1
-            out.problems.append(f"{path}:{line.number}: {line.message}")
-        for item in prepared:
-            where = f"{path}:{item.number}"
-            if isinstance(item, Rejected):
-                out.rejected += 1
-                out.problems.append(f"{where}: {item.message}")
-                continue
-            key = item.record.source, item.record.source_key
-            first = seen.get(key)
-            if first is None:
+    def take(chunk: _Chunk, done: StandardizedChunk) -> None:
+        problems: list[tuple[int, str]] = [(line.number, line.message) for line in chunk.bad]
+        problems.extend(done.rejected)
+        kept: list[int] = []
+        first = len(out.records)
+        for position, number in enumerate(done.numbers):
+            record = done.records[position]
+            key = record.source, record.source_key
+            where = f"{chunk.path}:{number}"
+            earlier = seen.get(key)
+            if earlier is None:
                 seen[key] = len(out.records)
-                out.records.append(item)
+                out.records.append(record)
+                out.standards.append(done.standards[position])
+                out.hashes.append(done.hashes[position])
                 out.places.append(where)
-            elif out.records[first].content_hash == item.content_hash:
+                out.locations.append((chunk.number, position))
+                kept.append(position)
+            elif out.hashes[earlier] == done.hashes[position]:
                 out.repeated += 1
             else:
-                out.rejected += 1
-                out.problems.append(
-                    f"{where}: field 'source_key': ({key[0]}, {key[1]}) was read at "
-                    f"{out.places[first]} with other values; a first load keeps one version "
-                    "per record (load the change afterwards)"
+                problems.append(
+                    (
+                        number,
+                        f"field 'source_key': ({key[0]}, {key[1]}) was read at "
+                        f"{out.places[earlier]} with other values; a first load keeps one "
+                        "version per record (load the change afterwards)",
+                    )
                 )
+        out.chunks.append(ChunkPlace(chunk.number, kept, first))
+        out.key_hash_parts.append(
+            done.key_hashes
+            if len(kept) == len(done.numbers)
+            else done.key_hashes.take(np.asarray(kept, dtype=np.int64))
+        )
+        # Problems in line order, whichever step found them.
+        for number, message in sorted(problems, key=lambda p: p[0]):
+            out.rejected += 1
+            out.problems.append(f"{chunk.path}:{number}: {message}")
         if on_lines is not None:
-            on_lines(len(bad) + len(prepared))
+            on_lines(len(chunk.bad) + len(chunk.lines))
 
-    if workers <= 1:
-        for path, bad, good in _chunks(files, CHUNK_LINES):
-            take(path, bad, prepare_chunk(good, source))
-        return out
-    # This process takes every `workers`-th chunk itself: its share needs no
-    # pickling, and it would otherwise wait. Workers are spawned, not forked:
-    # the parent runs an event loop and threads.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
-        pending: deque[
-            tuple[
-                Path, list[BadLine], Future[list[Prepared | Rejected]] | list[Prepared | Rejected]
-            ]
-        ] = deque()
-        for number, (path, bad, good) in enumerate(_chunks(files, CHUNK_LINES)):
-            if number % workers:
-                pending.append((path, bad, pool.submit(prepare_chunk, good, source)))
-            else:
-                pending.append((path, bad, prepare_chunk(good, source)))
-            # A bounded window keeps memory flat and results in file order.
-            while len(pending) > 2 * workers:
-                take(*_ready(pending.popleft()))
-        while pending:
-            take(*_ready(pending.popleft()))
+    # A bounded window keeps memory flat and results in file order.
+    window = 2 * max(1, len(workers.pools))
+    pending: deque[tuple[_Chunk, Future[StandardizedChunk]]] = deque()
+    for chunk in _chunks(files, CHUNK_LINES):
+        pending.append(
+            (
+                chunk,
+                workers.submit(
+                    chunk.number,
+                    standardize_chunk,
+                    workers.load,
+                    chunk.number,
+                    chunk.lines,
+                    source,
+                    raw_text=chunk.raw_text,
+                ),
+            )
+        )
+        while len(pending) > window:
+            waiting, future = pending.popleft()
+            take(waiting, future.result())
+    while pending:
+        waiting, future = pending.popleft()
+        take(waiting, future.result())
     return out
 
 
-def _ready(
-    item: tuple[Path, list[BadLine], Future[list[Prepared | Rejected]] | list[Prepared | Rejected]],
-) -> tuple[Path, list[BadLine], list[Prepared | Rejected]]:
-    path, bad, prepared = item
-    return path, bad, prepared.result() if isinstance(prepared, Future) else prepared
-
-
 def default_workers(lines: int) -> int:
-    """Processes standardizing ``lines`` lines, this one included (1: this one alone)."""
+    """Worker processes for ``lines`` lines (0: this process alone)."""
     if lines < PARALLEL_MIN_LINES:
-        return 1
+        return 0
     return max(1, min(os.cpu_count() or 1, 4))
 
 
@@ -332,64 +731,27 @@ def link_scores(
     return {i: w for i, w in best.items() if i not in firsts}
 
 
-@dataclass(frozen=True, slots=True)
-class GoldenPlan:
-    """A golden record to write: its members and its survived values as JSON."""
-
-    members: tuple[int, ...]
-    party_type: str
-    name: str
-    region: str | None
-    industry: str | None
-    attributes_json: str
-    lineage_json: str
-    search_tokens: tuple[str, ...]
-
-
-def _tokens_of(known: Mapping[str, frozenset[str]], name: str) -> set[str]:
-    """A name's search tokens: as a worker made them for a member, or made now."""
-    found = known.get(name)
-    return set(found) if found is not None else name_tokens(name)
-
-
-def plan_goldens(
-    records: Sequence[Prepared],
-    record_ids: Sequence[int],
-    clusters: Sequence[Cluster],
+def match_loaded(
+    loaded: BulkInput,
     *,
-    at: datetime,
-    rules: SurvivorshipRules | None = None,
-    on_cluster: Callable[[int], None] | None = None,
-) -> list[GoldenPlan]:
-    """Survive and index each cluster as ``refresh_goldens`` would a new golden record."""
-    rules = rules or default_rules()
-    plans: list[GoldenPlan] = []
-    for done, cluster in enumerate(clusters, start=1):
-        members = [
-            member_from_record(record_ids[i], 1, records[i].record, records[i].standard)
-            for i in cluster.members
-        ]
-        survived = survive(members, rules, (), at=at)
-        attributes = survived.attributes
-        known = {name: tokens for i in cluster.members for name, tokens in records[i].name_tokens}
-        address = attributes.get("address") or {}
-        plans.append(
-            GoldenPlan(
-                members=cluster.members,
-                party_type=records[cluster.members[0]].record.party_type.value,
-                name=str(attributes.get("name", "")),
-                region=address.get("region"),
-                industry=attributes.get("industry"),
-                attributes_json=_dumps(attributes),
-                lineage_json=_dumps(survived.lineage),
-                search_tokens=tuple(golden_tokens(attributes, partial(_tokens_of, known))),
-            )
-        )
-        if on_cluster is not None and done % 1000 == 0:
-            on_cluster(1000)
-    if on_cluster is not None:
-        on_cluster(len(clusters) % 1000)
-    return plans
+    model: Model | None = None,
+    config: MatchConfig | None = None,
+    on_stage: StageProgress | None = None,
+) -> MatchResult:
+    """Batch-match the accepted records with the shipped model (incremental scoring)."""
+    config = config or bulk_match_config()
+    # Key hashes were computed with the default rules where the records were read.
+    hashes = loaded.key_hashes() if config.rules == DEFAULT_RULES else None
+    return match_records(
+        loaded.standards,
+        config,
+        model=model or default_model(),
+        progress=on_stage,
+        key_hashes=hashes,
+    )
+
+
+# ── The database side ──────────────────────────────────────────────────────
 
 
 async def hub_is_empty(session: AsyncSession) -> bool:
@@ -420,36 +782,36 @@ class BulkWritten:
     records: int = 0
     goldens: int = 0
     reviews: int = 0
-    match_keys: int = 0
 
 
-class _Copier:
-    """COPY into the session's connection, a progress bar per table."""
+class Copier:
+    """COPY into the session's connection."""
 
-    def __init__(self, driver: Any, progress: Progress | None) -> None:
+    def __init__(self, driver: Any) -> None:
         self.driver = driver
-        self.progress = progress
 
     @classmethod
-    async def of(cls, session: AsyncSession, progress: Progress | None) -> _Copier:
+    async def of(cls, session: AsyncSession) -> Copier:
+        """The copier of ``session``'s connection (in its transaction)."""
         raw = await (await session.connection()).get_raw_connection()
         if raw.driver_connection is None:
             raise RuntimeError("the session's connection has no driver connection")
-        return cls(raw.driver_connection, progress)
+        return cls(raw.driver_connection)
 
-    async def __call__(
+    async def rows(
         self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
     ) -> int:
+        """COPY ``rows`` (Python values); how many there were."""
         batch = list(rows)
-        step = (
-            self.progress.add_task(f"write {table}", total=len(batch))
-            if self.progress is not None
-            else None
-        )
         await self.driver.copy_records_to_table(table, columns=list(columns), records=batch)
-        if self.progress is not None and step is not None:
-            self.progress.update(step, completed=len(batch))
         return len(batch)
+
+    async def text(self, table: str, columns: Sequence[str], data: bytes) -> None:
+        """COPY rows already in COPY's text format."""
+        if data:
+            await self.driver.copy_to_table(
+                table, source=io.BytesIO(data), columns=list(columns), format="text"
+            )
 
 
 async def claim_empty_hub(session: AsyncSession) -> None:
@@ -462,19 +824,18 @@ async def claim_empty_hub(session: AsyncSession) -> None:
         raise Conflict(NOT_EMPTY)
 
 
-# The tables a bulk load fills. Their foreign keys are dropped for the load and
-# added back (validated in one join each) before commit: checked row by row
-# they cost more than the COPY itself.
-BULK_TABLES = (
-    "source_record",
-    "source_record_version",
-    "match_key",
+# The tables a bulk load fills. Their indexes and foreign keys (and those that
+# point at them) are dropped for the load and built back before commit:
+# maintained row by row they cost more than the COPY itself.
+SOURCE_TABLES = ("source_record", "source_record_version", "match_key")
+GOLDEN_TABLES = (
     "golden_record",
     "golden_record_version",
     "search_token",
     "cross_reference",
     "match_review",
 )
+BULK_TABLES = SOURCE_TABLES + GOLDEN_TABLES
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,10 +846,11 @@ class DroppedForeignKeys:
 
 
 async def drop_foreign_keys(session: AsyncSession, tables: Sequence[str]) -> DroppedForeignKeys:
-    """Drop the foreign keys of ``tables`` for this transaction; see :func:`restore_foreign_keys`.
+    """Drop the foreign keys of ``tables``, and those pointing at them, for this transaction.
 
     The catalog writes both statements, so names and definitions stay those of
-    the migrations. Other sessions wait on these tables until commit.
+    the migrations (:func:`restore_foreign_keys` adds them back). Other sessions
+    wait on these tables until commit.
     """
     rows = (
         await session.execute(
@@ -497,7 +859,8 @@ async def drop_foreign_keys(session: AsyncSession, tables: Sequence[str]) -> Dro
                 " format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname,"
                 " pg_get_constraintdef(oid))"
                 " FROM pg_constraint WHERE contype = 'f'"
-                " AND conrelid = ANY(CAST(:tables AS regclass[]))"
+                " AND (conrelid = ANY(CAST(:tables AS regclass[]))"
+                " OR confrelid = ANY(CAST(:tables AS regclass[])))"
                 " ORDER BY conrelid::regclass::text, conname"
             ),
             {"tables": list(tables)},
@@ -514,17 +877,75 @@ async def restore_foreign_keys(session: AsyncSession, dropped: DroppedForeignKey
         await session.execute(text(statement))
 
 
+@dataclass(frozen=True, slots=True)
+class DroppedIndexes:
+    """Statements that build back the indexes a bulk load dropped, by table."""
+
+    statements: tuple[tuple[str, str], ...]  # (table, statement)
+
+    def of(self, tables: Sequence[str]) -> DroppedIndexes:
+        """The statements that build indexes of ``tables``."""
+        return DroppedIndexes(tuple(s for s in self.statements if s[0] in tables))
+
+
+async def drop_indexes(session: AsyncSession, tables: Sequence[str]) -> DroppedIndexes:
+    """Drop every index of ``tables`` (primary keys and unique constraints too).
+
+    Drop the foreign keys that rely on them first (:func:`drop_foreign_keys`).
+    An index built once over a filled table costs a fraction of one kept up
+    row by row; :func:`build_indexes` builds them back as the migrations made
+    them (the catalog writes the statements).
+    """
+    rows = (
+        await session.execute(
+            text(
+                "SELECT t.name,"
+                " CASE WHEN c.oid IS NULL"
+                " THEN format('DROP INDEX %s', i.indexrelid::regclass)"
+                " ELSE format('ALTER TABLE %s DROP CONSTRAINT %I', i.indrelid::regclass, c.conname)"
+                " END,"
+                " CASE WHEN c.oid IS NULL THEN pg_get_indexdef(i.indexrelid)"
+                " ELSE format('ALTER TABLE %s ADD CONSTRAINT %I %s', i.indrelid::regclass,"
+                " c.conname, pg_get_constraintdef(c.oid)) END"
+                " FROM unnest(CAST(:tables AS text[])) AS t(name)"
+                " JOIN pg_index i ON i.indrelid = CAST(t.name AS regclass)"
+                " LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid"
+                " AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x')"
+                # Constraints first: the keys the other indexes may rely on come back first.
+                " ORDER BY t.name, c.oid IS NULL, i.indexrelid::regclass::text"
+            ),
+            {"tables": list(tables)},
+        )
+    ).all()
+    for _, drop, _ in rows:
+        await session.execute(text(drop))
+    return DroppedIndexes(tuple((table, build) for table, _, build in rows))
+
+
+async def build_indexes(session: AsyncSession, dropped: DroppedIndexes) -> None:
+    """Build back the indexes :func:`drop_indexes` dropped."""
+    # Each index is sorted once in memory rather than spilled to disk.
+    await session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    for _, statement in dropped.statements:
+        await session.execute(text(statement))
+
+
 async def analyze_tables(session: AsyncSession, tables: Sequence[str]) -> None:
     """Gather statistics on ``tables`` now, in this transaction.
 
     What follows a bulk load (its profile refresh, the first incremental
     submissions) would otherwise be planned for empty tables until autovacuum
-    gets to them.
+    gets to them. JSON columns are left to autovacuum: no plan reads their
+    statistics, and sampling their documents costs most of the time.
     """
     analyze = await session.scalar(
         text(
-            "SELECT 'ANALYZE ' || string_agg(CAST(CAST(t AS regclass) AS text), ', ')"
-            " FROM unnest(CAST(:tables AS text[])) AS t"
+            "SELECT 'ANALYZE ' || string_agg(format('%s (%s)', t.oid::regclass, t.columns), ', ')"
+            " FROM (SELECT a.attrelid AS oid, string_agg(quote_ident(a.attname), ', '"
+            " ORDER BY a.attnum) AS columns FROM pg_attribute a"
+            " WHERE a.attrelid = ANY(CAST(:tables AS regclass[])) AND a.attnum > 0"
+            " AND NOT a.attisdropped AND a.atttypid NOT IN ('json'::regtype, 'jsonb'::regtype)"
+            " GROUP BY a.attrelid) AS t"
         ),
         {"tables": list(tables)},
     )
@@ -532,54 +953,82 @@ async def analyze_tables(session: AsyncSession, tables: Sequence[str]) -> None:
 
 
 async def write_source_records(
-    session: AsyncSession, records: Sequence[Prepared], *, progress: Progress | None = None
-) -> list[int]:
-    """COPY the records, their first versions and blocking keys; their ids, in order.
+    session: AsyncSession,
+    loaded: BulkInput,
+    workers: Workers,
+    record_ids: Sequence[int],
+    *,
+    on_rows: Callable[[int], None] | None = None,
+) -> list[asyncio.Future[int]]:
+    """COPY the records, their first versions and their blocking keys.
 
-    Call :func:`claim_empty_hub` first, in the same transaction.
+    The workers serialize their chunks while this process waits on
+    PostgreSQL, then make the members survivorship will read: that work is
+    still running when this returns (the futures). Call
+    :func:`claim_empty_hub` first, in the same transaction.
     """
-    copy = await _Copier.of(session, progress)
+    copy = await Copier.of(session)
     source_ids = {
         code: await ensure_source(session, code)
-        for code in sorted({r.record.source for r in records})
+        for code in sorted({r.source for r in loaded.records})
     }
-    record_ids = await _reserve_ids(session, "source_record", "id", len(records))
-    await copy(
-        "source_record",
-        ("id", "source_id", "source_key", "party_type", "current_version", "content_hash"),
-        (
-            (
-                record_ids[i],
-                source_ids[r.record.source],
-                r.record.source_key,
-                r.record.party_type.value,
-                1,
-                r.content_hash,
+
+    def on_every_chunk(work: Callable[..., T]) -> list[asyncio.Future[T]]:
+        """``work`` run by the worker holding each chunk, on the chunk's records."""
+        return [
+            asyncio.ensure_future(
+                workers.run(
+                    place.chunk,
+                    work,
+                    workers.load,
+                    place.chunk,
+                    place.positions,
+                    record_ids[place.first : place.first + len(place.positions)],
+                )
             )
-            for i, r in enumerate(records)
-        ),
-    )
-    await copy(
-        "source_record_version",
-        ("source_record_id", "version", "payload", "standardized", "flags", "source_updated_at"),
-        (
+            for place in loaded.chunks
+        ]
+
+    serializing = on_every_chunk(serialize_chunk)
+    # Queued behind the serializations: survivorship's groundwork, while the match runs.
+    preparing: list[asyncio.Future[int]] = on_every_chunk(prepare_members)
+    try:
+        await copy.rows(
+            "source_record",
+            ("id", "source_id", "source_key", "party_type", "current_version", "content_hash"),
             (
-                record_ids[i],
-                1,
-                r.payload_json,
-                r.standardized_json,
-                r.flags_json,
-                r.record.updated_at,
+                (record_ids[i], source_ids[r.source], r.source_key, r.party_type.value, 1, h)
+                for i, (r, h) in enumerate(zip(loaded.records, loaded.hashes, strict=True))
+            ),
+        )
+        for place, future in zip(loaded.chunks, serializing, strict=True):
+            serialized = await future
+            await copy.text(
+                "source_record_version",
+                (
+                    "source_record_id",
+                    "version",
+                    "payload",
+                    "standardized",
+                    "flags",
+                    "source_updated_at",
+                ),
+                serialized.versions,
             )
-            for i, r in enumerate(records)
-        ),
-    )
-    await copy(
-        "match_key",
-        ("key", "source_record_id"),
-        ((key, record_ids[i]) for i, r in enumerate(records) for key in r.keys),
-    )
-    # Interactions that arrived before their customer's record attach to it now.
+            await copy.text("match_key", ("key", "source_record_id"), serialized.match_keys)
+            if on_rows is not None:
+                on_rows(len(place.positions))
+    except BaseException:
+        unfinished: list[asyncio.Future[Any]] = [*serializing, *preparing]
+        for running in unfinished:
+            running.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+        raise
+    return preparing
+
+
+async def attach_early_interactions(session: AsyncSession) -> None:
+    """Interactions that arrived before their customer's record attach to it now."""
     await session.execute(
         text(
             "UPDATE interaction AS i SET source_record_id = r.id FROM source_record AS r "
@@ -587,121 +1036,155 @@ async def write_source_records(
             "AND i.customer_key = r.source_key"
         )
     )
-    return record_ids
+
+
+def _parent_rows(
+    loaded: BulkInput,
+    record_ids: Sequence[int],
+    clusters: Sequence[tuple[int, Cluster]],
+    *,
+    rules: SurvivorshipRules,
+    at: datetime,
+) -> GoldenRows:
+    """Golden records of clusters whose members several workers keep, survived here."""
+    writer = _GoldenWriter(rules, at)
+    with collector_paused():
+        for golden_id, cluster in clusters:
+            members = [
+                member_from_record(record_ids[i], 1, loaded.records[i], loaded.standards[i])
+                for i in cluster.members
+            ]
+            writer.add(golden_id, members, loaded.records[cluster.members[0]].party_type.value)
+    return writer.rows()
+
+
+def _scored_links(
+    loaded: BulkInput,
+    record_ids: Sequence[int],
+    clusters: Sequence[Cluster],
+    golden_ids: Sequence[int],
+    *,
+    model: Model,
+    actor: str,
+) -> bytes:
+    """COPY text of every record's link to its golden record, scored by :func:`link_scores`."""
+    with collector_paused():
+        scores = link_scores(loaded.standards, clusters, model)
+        by = copy_text(actor)
+        return "".join(
+            f"{record_ids[i]}\t{golden_id}\t{'new' if n == 0 else 'auto'}\t"
+            f"{_optional(scores.get(i))}\t{by}\n"
+            for golden_id, cluster in zip(golden_ids, clusters, strict=True)
+            for n, i in enumerate(cluster.members)
+        ).encode()
 
 
 async def write_goldens(
     session: AsyncSession,
-    records: Sequence[Prepared],
+    loaded: BulkInput,
+    workers: Workers,
     record_ids: Sequence[int],
     result: MatchResult,
     *,
+    clusters: Sequence[Cluster],
+    model: Model,
     actor: str,
     at: datetime,
-    model: Model,
     rules: SurvivorshipRules | None = None,
-    progress: Progress | None = None,
+    on_goldens: Callable[[int], None] | None = None,
 ) -> BulkWritten:
-    """One golden record per cluster of ``result``, with versions, links, reviews and events.
+    """One golden record per cluster, with versions, links, reviews and events.
 
-    Their derived profiles are the caller's next step: :func:`refresh_profiles`
-    over ``golden_ids``, as ``refresh_goldens`` does.
+    A cluster whose members one worker keeps is survived by that worker (call
+    it once the workers made their members), the others here, in a thread,
+    while another thread scores every link with ``model``; PostgreSQL takes
+    in each run of golden records as it comes. Their derived profiles are the
+    caller's next step.
     """
-    if not len(result.assignments) == len(records) == len(record_ids):
+    if not len(result.assignments) == len(loaded.records) == len(record_ids):
         raise ValueError("the match result is not of these records")
-    copy = await _Copier.of(session, progress)
-    clusters = clusters_of(result)
-    survive_task = (
-        progress.add_task("survive golden records", total=len(clusters))
-        if progress is not None
-        else None
+    rules = rules or default_rules()
+    copy = await Copier.of(session)
+    golden_ids = await _reserve_ids(session, "golden_record", "id", len(clusters))
+    held: dict[int, list[HeldCluster]] = defaultdict(list)
+    shared: list[tuple[int, Cluster]] = []
+    for golden_id, cluster in zip(golden_ids, clusters, strict=True):
+        places = [(*loaded.locations[i], record_ids[i]) for i in cluster.members]
+        owners = {workers.owner(chunk) for chunk, _, _ in places}
+        if len(owners) == 1:
+            held[owners.pop()].append((golden_id, places))
+        else:
+            shared.append((golden_id, cluster))
+    # Links are scored here meanwhile (every record's standardized form is here).
+    linking = asyncio.ensure_future(
+        asyncio.to_thread(
+            _scored_links, loaded, record_ids, clusters, golden_ids, model=model, actor=actor
+        )
     )
-    plans = plan_goldens(
-        records,
-        record_ids,
-        clusters,
-        at=at,
-        rules=rules,
-        on_cluster=(
-            (lambda n: progress.advance(survive_task, n))
-            if progress is not None and survive_task is not None
-            else None
-        ),
+    on_worker = partial(survive_held, rules=rules, at=at)
+    surviving = [
+        asyncio.ensure_future(
+            workers.run(owner, on_worker, workers.load, batch[start : start + SURVIVE_CHUNK])
+        )
+        for owner, batch in held.items()
+        for start in range(0, len(batch), SURVIVE_CHUNK)
+    ]
+    here = partial(_parent_rows, rules=rules, at=at)
+    surviving.extend(
+        asyncio.ensure_future(
+            asyncio.to_thread(here, loaded, record_ids, shared[start : start + SURVIVE_CHUNK])
+        )
+        for start in range(0, len(shared), SURVIVE_CHUNK)
     )
-    scores = link_scores([r.standard for r in records], clusters, model)
-    golden_ids = await _reserve_ids(session, "golden_record", "id", len(plans))
-    await copy(
-        "golden_record",
-        (
-            "id",
-            "party_type",
-            "status",
-            "version",
-            "name",
-            "region",
-            "industry",
-            "attributes",
-            "lineage",
-            "updated_at",
-        ),
-        (
-            (
-                golden_ids[g],
-                p.party_type,
-                "active",
-                1,
-                p.name,
-                p.region,
-                p.industry,
-                p.attributes_json,
-                p.lineage_json,
-                at,
+    try:
+        for finished in asyncio.as_completed(surviving):
+            rows = await finished
+            await copy.text(
+                "golden_record",
+                (
+                    "id",
+                    "party_type",
+                    "status",
+                    "version",
+                    "name",
+                    "region",
+                    "industry",
+                    "attributes",
+                    "lineage",
+                    "updated_at",
+                ),
+                rows.goldens,
             )
-            for g, p in enumerate(plans)
-        ),
-    )
-    await copy(
-        "search_token",
-        ("token", "golden_id"),
-        ((token, golden_ids[g]) for g, p in enumerate(plans) for token in p.search_tokens),
-    )
-    await copy(
-        "golden_record_version",
-        (
-            "golden_id",
-            "version",
-            "status",
-            "attributes",
-            "lineage",
-            "members",
-            "change",
-            "valid_from",
-        ),
-        (
-            (
-                golden_ids[g],
-                1,
-                "active",
-                p.attributes_json,
-                p.lineage_json,
-                [record_ids[i] for i in p.members],
-                ChangeKind.CREATED.value,
-                at,
-            )
-            for g, p in enumerate(plans)
-        ),
-    )
-    await copy(
-        "cross_reference",
-        ("source_record_id", "golden_id", "link_kind", "score", "linked_by"),
-        (
-            (record_ids[i], golden_ids[g], "new" if n == 0 else "auto", scores.get(i), actor)
-            for g, p in enumerate(plans)
-            for n, i in enumerate(p.members)
-        ),
-    )
-    index_of = {r.standard.key: i for i, r in enumerate(records)}
-    reviews = await copy(
+            await copy.text("search_token", ("token", "golden_id"), rows.tokens)
+            if on_goldens is not None:
+                on_goldens(rows.count)
+        await copy.text(
+            "cross_reference",
+            ("source_record_id", "golden_id", "link_kind", "score", "linked_by"),
+            await linking,
+        )
+    finally:
+        unfinished: list[asyncio.Future[Any]] = [*surviving, linking]
+        for future in unfinished:
+            future.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+    if golden_ids:
+        # The first versions repeat the golden records' values: copied inside
+        # PostgreSQL, their JSON is not parsed twice. Members in record order.
+        await session.execute(
+            text(
+                "INSERT INTO golden_record_version (golden_id, version, status, attributes,"
+                " lineage, members, change, valid_from)"
+                " SELECT g.id, 1, g.status, g.attributes, g.lineage, x.members, :change,"
+                " g.updated_at FROM golden_record AS g JOIN ("
+                " SELECT golden_id, array_agg(source_record_id ORDER BY source_record_id)"
+                " AS members FROM cross_reference WHERE golden_id >= :first GROUP BY golden_id"
+                " ) AS x ON x.golden_id = g.id WHERE g.id >= :first"
+            ),
+            {"change": ChangeKind.CREATED.value, "first": golden_ids[0]},
+        )
+    index_of = {(r.source, r.source_key): i for i, r in enumerate(loaded.records)}
+    reviews = await copy.rows(
         "match_review",
         ("left_record_id", "right_record_id", "score", "explanation"),
         (
@@ -709,47 +1192,111 @@ async def write_goldens(
                 record_ids[index_of[pair.left]],
                 record_ids[index_of[pair.right]],
                 pair.weight,
-                _dumps(pair.explanation.to_dict()),
+                orjson.dumps(pair.explanation.to_dict()).decode(),
             )
             for pair in result.reviews
         ),
     )
     # Outbox writers serialize on this lock so sequence numbers appear in commit order.
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OUTBOX_LOCK_KEY})
-    await copy(
+    await copy.text(
         "change_event",
         ("kind", "golden_ids", "payload"),
-        ((ChangeKind.CREATED.value, [golden_id], "{}") for golden_id in golden_ids),
+        "".join(f"{ChangeKind.CREATED.value}\t{{{g}}}\t{{}}\n" for g in golden_ids).encode(),
     )
     return BulkWritten(
         golden_ids=golden_ids,
-        records=len(records),
-        goldens=len(plans),
+        records=len(loaded.records),
+        goldens=len(golden_ids),
         reviews=reviews,
-        match_keys=sum(len(r.keys) for r in records),
     )
 
 
-def match_loaded(
-    records: Sequence[Prepared],
+def derive_distinct(
+    figures: Sequence[CustomerFigures],
+    cutoffs: TierCutoffs,
+    rules: ClassificationRules,
+    policy: CreditPolicy,
+    now: datetime,
+) -> Profiles:
+    """:func:`derive_profiles`, the policies run once per distinct figures.
+
+    The policies read a customer's figures, never its id, and new customers
+    mostly share theirs (no history yet, a handful of categories and regions).
+    """
+    distinct: dict[tuple[Any, ...], int] = {}
+    firsts: list[CustomerFigures] = []
+    slots: list[int] = []
+    for customer in figures:
+        key = _FIGURE_VALUES(customer)
+        slot = distinct.get(key)
+        if slot is None:
+            slot = distinct[key] = len(firsts)
+            firsts.append(customer)
+        slots.append(slot)
+    once = derive_profiles(firsts, cutoffs, rules, policy, now)
+    profiles = Profiles(rule_set_version=once.rule_set_version, policy_version=once.policy_version)
+    profiles.golden_ids = [customer.golden_id for customer in figures]
+    profiles.values = [[column[slot] for slot in slots] for column in once.values]
+    for name in _PROFILE_LISTS:
+        column = getattr(once, name)
+        setattr(profiles, name, [column[slot] for slot in slots])
+    return profiles
+
+
+# Everything the policies read: the figures but the customer's id.
+_FIGURE_VALUES = attrgetter(*(f.name for f in fields(CustomerFigures) if f.name != "golden_id"))
+# The per-customer lists of Profiles besides its ids and classification values.
+_PROFILE_LISTS = tuple(
+    f.name
+    for f in fields(Profiles)
+    if f.name not in {"golden_ids", "values"} and "list" in str(f.type)
+)
+
+
+async def derive_new_profiles(
+    session: AsyncSession,
+    golden_ids: Sequence[int],
     *,
-    model: Model | None = None,
-    config: MatchConfig | None = None,
-    on_stage: StageProgress | None = None,
-) -> MatchResult:
-    """Batch-match the accepted records with the shipped model (incremental scoring)."""
-    config = config or bulk_match_config()
-    # Key hashes were computed with the default rules where the records were read.
-    hashes = (
-        KeyHashes.of([r.key_hashes for r in records]) if config.rules == DEFAULT_RULES else None
-    )
-    return match_records(
-        [r.standard for r in records],
-        config,
-        model=model or default_model(),
-        progress=on_stage,
-        key_hashes=hashes,
-    )
+    now: datetime,
+    on_profiles: Callable[[int], None] | None = None,
+) -> None:
+    """Metrics, classification and credit of new golden records, as ``refresh_profiles``.
+
+    The same steps, chunk by chunk, with the policies of one chunk running in
+    a thread while PostgreSQL computes the metrics of the next one and stores
+    the profiles of the one before.
+    """
+    rules, policy = default_classification_rules(), default_credit_policy()
+    chunks = [
+        sorted(set(golden_ids[start : start + PROFILE_CHUNK]))
+        for start in range(0, len(golden_ids), PROFILE_CHUNK)
+    ]
+    if not chunks:
+        return
+
+    async def figures_of(ids: list[int]) -> list[CustomerFigures]:
+        await recompute_metrics(session, ids, now=now, base_currency=BASE_CURRENCY)
+        return await load_figures(session, ids)
+
+    figures = await figures_of(chunks[0])
+    cutoffs = await current_cutoffs(session, rules, now=now)
+    done: Profiles | None = None
+    for number in range(len(chunks)):
+        deriving = asyncio.create_task(
+            asyncio.to_thread(derive_distinct, figures, cutoffs, rules, policy, now)
+        )
+        if done is not None:
+            await store_profiles(session, done, now=now)
+            if on_profiles is not None:
+                on_profiles(len(done))
+        if number + 1 < len(chunks):
+            figures = await figures_of(chunks[number + 1])
+        done = await deriving
+    if done is not None:
+        await store_profiles(session, done, now=now)
+        if on_profiles is not None:
+            on_profiles(len(done))
 
 
 @dataclass(slots=True)
@@ -775,7 +1322,11 @@ async def load_bulk(
     workers: int | None = None,
     model: Model | None = None,
 ) -> BulkOutcome:
-    """Load ``files`` into an empty hub: read, match, survive, then one transaction of COPY."""
+    """Load ``files`` into an empty hub: read, match, survive, then one transaction of COPY.
+
+    ``workers`` worker processes standardize (0: this process alone; by
+    default as many as there are cores, for a large load).
+    """
     with collector_paused():
         return await _load_bulk(
             sessions,
@@ -804,69 +1355,123 @@ async def _load_bulk(
             raise Conflict(NOT_EMPTY)
     clock = time.perf_counter()
     total = sum(count_lines(path) for path in files if path.is_file())
-    reading = progress.add_task("read + standardize", total=total)
-    loaded = await asyncio.to_thread(
-        read_records,
-        files,
-        source=source,
-        workers=workers if workers is not None else default_workers(total),
-        on_lines=lambda n: progress.advance(reading, n),
-    )
-    progress.update(reading, completed=total)
-    outcome.rejected, outcome.unchanged = loaded.rejected, loaded.repeated
-    outcome.problems = loaded.problems
-    outcome.seconds["read"] = time.perf_counter() - clock
-    if not loaded.records:
-        return outcome
+    pool = Workers(workers if workers is not None else default_workers(total))
+    try:
+        reading = progress.add_task("read + standardize", total=total)
+        loaded = await asyncio.to_thread(
+            read_records,
+            files,
+            pool,
+            source=source,
+            on_lines=lambda n: progress.advance(reading, n),
+        )
+        progress.update(reading, completed=total)
+        outcome.rejected, outcome.unchanged = loaded.rejected, loaded.repeated
+        outcome.problems = loaded.problems
+        outcome.seconds["read"] = time.perf_counter() - clock
+        if not loaded.records:
+            return outcome
+        written = await in_transaction(
+            sessions,
+            partial(
+                _write_all,
+                loaded=loaded,
+                workers=pool,
+                actor=actor,
+                model=model or default_model(),
+                progress=progress,
+                seconds=outcome.seconds,
+            ),
+            attempts=1,
+        )
+    finally:
+        pool.close()
+    outcome.created = written.records
+    outcome.goldens = written.goldens
+    outcome.reviews = written.reviews
+    return outcome
 
+
+async def _write_all(
+    session: AsyncSession,
+    *,
+    loaded: BulkInput,
+    workers: Workers,
+    actor: str,
+    model: Model,
+    progress: Progress,
+    seconds: dict[str, float],
+) -> BulkWritten:
+    clock = time.perf_counter()
+    await claim_empty_hub(session)
+    foreign_keys = await drop_foreign_keys(session, BULK_TABLES)
+    indexes = await drop_indexes(session, BULK_TABLES)
+    record_ids = await _reserve_ids(session, "source_record", "id", len(loaded.records))
     stages = progress.add_task("match", total=1)
 
     def on_stage(stage: str, step: int, steps: int) -> None:
         progress.update(stages, description=f"match: {stage}", total=steps, completed=step - 1)
 
-    model = model or default_model()
-    records = loaded.records
+    def match() -> tuple[MatchResult, list[Cluster]]:
+        with collector_paused():
+            result = match_loaded(loaded, model=model, on_stage=on_stage)
+            return result, clusters_of(result)
 
-    async def write(session: AsyncSession) -> BulkWritten:
-        clock = time.perf_counter()
-        await claim_empty_hub(session)
-        dropped = await drop_foreign_keys(session, BULK_TABLES)
-        # PostgreSQL takes the source records in while this process matches them.
-        copying = asyncio.create_task(write_source_records(session, records, progress=progress))
-        try:
-            result = await asyncio.to_thread(match_loaded, records, model=model, on_stage=on_stage)
-        finally:
-            await asyncio.wait([copying])
-        progress.update(stages, description="match", completed=progress.tasks[stages].total)
-        record_ids = copying.result()
-        outcome.seconds["match + write records"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        at = datetime.now(UTC)
-        written = await write_goldens(
-            session,
-            records,
-            record_ids,
-            result,
-            actor=actor,
-            at=at,
-            model=model,
-            progress=progress,
+    # PostgreSQL takes the records in while this process matches them.
+    matching = asyncio.create_task(asyncio.to_thread(match))
+    groundwork: list[asyncio.Future[int]] = []
+    try:
+        writing = progress.add_task("write records", total=len(loaded.records))
+        groundwork = await write_source_records(
+            session, loaded, workers, record_ids, on_rows=lambda n: progress.advance(writing, n)
         )
-        await restore_foreign_keys(session, dropped)
-        await analyze_tables(session, BULK_TABLES)
-        outcome.seconds["survive + write goldens"] = time.perf_counter() - clock
+        await build_indexes(session, indexes.of(SOURCE_TABLES))
+        await asyncio.wait([matching])
+        result, clusters = matching.result()
+        progress.update(stages, description="match", completed=progress.tasks[stages].total)
+        seconds["match + write records"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        # Metrics, classification and credit, as refresh_goldens leaves a new golden record.
-        ids = written.golden_ids
-        deriving = progress.add_task("derive profiles", total=len(ids))
-        for start in range(0, len(ids), PROFILE_CHUNK):
-            await refresh_profiles(session, ids[start : start + PROFILE_CHUNK], now=at)
-            progress.advance(deriving, len(ids[start : start + PROFILE_CHUNK]))
-        outcome.seconds["profiles"] = time.perf_counter() - clock
-        return written
+        # The members survivorship reads: made while the match ran.
+        await asyncio.gather(*groundwork)
+    except BaseException:
+        for future in groundwork:
+            future.cancel()
+        await asyncio.gather(*groundwork, return_exceptions=True)
+        # A thread cannot be stopped: the match ends before the load does.
+        await asyncio.wait([matching])
+        if not matching.cancelled():
+            matching.exception()  # reported by the error that ends the load, if any
+        raise
+    at = datetime.now(UTC)
+    surviving = progress.add_task("survive golden records", total=len(clusters))
+    written = await write_goldens(
+        session,
+        loaded,
+        workers,
+        record_ids,
+        result,
+        clusters=clusters,
+        model=model,
+        actor=actor,
+        at=at,
+        on_goldens=lambda n: progress.advance(surviving, n),
+    )
+    # The workers are done: what they keep is freed now, not after the profiles.
+    workers.close()
+    await build_indexes(session, indexes.of(GOLDEN_TABLES))
+    await restore_foreign_keys(session, foreign_keys)
+    await attach_early_interactions(session)
+    await analyze_tables(session, BULK_TABLES)
+    seconds["survive + write goldens"] = time.perf_counter() - clock
 
-    written = await in_transaction(sessions, write, attempts=1)
-    outcome.created = written.records
-    outcome.goldens = written.goldens
-    outcome.reviews = written.reviews
-    return outcome
+    clock = time.perf_counter()
+    # Metrics, classification and credit, as refresh_goldens leaves a new golden record.
+    deriving = progress.add_task("derive profiles", total=len(written.golden_ids))
+    await derive_new_profiles(
+        session,
+        written.golden_ids,
+        now=at,
+        on_profiles=lambda n: progress.advance(deriving, n),
+    )
+    seconds["profiles"] = time.perf_counter() - clock
+    return written

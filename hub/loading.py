@@ -3,9 +3,9 @@
 Two paths, both resumable:
 
 - **bulk** (:mod:`hub.bulk`, the default when the hub holds no source record):
-  everything is read and matched first, then written in one transaction. A load
-  killed half-way commits nothing; re-running it finds the hub still empty and
-  loads everything.
+  everything is read first (in worker processes when large), then matched and
+  written in one transaction. A load killed half-way commits nothing;
+  re-running it finds the hub still empty and loads everything.
 - **incremental**: each batch is one transaction through the normal
   submission path, so a load killed half-way leaves whole batches only;
   re-running it finds the stored records unchanged and loads only what is
@@ -74,6 +74,8 @@ async def load_files(
 
     ``bulk`` None chooses the bulk path when the hub holds no source record;
     True insists on it (refused with :class:`~hub.errors.Conflict` otherwise).
+    ``workers``: a bulk load's worker processes (0: none; by default one per
+    core when the files are large).
     """
     if source is not None:
         check_source_code(source)

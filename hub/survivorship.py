@@ -264,6 +264,8 @@ def survive(
     """The golden values of ``members`` under ``rules``, overrides pinned on top."""
     attributes: dict[str, Any] = {}
     lineage: dict[str, Any] = {}
+    # Every lineage entry carries the moment; written once (a bulk load survives 100k+).
+    stamp = at.isoformat()
     for name, rule in rules.attributes.items():
         if rule.rule is Rule.UNION:
             values, sources = _union(members, name)
@@ -271,7 +273,7 @@ def survive(
             lineage[name] = {
                 "rule": rule.rule.value,
                 "rules_version": rules.version,
-                "at": at.isoformat(),
+                "at": stamp,
                 "from": sources,
             }
             continue
@@ -280,20 +282,20 @@ def survive(
             continue
         member, candidate = winner
         attributes[name] = candidate.value
-        lineage[name] = _lineage(member, rule.rule, rules.version, at, valid=candidate.valid)
+        lineage[name] = _lineage(member, rule.rule, rules.version, stamp, valid=candidate.valid)
     for group_name, group in rules.groups.items():
         group_winner = _pick_group(members, group, rules)
         if group_winner is None:
             continue
         attributes[group_name] = {a: group_winner.address.get(a) for a in group.attributes}
-        lineage[group_name] = _lineage(group_winner, group.rule, rules.version, at, valid=True)
+        lineage[group_name] = _lineage(group_winner, group.rule, rules.version, stamp, valid=True)
     for override in overrides:
         _apply_override(attributes, lineage, override, rules)
     return Survived(attributes=attributes, lineage=lineage)
 
 
 def _lineage(
-    member: Member, rule: Rule, version: str, at: datetime, *, valid: bool
+    member: Member, rule: Rule, version: str, stamp: str, *, valid: bool
 ) -> dict[str, Any]:
     return {
         "source": member.source,
@@ -303,7 +305,7 @@ def _lineage(
         "rule": rule.value,
         "rules_version": version,
         "valid": valid,
-        "at": at.isoformat(),
+        "at": stamp,
     }
 
 
@@ -341,8 +343,9 @@ def _pick(
     members: Sequence[Member], name: str, rule: AttributeRule, rules: SurvivorshipRules
 ) -> tuple[Member, Candidate] | None:
     offers = [(m, m.singles[name]) for m in members if name in m.singles]
-    if not offers:
-        return None
+    if len(offers) <= 1:
+        # None, or the one offer every rule would pick.
+        return offers[0] if offers else None
     # A validated value beats an invalid one whatever the rule says.
     valid = [o for o in offers if o[1].valid]
     offers = valid or offers
@@ -368,11 +371,16 @@ def _newest_first(member: Member) -> tuple[float, int, int]:
     return (-updated.timestamp(), -version, -record_id)
 
 
+def _recency(member: Member) -> tuple[datetime, int, int]:
+    return member.recency
+
+
 def _union(members: Sequence[Member], name: str) -> tuple[list[Any], list[dict[str, Any]]]:
     values: list[Any] = []
     sources: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for member in sorted(members, key=lambda m: m.recency, reverse=True):
+    ordered = members if len(members) == 1 else sorted(members, key=_recency, reverse=True)
+    for member in ordered:
         for candidate in member.lists.get(name, ()):
             if candidate.key in seen:
                 continue
@@ -398,8 +406,9 @@ def _pick_group(
     members: Sequence[Member], group: GroupRule, rules: SurvivorshipRules
 ) -> Member | None:
     filled = [m for m in members if any(m.address.get(a) for a in group.attributes)]
-    if not filled:
-        return None
+    if len(filled) <= 1:
+        # None, or the one member every rule would pick.
+        return filled[0] if filled else None
 
     def completeness(member: Member) -> tuple[int, int]:
         values = [member.address.get(a) for a in group.attributes]

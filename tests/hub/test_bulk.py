@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from stdnum.cn import uscc
 
 import hub.bulk
-from hub.bulk import bulk_match_config, read_records
+from hub.bulk import (
+    Cluster,
+    Workers,
+    bulk_match_config,
+    derive_distinct,
+    link_scores,
+    read_records,
+    serialize_chunk,
+)
 from hub.db.models import (
     ChangeEvent,
     CrossReference,
@@ -31,13 +40,23 @@ from hub.db.models import (
 )
 from hub.errors import Conflict
 from hub.loading import load_files
+from hub.policies import (
+    CustomerFigures,
+    default_classification_rules,
+    default_credit_policy,
+    tier_cutoffs,
+)
 from hub.services.golden import ChangeSet, load_member_records, refresh_goldens
-from hub.services.records import submit_records
+from hub.services.profile import derive_profiles
+from hub.services.records import content_hash, submit_records
 from hub.services.search import golden_tokens, search_customers
 from hub.survivorship import default_rules, survive
 from matching import parse_record, standardize_record
+from matching.block import blocking_keys
 from matching.model import default_model
 from matching.pipeline import match_records
+from matching.record import record_to_dict
+from matching.standardize import standard_record_to_dict
 
 DEMO = Path(__file__).parents[2] / "hub" / "demo" / "records.jsonl"
 
@@ -164,14 +183,19 @@ async def test_bulk_load_stores_the_clusters_and_reviews_of_match_records(
     assert await count(session, MatchKey) > len(records)
 
 
+@pytest.mark.parametrize("workers", [0, 2], ids=["alone", "two-workers"])
 async def test_bulk_goldens_hold_what_survivorship_gives_their_members(
     sessions: async_sessionmaker[AsyncSession],
     session: AsyncSession,
     corpus: Path,
     monkeypatch: pytest.MonkeyPatch,
+    workers: int,
 ) -> None:
     monkeypatch.setattr(hub.bulk, "PROFILE_CHUNK", 7)  # profiles are derived in chunks
-    await load_files(sessions, [corpus], bulk=True)
+    # Small chunks: with two workers, clusters are survived by one worker or here.
+    monkeypatch.setattr(hub.bulk, "CHUNK_LINES", 40)
+    monkeypatch.setattr(hub.bulk, "SURVIVE_CHUNK", 25)
+    await load_files(sessions, [corpus], bulk=True, workers=workers)
     goldens = (await session.execute(select(GoldenRecord))).scalars().all()
     members: dict[int, list[Any]] = defaultdict(list)
     for record in await load_member_records(session, golden_ids=[g.id for g in goldens]):
@@ -185,6 +209,33 @@ async def test_bulk_goldens_hold_what_survivorship_gives_their_members(
         assert golden.name == survived.attributes["name"]
         assert golden.region == (survived.attributes.get("address") or {}).get("region")
         assert (golden.status, golden.version) == ("active", 1)
+    # A linked member's score is its best with another member of its golden record.
+    standards = {
+        (r.source, r.source_key): r
+        for r in (
+            standardize_record(parse_record(json.loads(line)))
+            for line in corpus.read_text(encoding="utf-8").splitlines()  # noqa: ASYNC240
+        )
+    }
+    links = (await session.execute(select(CrossReference))).scalars().all()
+    stored_scores = {link.source_record_id: link.score for link in links}
+    for golden in goldens:
+        ids = sorted(m.member.record_id for m in members[golden.id])
+        keys = {
+            m.member.record_id: (m.member.source, m.member.source_key) for m in members[golden.id]
+        }
+        expected = link_scores(
+            [standards[keys[i]] for i in ids], [Cluster(tuple(range(len(ids))))], default_model()
+        )
+        assert [stored_scores[i] for i in ids] == [expected.get(n) for n in range(len(ids))]
+    versions = (await session.execute(select(GoldenRecordVersion))).scalars().all()
+    assert {v.golden_id for v in versions} == {g.id for g in goldens}
+    for version in versions:
+        golden = next(g for g in goldens if g.id == version.golden_id)
+        assert (version.version, version.status, version.change) == (1, "active", "created")
+        assert (version.attributes, version.lineage) == (golden.attributes, golden.lineage)
+        assert version.members == sorted(m.member.record_id for m in members[golden.id])
+        assert version.valid_from == golden.updated_at
 
     tokens = set((await session.execute(select(SearchToken.token, SearchToken.golden_id))).all())
     assert tokens == {(t, g.id) for g in goldens for t in golden_tokens(g.attributes)}
@@ -256,26 +307,53 @@ async def test_a_repeated_record_is_unchanged_when_equal_and_rejected_when_diffe
     path = write_jsonl(
         tmp_path / "repeats.jsonl", [first, second, first, second | {"name": "另一个名字"}]
     )
-    loaded = read_records([path], source=None)
+    workers = Workers(0)
+    try:
+        loaded = read_records([path], workers, source=None)
+    finally:
+        workers.close()
 
-    assert [r.record.source_key for r in loaded.records] == [
-        first["source_key"],
-        second["source_key"],
-    ]
+    assert [r.source_key for r in loaded.records] == [first["source_key"], second["source_key"]]
     assert (loaded.repeated, loaded.rejected) == (1, 1)
     assert loaded.problems[0].startswith(f"{path}:4: field 'source_key': ")
     assert f"was read at {path}:2" in loaded.problems[0]
 
 
-def test_worker_processes_read_the_same_records_as_one_process(corpus: Path) -> None:
-    alone = read_records([corpus], source=None, workers=1)
-    pooled = read_records([corpus], source=None, workers=2)
+def _read_and_serialize(path: Path, processes: int) -> tuple[Any, list[Any]]:
+    """What :func:`read_records` gives, and every chunk serialized under made-up ids."""
+    workers = Workers(processes)
+    try:
+        loaded = read_records([path], workers, source=None)
+        serialized = [
+            workers.submit(
+                place.chunk,
+                serialize_chunk,
+                workers.load,
+                place.chunk,
+                place.positions,
+                list(range(place.first, place.first + len(place.positions))),
+            ).result()
+            for place in loaded.chunks
+        ]
+    finally:
+        workers.close()
+    return loaded, serialized
 
-    assert [r.record for r in pooled.records] == [r.record for r in alone.records]
-    assert [r.standardized_json for r in pooled.records] == [
-        r.standardized_json for r in alone.records
-    ]
+
+def test_worker_processes_read_the_same_records_as_one_process(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hub.bulk, "CHUNK_LINES", 50)  # several chunks, both workers busy
+    alone, alone_rows = _read_and_serialize(corpus, 0)
+    pooled, pooled_rows = _read_and_serialize(corpus, 2)
+
+    assert len(alone.chunks) > 2
+    assert pooled.records == alone.records
+    assert pooled.standards == alone.standards
+    assert pooled.hashes == alone.hashes
     assert pooled.places == alone.places
+    assert pooled.key_hashes().values.tolist() == alone.key_hashes().values.tolist()
+    assert pooled_rows == alone_rows
 
 
 async def test_bulk_is_refused_when_the_hub_holds_records(
@@ -338,3 +416,117 @@ async def test_a_bulk_load_leaves_every_foreign_key_as_the_migrations_made_it(
 
     assert (await session.execute(query)).all() == before
     assert any(table == "match_key" for table, *_ in before)
+
+
+async def test_a_bulk_load_leaves_every_index_as_the_migrations_made_it(
+    sessions: async_sessionmaker[AsyncSession], session: AsyncSession, corpus: Path
+) -> None:
+    query = text(
+        "SELECT tablename, indexname, indexdef FROM pg_indexes"
+        " WHERE schemaname = current_schema() ORDER BY 1, 2"
+    )
+    before = (await session.execute(query)).all()
+    await load_files(sessions, [corpus], bulk=True)
+
+    assert (await session.execute(query)).all() == before
+    assert any(name == "pk_search_token" for _, name, _ in before)
+    # Analyzed in the load's transaction: planned for what they hold, not as empty.
+    estimates = dict(
+        (
+            await session.execute(
+                text(
+                    "SELECT relname, reltuples FROM pg_class"
+                    " WHERE relname IN ('source_record', 'golden_record')"
+                )
+            )
+        ).all()
+    )
+    assert estimates == {
+        "source_record": await count(session, SourceRecord),
+        "golden_record": await count(session, GoldenRecord),
+    }
+
+
+async def test_stored_records_are_those_the_incremental_path_stores(
+    sessions: async_sessionmaker[AsyncSession], session: AsyncSession, tmp_path: Path
+) -> None:
+    odd = {
+        "source": "finance",
+        "source_key": "FIN\\12\t3",
+        "party_type": "organization",
+        "name": '北京"星河\\智能"科技有限公司',
+        "address": "海淀区\\中关村\n大街1号",
+        "note": "tab\there, backslash \\ and newline\nkept",
+        "updated_at": "2025-03-01T08:00:00+08:00",
+    }
+    records = [odd, *department_records(20, seed=12)]
+    path = write_jsonl(tmp_path / "odd.jsonl", records)
+    await load_files(sessions, [path], bulk=True)
+
+    stored = (
+        await session.execute(
+            select(SourceRecord, SourceRecordVersion).join(
+                SourceRecordVersion, SourceRecordVersion.source_record_id == SourceRecord.id
+            )
+        )
+    ).all()
+    keys = set((await session.execute(select(MatchKey.key, MatchKey.source_record_id))).all())
+    assert len(stored) == len(records)
+    by_key = {row.source_key: (row, version) for row, version in stored}
+    for raw in records:
+        record = parse_record(raw)
+        standard = standardize_record(record)
+        row, version = by_key[record.source_key]
+        assert version.payload == record_to_dict(record)
+        assert version.standardized == standard_record_to_dict(standard)
+        assert version.flags == [
+            {"field": f.field, "code": f.code, "message": f.message} for f in standard.flags
+        ]
+        assert version.source_updated_at == record.updated_at
+        assert row.content_hash == content_hash(record_to_dict(record))
+        assert {k for k, rid in keys if rid == row.id} == set(blocking_keys(standard))
+    golden = (
+        await session.execute(
+            select(GoldenRecord)
+            .join(CrossReference, CrossReference.golden_id == GoldenRecord.id)
+            .where(CrossReference.source_record_id == by_key["FIN\\12\t3"][0].id)
+        )
+    ).scalar_one()
+    assert golden.name == odd["name"]
+    assert golden.attributes["address"]["address"] == odd["address"]
+
+
+def test_policies_run_once_per_distinct_figures_give_every_customer_its_profile() -> None:
+    rng = random.Random(21)
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    rules, policy = default_classification_rules(), default_credit_policy()
+    figures = []
+    for golden_id in range(1, 301):
+        bought = rng.random() < 0.3
+        amount = Decimal(rng.choice(["0", "1200.50", "56000", "980000"])) if bought else Decimal(0)
+        figures.append(
+            CustomerFigures(
+                golden_id=golden_id,
+                party_type=rng.choice(["organization", "person"]),
+                ownership=rng.choice([None, "state_owned", "private"]),
+                category=rng.choice([None, "end_customer", "major_account"]),
+                region=rng.choice([None, "华北", "华东"]),
+                industry=rng.choice([None, "logistics"]),
+                transaction_count=rng.randrange(1, 9) if bought else 0,
+                transaction_amount=amount,
+                revenue_12m=amount,
+                first_transaction_at=now - timedelta(days=400) if bought else None,
+                last_transaction_at=now - timedelta(days=rng.choice([3, 200])) if bought else None,
+                last_contact_at=None,
+                average_days_late=rng.choice([None, 12.5]) if bought else None,
+                open_complaints=0,
+                open_receivables=Decimal(0),
+                close_requested_at=None,
+            )
+        )
+    cutoffs = tier_cutoffs([f.revenue_12m for f in figures], rules)
+
+    once = derive_distinct(figures, cutoffs, rules, policy, now)
+
+    assert once == derive_profiles(figures, cutoffs, rules, policy, now)
+    assert once.golden_ids == list(range(1, 301))
