@@ -24,6 +24,7 @@ async def test_injection_strings_in_names_show_as_text_and_run_nothing(
             "party_type": "organization",
             "name": f"{MARKUP}贸易有限公司",
             "city": "厦门",
+            "phones": ["0592-5551234"],
         },
         {"source_key": "F-2", "party_type": "organization", "name": SQL, "city": "成都"},
     )
@@ -34,6 +35,8 @@ async def test_injection_strings_in_names_show_as_text_and_run_nothing(
             "party_type": "organization",
             "name": f"{MARKUP}贸易",
             "city": "厦门",
+            # Another line in the same city: alike, not surely the same (a steward decides).
+            "phones": ["0592-5559876"],
         },
         {"source_key": "S-2", "party_type": "organization", "name": SQL, "city": "成都"},
     )
