@@ -96,10 +96,22 @@ def database_prefix() -> str:
 APPLICATION_NAME = "customer-hub"
 
 
+def stored_records(database_url: str) -> int:
+    """Source records in the served database (what the figure is "with N stored")."""
+    count = subprocess.run(
+        ["psql", database_url, "-Atc", "SELECT count(*) FROM source_record"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(count.stdout.strip())
+
+
 def _scale(args: argparse.Namespace) -> str:
     if args.url:
         return "a running hub"
-    return f"{round(args.entities * 1.72):,} records stored"
+    admin_url = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+    return f"{stored_records(f'{admin_url}/{DATABASE}'):,} records stored"
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.api_bench import DATABASE, check_loopback, database_prefix, prepare_hub
+from bench.api_bench import DATABASE, check_loopback, database_prefix, prepare_hub, stored_records
 from bench.report import Figure, record
 
 SUBMIT = (
@@ -54,17 +53,6 @@ def fresh_records(workdir: Path, entities: int, count: int) -> list[dict[str, An
 
 
 DATABASE_URL = f"{os.environ.get('BENCH_PG', 'postgresql://postgres@127.0.0.1:5432')}/{DATABASE}"
-
-
-def stored_records(database_url: str) -> int:
-    """Source records in the served database (what the figure is "with N stored")."""
-    count = subprocess.run(
-        ["psql", database_url, "-Atc", "SELECT count(*) FROM source_record"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return int(count.stdout.strip())
 
 
 def percentile(values: list[float], p: float) -> float:
