@@ -150,7 +150,9 @@ def api(client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]) -
 async def committed_engine(engine: AsyncEngine, database_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on a freshly migrated database of its own, for tests that must commit
     (concurrency, crash recovery); dropped afterwards."""
-    name = "hub_committed_test"
+    # Named after the suite's own database, so that suites run side by side
+    # (each with its own HUB_TEST_DATABASE_URL) never drop each other's.
+    name = f"{make_url(database_url).database}_committed"
     async with engine.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
         await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
