@@ -225,6 +225,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--splink-threshold", type=float, default=0.95)
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        help="print and save the table, but write no row into docs/PERFORMANCE.md",
+    )
     args = parser.parse_args(argv)
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     unknown = set(systems) - set(SYSTEMS)
@@ -255,6 +260,8 @@ def main(argv: list[str] | None = None) -> None:
     result = OUT / f"match-bench-{stamp}.json"
     result.write_text(json.dumps([asdict(r) for r in rows], indent=2))
     print(f"\nsaved {result.relative_to(ROOT)}")
+    if args.no_record:
+        return
     record(
         performance_rows(rows, " ".join(["python -m bench.match_bench", *(argv or sys.argv[1:])]))
     )

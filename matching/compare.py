@@ -26,6 +26,7 @@ from rapidfuzz.process import cpdist
 from matching.record import PartyType
 from matching.standardize.divisions import Level, lookup_division
 from matching.standardize.industries import name_sectors
+from matching.standardize.names import branch_key
 from matching.standardize.text import romanize
 from matching.types import PhoneKind, StandardRecord
 
@@ -637,7 +638,7 @@ class _ColumnBuilder:
             "branch": _encode(
                 v["branch"],
                 [
-                    "=" + (name.branch or "") if org else None
+                    "=" + (branch_key(name.branch) if name.branch else "") if org else None
                     for name, org in zip(names, is_org, strict=True)
                 ],
             ),

@@ -38,6 +38,7 @@ from matching.decide import (
     explain_many,
 )
 from matching.model import Model, estimate_model, sample_pairs
+from matching.record import PartyType
 from matching.types import StandardRecord
 
 __all__ = [
@@ -45,9 +46,11 @@ __all__ = [
     "MatchConfig",
     "MatchResult",
     "MatchStats",
+    "MatchTrace",
     "Progress",
     "fit_model",
     "match_records",
+    "trace_match",
 ]
 
 
@@ -133,6 +136,25 @@ class MatchResult:
     stats: MatchStats
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class MatchTrace:
+    """What a batch run decided on the way, for analysis; records in canonical order.
+
+    ``codes`` are the final decision codes per compared pair (a link refused
+    by a constraint is a review); ``labels`` the auto-link cluster of each
+    record; ``review_rows`` the rows of ``vectors`` proposed for review.
+    """
+
+    records: tuple[StandardRecord, ...]
+    thresholds: Thresholds
+    columns: Columns
+    vectors: ComparisonVectors
+    weights: npt.NDArray[np.float64]
+    codes: npt.NDArray[np.int8]
+    labels: npt.NDArray[np.int64]
+    review_rows: npt.NDArray[np.int64]
+
+
 _STAGES = ("block", "compare", "estimate", "score", "cluster", "explain")
 
 
@@ -164,6 +186,18 @@ def match_records(
     :func:`~matching.block.blocking_key_hashes` under ``config.rules`` when the
     caller computed them already (in the processes that standardized them).
     """
+    result, _ = trace_match(records, config, model, progress, key_hashes)
+    return result
+
+
+def trace_match(
+    records: Iterable[StandardRecord],
+    config: MatchConfig | None = None,
+    model: Model | None = None,
+    progress: Progress | None = None,
+    key_hashes: KeyHashes | None = None,
+) -> tuple[MatchResult, MatchTrace]:
+    """:func:`match_records`, with the pairs, weights and decisions behind the result."""
     config = config or MatchConfig()
     given = list(records)
     order = _canonical_order(given)
@@ -199,7 +233,7 @@ def match_records(
     # A link refused by a constraint is a question for a steward.
     codes[auto[clustering.refused]] = REVIEW_CODE
     clock.start("explain")
-    review_rows = _review_rows(codes, weights, vectors, clustering.labels)
+    review_rows = _review_rows(codes, weights, vectors, clustering.labels, config.thresholds)
     reviews = tuple(
         ScoredPair(
             left=ordered[int(vectors.left[k])].key,
@@ -217,7 +251,17 @@ def match_records(
     by_input = [assignments[0]] * n if n else []
     for position, index in enumerate(order):
         by_input[index] = assignments[position]
-    return MatchResult(
+    trace = MatchTrace(
+        records=tuple(ordered),
+        thresholds=config.thresholds,
+        columns=cols,
+        vectors=vectors,
+        weights=weights,
+        codes=codes,
+        labels=clustering.labels,
+        review_rows=review_rows,
+    )
+    result = MatchResult(
         assignments=tuple(by_input),
         reviews=reviews,
         model=model,
@@ -232,6 +276,7 @@ def match_records(
             seconds=seconds,
         ),
     )
+    return result, trace
 
 
 class _StageClock:
@@ -267,11 +312,25 @@ def _review_rows(
     weights: npt.NDArray[np.float64],
     vectors: ComparisonVectors,
     labels: npt.NDArray[np.int64],
+    thresholds: Thresholds,
 ) -> npt.NDArray[np.int64]:
-    """The strongest review pair per pair of clusters, strongest first."""
+    """The strongest review pair per pair of clusters, strongest first.
+
+    A pair below its review threshold is in review for its name alone (see
+    :func:`~matching.decide.decide_pairs`): a question worth asking about a
+    record that stands alone, not about two clusters the auto-links built on
+    better evidence.
+    """
     rows = np.flatnonzero(codes == REVIEW_CODE)
     a, b = labels[vectors.left[rows]], labels[vectors.right[rows]]
-    rows, a, b = rows[a != b], a[a != b], b[a != b]
+    lower = np.full(len(rows), thresholds.bounds(PartyType.ORGANIZATION)[0])
+    lower[vectors.party[rows] == PARTIES.index(PartyType.PERSON)] = thresholds.bounds(
+        PartyType.PERSON
+    )[0]
+    sizes = np.bincount(labels) if len(labels) else np.zeros(0, dtype=np.int64)
+    settled = (weights[rows] < lower) & (sizes[a] > 1) & (sizes[b] > 1)
+    keep = (a != b) & ~settled
+    rows, a, b = rows[keep], a[keep], b[keep]
     if len(rows) == 0:
         empty: npt.NDArray[np.int64] = rows.astype(np.int64)
         return empty

@@ -30,6 +30,7 @@ from matching.standardize.text import has_han, normalize_text, romanize, romaniz
 from matching.types import Flag, Standardized, StandardName
 
 __all__ = [
+    "branch_key",
     "standardize_latin_name",
     "standardize_name",
     "standardize_org_name",
@@ -384,6 +385,32 @@ def _split_branch(name: str) -> tuple[str, str | None]:
     if cut == 0:
         cut = _designation_start(head)
     return head[:cut], head[cut:] + word
+
+
+# Offices that do business for their parent (办事处, representative office);
+# every other designation is a branch (分公司, 分行, branch office).
+_OFFICE_WORDS = ("办事处", "代表处")
+_LATIN_OFFICE = re.compile(r"(representative|rep|liaison) office$")
+
+
+def branch_key(branch: str) -> str:
+    """A branch designation in either script: its place romanised, and its kind.
+
+    ``上海分公司`` and ``shanghai branch`` give ``shanghai|branch``; ``西安办事处``
+    and ``xian representative office`` give ``xian|office``: a branch's
+    English name on a web form is the branch its Chinese name is.
+    """
+    if has_han(branch):
+        word = next((w for w in _BRANCH_WORDS if branch.endswith(w)), None)
+        if word is None:
+            return branch
+        kind = "office" if word in _OFFICE_WORDS else "branch"
+        return f"{romanize(branch[: -len(word)])}|{kind}"
+    match = _LATIN_BRANCH.search(branch)
+    if match is None:
+        return branch
+    kind = "office" if _LATIN_OFFICE.search(match.group(1)) else "branch"
+    return f"{_latin_key(branch[: match.start()])}|{kind}"
 
 
 def _parent_end(head: str, endings: tuple[str, ...]) -> int:

@@ -190,6 +190,18 @@ def test_branch_against_parent_sets_a_constraint() -> None:
     assert _levels(branch, same)["branch"] == "same_branch"
 
 
+def test_a_branch_is_the_same_branch_under_its_english_name() -> None:
+    chinese = org("a", org_name("联益", "技术", branch="郑州分公司"))
+    english = org("b", replace(latin_org_name("lianyi"), branch="zhengzhou branch"))
+    assert _constraints(chinese, english) == Constraint.NONE
+    assert _levels(chinese, english)["branch"] == "same_branch"
+    # Another city's branch, or the office of the same city, is another branch.
+    elsewhere = org("c", replace(latin_org_name("lianyi"), branch="xian branch"))
+    office = org("d", replace(latin_org_name("lianyi"), branch="zhengzhou representative office"))
+    assert _constraints(chinese, elsewhere) == Constraint.BRANCH_MISMATCH
+    assert _constraints(chinese, office) == Constraint.BRANCH_MISMATCH
+
+
 def test_person_against_organization_sets_a_constraint() -> None:
     assert (
         _constraints(person("a", person_name("王伟")), org("b", org_name("王伟")))

@@ -20,7 +20,15 @@ from matching.decide import (
 from matching.incremental import score_candidates
 from matching.model import default_model
 from matching.types import StandardRecord
-from tests.matching.standard_records import address, org, org_name, person, person_name, phones
+from tests.matching.standard_records import (
+    address,
+    latin_org_name,
+    org,
+    org_name,
+    person,
+    person_name,
+    phones,
+)
 
 STRONG = {
     "phone": ("+8613800138000",),
@@ -168,3 +176,101 @@ def test_a_group_holding_and_its_company_are_distinct() -> None:
     holding = org("a", org_name("沃博", None, legal_form="集团有限公司"), **STRONG)
     company = org("b", org_name("沃博", "科技"), **STRONG)
     assert _codes(holding, company) == [DISTINCT_CODE]
+
+
+def _codes_at(weight: float, a: StandardRecord, b: StandardRecord) -> list[int]:
+    """Decision codes of one pair scored ``weight`` under the default thresholds."""
+    cols = Columns.from_records([a, b])
+    vectors = compare_pairs(cols, np.array([0]), np.array([1]))
+    codes: list[int] = decide_pairs(np.array([weight]), vectors, Thresholds()).tolist()
+    return codes
+
+
+def test_organizations_with_one_name_and_nothing_against_go_to_review() -> None:
+    # A call-centre record without a city and a mobile, the finance record with
+    # its landline: too weak to link, too likely to ignore.
+    call = org("a", org_name("宇盛", "船舶", legal_form=None), phone=("+8619957924273",))
+    finance = org("b", org_name("宇盛", "船舶"), phone=("+862161035510",), where=address("上海"))
+    assert _codes_at(-3.0, call, finance) == [REVIEW_CODE]
+    # A web record under the English name is the same name, romanised.
+    chinese = org("c", org_name("星凯", "贸易"), phone=("+8613803310147",))
+    english = org("d", latin_org_name("xingkai", "trading"), where=address("苏州"))
+    assert _codes_at(-3.0, chinese, english) == [REVIEW_CODE]
+
+
+def test_organizations_with_one_name_and_something_against_stay_distinct() -> None:
+    shanghai = org("a", org_name("宇盛", "船舶"), phone=("+862161035510",), where=address("上海"))
+    against = {
+        "another city": replace(shanghai, address=address("北京")),
+        "another landline": replace(shanghai, phones=phones("+862163721919")),
+        "another mail box": replace(shanghai, emails=("info@other.cn",)),
+        "another USCC": replace(shanghai, uscc="91110108MA01ABCD2X"),
+        "a branch": replace(shanghai, name=org_name("宇盛", "船舶", branch="上海分公司")),
+    }
+    first = replace(
+        shanghai, source_key="z", emails=("info@yusheng.cn",), uscc="91110000717830735M"
+    )
+    for label, other in against.items():
+        assert _codes_at(-3.0, first, other) == [DISTINCT_CODE], label
+
+
+def test_a_short_name_sharing_a_switchboard_goes_to_review() -> None:
+    short = org("a", org_name("威太", None, legal_form=None), phone=("+8687145030747",))
+    legal = org("b", org_name("威泰", "冶金"), phone=("+8687145030747",), where=address("昆明"))
+    assert _codes_at(-4.0, short, legal) == [REVIEW_CODE]
+
+
+def test_namesakes_in_one_city_need_more_than_even_odds_for_review() -> None:
+    city = address("北京")
+    a = person("a", person_name("吴强"), where=city, phone=("+8615999067722",))
+    b = person("b", person_name("吴强"), where=city, phone=("+8613646793382",))
+    thresholds = Thresholds()
+    assert _codes_at(thresholds.namesake_lower - 0.1, a, b) == [DISTINCT_CODE]
+    assert _codes_at(thresholds.namesake_lower, a, b) == [REVIEW_CODE]
+    # Without the city on one side they are no namesakes' trap: the person
+    # thresholds apply.
+    elsewhere = replace(b, address=address(None))
+    assert _codes_at(thresholds.namesake_lower - 0.1, a, elsewhere) == [REVIEW_CODE]
+    # A shared birth date is their own: the person thresholds apply.
+    born = date(1980, 5, 1)
+    assert _codes_at(
+        thresholds.namesake_lower - 0.1, replace(a, birth_date=born), replace(b, birth_date=born)
+    ) == [REVIEW_CODE]
+
+
+def test_namesake_threshold_must_be_finite() -> None:
+    with pytest.raises(ValueError, match="finite"):
+        Thresholds(namesake_lower=float("inf"))
+
+
+def test_companies_of_one_group_filed_under_other_industries_are_distinct() -> None:
+    shanghai = address("上海")
+    short = org("a", org_name("辉宝", None, legal_form=None), where=shanghai)
+    metals = replace(short, source_key="b", industry="metallurgy")
+    tech = replace(short, source_key="c", industry="technology")
+    assert _codes_at(3.0, metals, tech) == [DISTINCT_CODE]
+    # One USCC is one company, whatever a department filed it under.
+    uscc = "91310000MA1FL0XX1Q"
+    assert _codes_at(3.0, replace(metals, uscc=uscc), replace(tech, uscc=uscc)) == [REVIEW_CODE]
+
+
+def test_a_shared_trade_name_with_numbers_of_their_own_is_two_companies() -> None:
+    shanghai = address("上海")
+    short = org("a", org_name("辉宝", None, legal_form=None), phone=("+862186035862",))
+    full = org("b", org_name("辉宝", "汽车配件"), phone=("+862161234567",), where=shanghai)
+    assert _codes_at(3.0, short, full) == [DISTINCT_CODE]
+    # Filed under the industry its full name spells out, it is the company.
+    assert _codes_at(3.0, replace(short, industry="automotive"), full) == [REVIEW_CODE]
+
+
+def test_a_legal_name_that_only_sounds_the_same_goes_to_review() -> None:
+    # 上海顺合材料有限公司 typed in by a call centre as 上海顺和材料有限公司,
+    # from another of the company's landlines.
+    typed = org(
+        "a", org_name("顺和", "材料", region="上海"), phone=("+862162345678",), source="callcenter"
+    )
+    filed = org("b", org_name("顺合", "材料", region="上海"), phone=("+862187654321",))
+    assert _codes_at(-1.0, typed, filed) == [REVIEW_CODE]
+    # Without the region and legal form it is a trade name that sounds alike.
+    short = replace(typed, name=org_name("顺和", "材料", legal_form=None))
+    assert _codes_at(-1.0, short, filed) == [DISTINCT_CODE]

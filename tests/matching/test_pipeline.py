@@ -9,9 +9,9 @@ import pytest
 from bench.corpus import generate_corpus
 from bench.evaluate import pairwise_scores, review_scores
 from matching.block import KeyHashes
-from matching.decide import Decision, Thresholds
+from matching.decide import REVIEW_CODE, Decision, Thresholds
 from matching.model import default_model
-from matching.pipeline import MatchConfig, MatchResult, match_records
+from matching.pipeline import MatchConfig, MatchResult, match_records, trace_match
 from matching.record import parse_record
 from matching.standardize import standardize_record
 from matching.types import StandardRecord
@@ -74,14 +74,14 @@ def test_accuracy_on_the_project_corpus_stays_above_its_floors(
     predicted = {(a.source, a.source_key): a.cluster_id for a in result.assignments}
     auto = pairwise_scores(predicted, truth)
     reviewed = review_scores(predicted, truth, [(p.left, p.right) for p in result.reviews])
-    # Floors a little under what this corpus gives (precision 0.998, F1 0.940,
-    # recall with review 0.962, review touching 11.0% of records; a batch this
+    # Floors a little under what this corpus gives (precision 0.998, F1 0.938,
+    # recall with review 0.970, review touching 10.5% of records; a batch this
     # small sends more of its records to review than 10k or 100k do): they
     # fail when accuracy regresses.
     assert auto.precision >= 0.995
     assert auto.f1 >= 0.93
-    assert reviewed.recall_with_review >= 0.955
-    assert reviewed.records_in_review_share <= 0.12
+    assert reviewed.recall_with_review >= 0.965
+    assert reviewed.records_in_review_share <= 0.11
 
 
 def test_hard_negatives_stay_apart(corpus: Corpus, result: MatchResult) -> None:
@@ -115,7 +115,11 @@ def test_review_pairs_carry_json_ready_explanations(
         line = json.loads(json.dumps(pair.to_dict()))
         assert set(line) >= {"left", "right", "score", "explanation"}
         assert pair.decision is Decision.REVIEW
-        assert Thresholds().lower <= pair.weight or pair.explanation.constraints
+        # Below the review threshold only for a constraint, or for an
+        # organization pair whose names agree and nothing speaks against.
+        name = next(c.level for c in pair.explanation.comparisons if c.comparison == "name")
+        floored = name in {"exact", "romanised_equal", "trade_equal", "homophone"}
+        assert Thresholds().lower <= pair.weight or pair.explanation.constraints or floored
 
 
 def test_record_decisions_reflect_clusters_and_reviews(result: MatchResult) -> None:
@@ -230,3 +234,38 @@ def test_precomputed_key_hashes_change_nothing(corpus: Corpus, result: MatchResu
 def test_key_hashes_must_be_one_per_record(corpus: Corpus) -> None:
     with pytest.raises(ValueError, match="key hash lists"):
         match_records(corpus.records, key_hashes=KeyHashes.of([()]))
+
+
+def test_a_name_alone_asks_about_a_lone_record_not_about_two_built_clusters() -> None:
+    uscc = "91310000MA1FL0XX1Q"
+    registered = org_name("宇盛", "船舶")
+    short = org_name("宇盛", "船舶", legal_form=None)
+    shanghai = address("上海")
+    records = [
+        org("1", registered, source="finance", uscc=uscc, phone=("+862161035510",), where=shanghai),
+        org(
+            "2", registered, source="logistics", uscc=uscc, phone=("+862161035510",), where=shanghai
+        ),
+        org("3", short, source="sales", phone=("+8613900001111",), emails=("yu@ys.cn",)),
+        org("4", short, source="web", phone=("+8613900001111",), emails=("yu@ys.cn",)),
+        org("5", short, source="callcenter", phone=("+8613722223333",)),
+    ]
+    result, trace = trace_match(records, model=default_model())
+    cluster = {(a.source, a.source_key): a.cluster_id for a in result.assignments}
+    assert cluster["finance", "1"] == cluster["logistics", "2"]
+    assert cluster["sales", "3"] == cluster["web", "4"]
+    # The two clusters meet on their name alone: a review decision under the
+    # review threshold ...
+    keys = [r.key for r in trace.records]
+    row = next(
+        k
+        for k in range(len(trace.weights))
+        if {keys[int(trace.vectors.left[k])], keys[int(trace.vectors.right[k])]}
+        == {("finance", "1"), ("sales", "3")}
+    )
+    assert trace.codes[row] == REVIEW_CODE
+    assert trace.weights[row] < Thresholds().lower
+    # ... that no steward is asked about, while the lone record is.
+    asked = [{p.left, p.right} for p in result.reviews]
+    assert all(("callcenter", "5") in pair for pair in asked)
+    assert asked

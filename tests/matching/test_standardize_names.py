@@ -10,6 +10,7 @@ from matching.standardize import (
     standardize_org_name,
     standardize_person_name,
 )
+from matching.standardize.names import branch_key
 from matching.types import StandardName
 
 
@@ -248,3 +249,28 @@ def test_empty_name_is_flagged_without_value(text: str) -> None:
     for result in (standardize_org_name(text), standardize_person_name(text)):
         assert result.value is None
         assert [flag.code for flag in result.flags] == ["empty"]
+
+
+@pytest.mark.parametrize(
+    ("chinese", "english", "key"),
+    [
+        (
+            "联益网络科技（南京）有限公司郑州分公司",
+            "Lianyi Network Co., Ltd. Zhengzhou Branch",
+            "zhengzhou|branch",
+        ),
+        (
+            "通和医药西安办事处",
+            "Tonghe Pharmaceutical Co., Ltd. Xi'an Representative Office",
+            "xian|office",
+        ),
+        ("招商银行深圳分行", "China Merchants Bank Shenzhen Sub-branch", "shenzhen|branch"),
+    ],
+)
+def test_a_branch_has_one_key_in_either_script(chinese: str, english: str, key: str) -> None:
+    latin_name = standardize_latin_name(english, PartyType.ORGANIZATION).value
+    assert latin_name is not None
+    han, latin = org(chinese).branch, latin_name.branch
+    assert han is not None
+    assert latin is not None
+    assert branch_key(han) == branch_key(latin) == key
