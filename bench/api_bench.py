@@ -129,6 +129,9 @@ class Usage:
     database: float | None = None
     client: float = 0.0
     machine_busy: float = 0.0  # share of all cores, other work included
+    # CPU seconds of each hub process (the parent and its workers): a worker that
+    # got more of the keep-alive connections is busier while the other idles.
+    processes: list[float] = field(default_factory=list)
 
     def per_request(self, requests: int) -> str:
         if not requests:
@@ -144,6 +147,16 @@ class Usage:
         return (
             f"CPU ms/request: {', '.join(parts)}{share}; "
             f"machine {100 * self.machine_busy:.0f}% busy"
+        )
+
+    def spread(self) -> str:
+        """How the hub's CPU time fell on its processes (busiest first)."""
+        spent = sorted((t for t in self.processes if t > 0), reverse=True)
+        total = sum(spent)
+        if len(spent) < 2 or not total:  # a spread needs two processes
+            return ""
+        return "hub processes' share of its CPU: " + " / ".join(
+            f"{100 * t / total:.0f}%" for t in spent
         )
 
 
@@ -258,6 +271,11 @@ class Meters:
     database_url: str | None = None
 
     def server_seconds(self) -> float | None:
+        found = self.process_seconds()
+        return sum(found.values()) if found is not None else None
+
+    def process_seconds(self) -> dict[int, float] | None:
+        """CPU seconds of the hub's process and each of its children, by pid."""
         if self.server_pid is None:
             return None
         try:
@@ -265,7 +283,7 @@ class Meters:
             processes = [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
             return None
-        return sum(_cpu(p) for p in processes)
+        return {p.pid: _cpu(p) for p in processes}
 
     async def backend_pids(self) -> list[int]:
         if self.database_url is None:
@@ -337,7 +355,7 @@ async def run_scenario(
     errors = 0
 
     backends = set(await meters.backend_pids())
-    server_before, backends_before = meters.server_seconds(), _backends_cpu(backends)
+    server_before, backends_before = meters.process_seconds(), _backends_cpu(backends)
     machine_before, client_before = psutil.cpu_times(), time.process_time()
     started = time.perf_counter()
     deadline = started + seconds
@@ -345,7 +363,7 @@ async def run_scenario(
     elapsed = time.perf_counter() - started
     client = time.process_time() - client_before
     machine = psutil.cpu_times()
-    server_after = meters.server_seconds()
+    server_after = meters.process_seconds()
     backends |= set(await meters.backend_pids())
     backends_after = _backends_cpu(backends)
     for connection in connections:
@@ -355,10 +373,14 @@ async def run_scenario(
         getattr(machine, name) - getattr(machine_before, name)
         for name in ("user", "nice", "system", "irq", "softirq", "steal")
     )
-    usage = Usage(
-        server=server_after - server_before
+    processes = (
+        [t - server_before.get(pid, 0.0) for pid, t in server_after.items()]
         if server_after is not None and server_before is not None
-        else None,
+        else []
+    )
+    usage = Usage(
+        server=sum(processes) if server_after is not None and server_before is not None else None,
+        processes=processes,
         database=sum(t - backends_before.get(pid, 0.0) for pid, t in backends_after.items())
         if meters.database_url
         else None,
@@ -564,6 +586,8 @@ async def main_async(args: argparse.Namespace) -> None:
             )
             print(f"{scenario.name:<52} {outcome.row()}")
             print(f"{'':<52} {outcome.usage.per_request(len(outcome.latencies))}")
+            if spread := outcome.usage.spread():
+                print(f"{'':<52} {spread}")
             figures.append(outcome.figure(scenario, args))
         if not args.url and not args.only:
             record(figures)

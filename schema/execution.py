@@ -14,18 +14,38 @@ this executor does for it. Every other field, and any such leaf whose value
 is missing for a non-null type, cannot be coerced or raises, goes through
 graphql-core's own ``execute_field``, which then gives the answer or the error
 it always would.
+
+Two more paths are kept short. A field whose resolver is a synchronous method
+of its type (a customer's ``metrics``, ``credit``, ``interactions(first: 10)``)
+is called directly with the ``Info`` and arguments Strawberry would pass,
+without its extension chain; the arguments are converted once per execution
+for all the objects of a list (only when every converted value is immutable,
+so that no call can change another's); the value is then completed, and errors
+handled, as ``execute_field`` does. And in an operation without
+directives, objects and lists of non-null objects are completed by executing
+their sub-fields at once, without graphql-core's chain of completion calls per
+item (the edges of a page, their nodes, a customer's classification); null,
+awaitable and erroneous items take graphql-core's own steps.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
     FieldNode,
     GraphQLEnumType,
+    GraphQLField,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLScalarType,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -38,18 +58,28 @@ from graphql.execution.collect_fields import (
     FragmentDetails,
     GroupedFieldSet,
 )
+from graphql.execution.executor import to_nodes
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 from schema.remembered import Remembered
 
-# (resolver, output type, nullable) for a plain leaf; None for any other field.
-_Leaf = tuple[Callable[..., Any], GraphQLScalarType | GraphQLEnumType, bool]
+# (reader of the object, output type, nullable) for a plain leaf; None for any other field.
+_Leaf = tuple[Callable[[Any], Any], GraphQLScalarType | GraphQLEnumType, bool]
+# Values that are never awaitable: no need to ask.
+_PLAIN_VALUES = frozenset({str, int, float, bool, Decimal, datetime, date})
 # (reader, object type) for a plain non-null object field (an edge's node).
 _Object = tuple[Callable[..., Any], GraphQLObjectType]
-_Plan = tuple[tuple[str, Any, _Leaf | None, _Object | None], ...]
+# (method, field, Strawberry's field, name of its info parameter or None) for a
+# synchronous method of the type.
+_Call = tuple[Callable[..., Any], GraphQLField, StrawberryField, str | None]
+# Converted argument values shared by the calls of one execution.
+_SHAREABLE = (str, int, float, bool, Decimal, datetime, date, Enum, type(None))
+_Plan = tuple[tuple[str, Any, _Leaf | None, _Object | None, _Call | None], ...]
 
 
 def _argument_free_field(
@@ -92,9 +122,14 @@ def _plain_leaf(parent_type: GraphQLObjectType, field_details: Any) -> _Leaf | N
         return None
     field_def, definition = found
     resolver = definition.base_resolver
-    read: Callable[[Any, None], Any]
+    read: Callable[[Any], Any]
     if resolver is None:
-        read = field_def.resolve  # Strawberry's own reader of the attribute
+        if definition.default_resolver is getattr:
+            # What Strawberry's reader of the attribute ends in.
+            read = attrgetter(definition.python_name)
+        else:
+            resolve = field_def.resolve
+            read = lambda source: resolve(source, None)  # noqa: E731
     elif (
         not resolver.is_async
         and resolver.self_parameter is not None
@@ -108,7 +143,7 @@ def _plain_leaf(parent_type: GraphQLObjectType, field_details: Any) -> _Leaf | N
         method = resolver.wrapped_func
         if not callable(method):
             return None
-        read = lambda source, _info: method(source)  # noqa: E731
+        read = method
     else:
         return None
     output = field_def.type
@@ -118,6 +153,34 @@ def _plain_leaf(parent_type: GraphQLObjectType, field_details: Any) -> _Leaf | N
     if not isinstance(output, GraphQLScalarType | GraphQLEnumType):
         return None
     return read, output, nullable
+
+
+def _method_call(parent_type: GraphQLObjectType, field_details: Any) -> _Call | None:
+    """How to call the field's resolver directly, when it is a synchronous method of
+    the type that no extension wraps."""
+    node = field_details[0].node
+    if node.name.value.startswith("__"):
+        return None
+    field_def = parent_type.fields.get(node.name.value)
+    if field_def is None or field_def.resolve is None:
+        return None
+    definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or definition.extensions:
+        return None
+    resolver = definition.base_resolver
+    if (
+        resolver is None
+        or resolver.is_async
+        or resolver.self_parameter is None
+        or resolver.root_parameter is not None
+        or resolver.parent_parameter is not None
+    ):
+        return None
+    method = resolver.wrapped_func
+    if not callable(method):
+        return None
+    info = resolver.info_parameter
+    return method, field_def, definition, info.name if info is not None else None
 
 
 # Sub-field sets and their plans kept across requests, for operations whose
@@ -177,6 +240,18 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # The set is kept with its plan so that its id is not reused meanwhile.
         self._plans: dict[int, tuple[GroupedFieldSet, _Plan]] = {}
         self._shortcut = not self.middleware_manager or not self.middleware_manager.middlewares
+        # Strawberry's schema, for the Info class and argument conversion; a schema
+        # with exception handlers (which turn errors into results) calls every
+        # resolver itself.
+        strawberry_schema: Any = getattr(self.schema, "_strawberry_schema", None)
+        self._strawberry: Any = (
+            strawberry_schema
+            if strawberry_schema is not None and not strawberry_schema.exception_handlers
+            else None
+        )
+        # Per field details list: the converted arguments of a method call, or None
+        # when they cannot be shared (the regular path then takes the field).
+        self._arguments: dict[int, tuple[FieldDetailsList, dict[str, Any] | None]] = {}
         operation = self.operation
         self._alike = (
             self._shortcut
@@ -209,11 +284,13 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> _Plan:
         key = id(grouped_field_set)
-        if self._alike:
-            return _plans.get(key, lambda: self._make_plan(parent_type, grouped_field_set))[1]
         cached = self._plans.get(key)
         if cached is None:
-            cached = self._plans[key] = self._make_plan(parent_type, grouped_field_set)
+            if self._alike:
+                cached = _plans.get(key, lambda: self._make_plan(parent_type, grouped_field_set))
+            else:
+                cached = self._make_plan(parent_type, grouped_field_set)
+            self._plans[key] = cached
         return cached[1]
 
     def _make_plan(
@@ -228,6 +305,9 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 # and errors propagate as the specification says.
                 _plain_object(parent_type, details)
                 if self._alike and self.error_propagation
+                else None,
+                _method_call(parent_type, details)
+                if self._shortcut and self._strawberry is not None
                 else None,
             )
             for name, details in grouped_field_set.items()
@@ -247,7 +327,7 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for name, details, leaf, obj in self._plan(parent_type, grouped_field_set):
+            for name, details, leaf, obj, call in self._plan(parent_type, grouped_field_set):
                 if leaf is not None:
                     value = _read_leaf(leaf, source_value, is_awaitable)
                     if value is not Undefined:
@@ -257,6 +337,10 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if obj is not None:
                     result = self._execute_object(
                         obj, parent_type, source_value, details, field_path, position_context
+                    )
+                elif call is not None:
+                    result = self._execute_call(
+                        call, parent_type, source_value, details, field_path, position_context
                     )
                 else:
                     # Not a plain leaf, or one the short path cannot answer: the
@@ -297,14 +381,220 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
             value = read(source, None)
             if value is None or self.is_awaitable(value):
                 return self.execute_field(parent_type, source, details, path, position_context)
-            completed = self.collect_and_execute_subfields(
-                object_type, details, path, value, position_context
-            )
+            completed = self._execute_subfields(object_type, details, path, value, position_context)
         except Exception as raw_error:
             self.handle_field_error(raw_error, GraphQLNonNull(object_type), details, path)
             return None  # not reached: a non-null field's error is raised
         if self.is_awaitable(completed):
             return self._await_object(completed, object_type, details, path)
+        return completed
+
+    def _execute_call(
+        self,
+        call: _Call,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        details: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's ``execute_field`` for a method of the type: the method called
+        with what Strawberry would pass it, the value completed and errors handled
+        as there."""
+        method, field_def, definition, info_name = call
+        return_type = field_def.type
+        info = self.build_resolve_info(field_def, to_nodes(details), parent_type, path)
+        strawberry_info = self._strawberry.config.info_class(_raw_info=info, _field=definition)
+        kwargs: dict[str, Any] = {}
+        if field_def.args or details[0].node.arguments:
+            shared = self._shared_arguments(field_def, definition, details, strawberry_info)
+            if shared is None:
+                return self.execute_field(parent_type, source, details, path, position_context)
+            kwargs.update(shared)
+        if info_name is not None:
+            kwargs[info_name] = strawberry_info
+        try:
+            result = method(source, **kwargs)
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(
+                    return_type, details, info, path, result, position_context
+                )
+            completed = self.complete_value(
+                return_type, details, info, path, result, position_context
+            )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+        if self.is_awaitable(completed):
+            return self._await_completed(completed, return_type, details, path)
+        return completed
+
+    def _shared_arguments(
+        self,
+        field_def: GraphQLField,
+        definition: StrawberryField,
+        details: FieldDetailsList,
+        strawberry_info: Any,
+    ) -> dict[str, Any] | None:
+        """The field's arguments as Strawberry converts them, once per execution, or
+        None when they may not be shared (a value that is not immutable) or do not
+        convert (the regular path reports why)."""
+        found = self._arguments.get(id(details))
+        if found is not None:
+            return found[1]
+        converted: dict[str, Any] | None
+        try:
+            coerced = get_argument_values(
+                field_def,
+                details[0].node,
+                self.variable_values,
+                details[0].fragment_variable_values,
+                self.hide_suggestions,
+            )
+            converted = convert_arguments(
+                coerced,
+                definition.arguments,
+                scalar_registry=self._strawberry.schema_converter.scalar_registry,
+                config=self._strawberry.config,
+                info=strawberry_info,
+            )
+        except Exception:
+            # Not swallowed: the regular path converts them again and reports the error.
+            converted = None
+        if converted is not None and not all(
+            isinstance(value, _SHAREABLE) for value in converted.values()
+        ):
+            converted = None
+        self._arguments[id(details)] = (details, converted)
+        return converted
+
+    async def _await_completed(
+        self,
+        completed: Awaitable[Any],
+        return_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's, with objects and lists of non-null objects completed at once
+        in operations without directives (nothing is deferred or streamed there)."""
+        if self._alike and not isinstance(result, Exception):
+            bare: GraphQLOutputType = (
+                return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+            )
+            if isinstance(bare, GraphQLObjectType) and bare.is_type_of is None:
+                if result is not None and result is not Undefined:
+                    return self._execute_subfields(
+                        bare, field_details_list, path, result, position_context
+                    )
+            elif (
+                isinstance(bare, GraphQLList)
+                and isinstance(result, list | tuple)
+                and isinstance(bare.of_type, GraphQLNonNull)
+                and isinstance(bare.of_type.of_type, GraphQLObjectType)
+                and bare.of_type.of_type.is_type_of is None
+            ):
+                return self._complete_objects(
+                    bare.of_type, field_details_list, info, path, result, position_context
+                )
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def _execute_subfields(
+        self,
+        object_type: GraphQLObjectType,
+        details: FieldDetailsList,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> Any:
+        """``collect_and_execute_subfields``, straight to ``execute_fields`` when nothing
+        is deferred (as graphql-core's incremental executor goes then)."""
+        collected = self.collect_subfields(object_type, details)
+        if collected[1] or position_context is not None:
+            return self.collect_and_execute_subfields(
+                object_type, details, path, value, position_context
+            )
+        return self.execute_fields(object_type, value, path, collected[0], None)
+
+    def _complete_objects(
+        self,
+        item_type: GraphQLNonNull[GraphQLObjectType],
+        details: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        items: list[Any] | tuple[Any, ...],
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's ``complete_iterable_value`` for a list of non-null objects,
+        each item's sub-fields executed at once; a null or awaitable item takes
+        graphql-core's steps, and an item's error is handled as there."""
+        object_type = item_type.of_type
+        is_awaitable = self.is_awaitable
+        execute = self._execute_subfields
+        completed: list[Any] = []
+        awaitable_indices: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = path.add_key(index, None)
+                if item is None or is_awaitable(item):
+                    if is_awaitable(item):
+                        completed.append(
+                            self.complete_awaitable_list_item_value(
+                                item, item_type, details, info, item_path, position_context
+                            )
+                        )
+                        awaitable_indices.append(index)
+                    elif self.complete_list_item_value(
+                        item, completed, item_type, details, info, item_path, position_context
+                    ):
+                        awaitable_indices.append(index)
+                    continue
+                try:
+                    value = execute(object_type, details, item_path, item, position_context)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, details, item_path)
+                    completed.append(None)
+                    continue
+                if is_awaitable(value):
+                    completed.append(self._await_completed(value, item_type, details, item_path))
+                    awaitable_indices.append(index)
+                else:
+                    completed.append(value)
+        except Exception:
+            if awaitable_indices:
+                self.settle_in_background([completed[index] for index in awaitable_indices])
+            raise
+        if not awaitable_indices:
+            return completed
+        return self._gather_items(completed, awaitable_indices)
+
+    @staticmethod
+    async def _gather_items(completed: list[Any], awaitable_indices: list[int]) -> list[Any]:
+        if len(awaitable_indices) == 1:
+            index = awaitable_indices[0]
+            completed[index] = await completed[index]
+        else:
+            awaited: list[Any] = await gather_with_cancel(
+                *(completed[index] for index in awaitable_indices)
+            )
+            for index, value in zip(awaitable_indices, awaited, strict=True):
+                completed[index] = value
         return completed
 
     async def _await_object(
@@ -335,12 +625,12 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 def _read_leaf(leaf: _Leaf, source: Any, is_awaitable: Callable[[Any], bool]) -> Any:
     """The completed value of a plain leaf, or Undefined when the regular path must decide."""
-    resolve, output, nullable = leaf
+    read, output, nullable = leaf
     try:
-        value = resolve(source, None)
+        value = read(source)
         if value is None:
             return None if nullable else Undefined
-        if is_awaitable(value):
+        if value.__class__ not in _PLAIN_VALUES and is_awaitable(value):
             return Undefined
         coerced = output.coerce_output_value(value)
     except Exception:

@@ -128,25 +128,18 @@ class Query:
         # Counting every match is the dearest part of a page; only when asked.
         with_total = selects(info, "totalCount")
         session = info.context.session
-        standing: dict[int, credit.Standing] = {}
-        if _selects_standing(info, below=NODE):
-            # The page and its customers' standing in one statement, not two.
-            page, standing = await credit.list_customers_with_standing(
-                session,
-                first=size,
-                after=after,
-                wanted=wanted,
-                order=order,
-                with_total=with_total,
-                now=datetime.now(UTC),
-            )
-        else:
-            page = await customers.list_customers(
-                session, first=size, after=after, wanted=wanted, order=order, with_total=with_total
-            )
+        page = await customers.list_customers(
+            session, first=size, after=after, wanted=wanted, order=order, with_total=with_total
+        )
         # The statements the loaders would make, made here: each customer then
-        # answers its source records and interactions at once instead of awaiting.
+        # answers its source records, standing and interactions at once instead
+        # of awaiting. The standing is read by the page's ids, a statement made
+        # once: joined to the listing's (made per page) it was built again for
+        # every request, which cost the hub more than the extra round trip.
         ids = [found.golden_id for found in page.items]
+        standing: dict[int, credit.Standing] = {}
+        if ids and _selects_standing(info, below=NODE):
+            standing = await credit.standing_of(session, ids, now=datetime.now(UTC))
         refs: dict[int, list[SourceRecordRef]] | None = None
         if ids and selects(info, "sourceRecords", below=NODE):
             refs = await customers.source_records_of(session, ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
@@ -27,6 +28,19 @@ class Never(BasePermission):
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         return False
+
+
+@strawberry.type
+class Tag:
+    label: str
+
+    @strawberry.field
+    def broken(self) -> str:
+        raise ValueError("broken tag")
+
+    @strawberry.field
+    async def later(self) -> str:
+        return self.label
 
 
 @strawberry.type
@@ -56,8 +70,52 @@ class Item:
         return str(info.context["who"])
 
     @strawberry.field
+    def picked(self, kinds: list[Kind], info: strawberry.Info) -> str:
+        kinds.append(Kind.CALL)  # a list is the call's own, whatever it does with it
+        return f"{info.field_name} {[k.value for k in kinds]}"
+
+    @strawberry.field
+    def stamped(self, at: datetime, note: str | None = None, scale: Decimal = Decimal(1)) -> str:
+        return f"{self.name} {at.isoformat()} {note} {scale}"
+
+    @strawberry.field
     async def later(self) -> str:
         return self.name
+
+    @strawberry.field
+    def tags(self) -> list[Tag]:
+        return [Tag(label=f"{self.name}{n}") for n in range(3)]
+
+    @strawberry.field
+    def optional_tags(self) -> list[Tag] | None:
+        return [Tag(label=self.name)]
+
+    @strawberry.field
+    def tag_or_none(self) -> list[Tag | None]:
+        return [Tag(label=self.name), None]
+
+    @strawberry.field(graphql_type=list[Tag])
+    def bad_tags(self) -> list[Tag | None]:
+        return [Tag(label=self.name), None]
+
+    @strawberry.field
+    def refused(self, info: strawberry.Info) -> str:
+        raise PermissionError(f"not for {info.context['who']}")
+
+    @strawberry.field
+    def refused_maybe(self, info: strawberry.Info) -> str | None:
+        raise PermissionError(f"not for {info.context['who']}")
+
+    @strawberry.field(graphql_type=str)
+    def seen_later(self, info: strawberry.Info) -> str | Awaitable[str]:
+        async def later() -> str:
+            return f"{self.name} for {info.context['who']}"
+
+        return later() if self.name == "a" else self.name
+
+    @strawberry.field
+    def tag_seen_by(self, info: strawberry.Info) -> Tag | None:
+        return Tag(label=str(info.context["who"])) if self.name == "a" else None
 
 
 @strawberry.type
@@ -119,6 +177,19 @@ def _answer(query: str, shortcut: bool) -> tuple[Any, list[tuple[str, Any]]]:
         "{ pair { first { name broken } } }",
         "{ maybe { absent { name } } }",
         "{ maybe { first { later } } pair { first { name } } }",
+        # Methods taking info: their errors, nullable or not, and awaitable answers.
+        "{ items { name refused } }",
+        "{ items { name refusedMaybe seenLater seenBy } }",
+        "{ items { tagSeenBy { label later } } }",
+        # Methods with arguments: converted once for every item, or (a list) per call.
+        "{ items { shout s3: shout(times: 3) picked(kinds: [ORDER]) } }",
+        '{ items { stamped(at: "2026-11-24T08:30:00+00:00", scale: "2.5") } }',
+        '{ items { stamped(at: "not a time") } }',
+        # Lists of objects: plain, nullable, with null items, errors and awaitables.
+        "{ items { tags { label later } optionalTags { label } tagOrNone { label } } }",
+        "{ items { name tags { label broken } } }",
+        "{ items { name badTags { label } } }",
+        "{ maybe { first { tags { label } } second { tags { label } } } }",
     ],
 )
 def test_the_shortcut_answers_as_strawberry_does(query: str) -> None:
@@ -158,33 +229,88 @@ def test_plain_values_are_answered() -> None:
 
 
 class Counting(LeafShortcutExecutionContext):
-    """Records the fields that went through graphql-core's own path."""
+    """Records the fields that went through graphql-core's own path, and how many
+    list items did."""
 
     regular: list[str] = []  # noqa: RUF012 - reset by the test that reads it
+    items = 0
 
     def execute_field(self, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
         Counting.regular.append(details[0].node.name.value)
         return super().execute_field(parent_type, source, details, *rest)
 
+    def complete_list_item_value(self, *args: Any) -> bool:
+        Counting.items += 1
+        return super().complete_list_item_value(*args)
+
+
+SEEN: list[strawberry.Info] = []
+
+
+@strawberry.type
+class Probe:
+    @strawberry.field
+    def where(self, info: strawberry.Info) -> str:
+        SEEN.append(info)
+        return f"{info.field_name} {info.path.key} {info.context['who']}"
+
+
+@strawberry.type
+class ProbeRoot:
+    @strawberry.field
+    def probe(self) -> Probe:
+        return Probe()
+
 
 def test_plain_leaves_skip_the_regular_path_and_the_rest_take_it() -> None:
     Counting.regular = []
     schema = strawberry.Schema(query=Query, execution_context_class=Counting)
-    query = "{ items { name kind amount at upper shout secret seenBy __typename } }"
+    query = (
+        "{ items { name kind amount at upper shout secret seenBy later picked(kinds: [CALL])"
+        " __typename } }"
+    )
     result = asyncio.run(schema.execute(query, context_value={"who": "tester"}))
     assert result.data is not None
-    # Per item: a field with arguments, one behind a permission, one that takes
-    # info, and the meta field; the plain leaves never appear.
-    assert sorted(set(Counting.regular)) == ["__typename", "items", "secret", "seenBy", "shout"]
-    assert Counting.regular.count("shout") == 2
+    assert result.data["items"][0]["seenBy"] == "tester"
+    # Per item: one field behind a permission, an async one, one whose argument
+    # is a list, and the meta field. Plain leaves and methods of the type (with
+    # info, or arguments that are plain values) are called directly.
+    assert sorted(set(Counting.regular)) == ["__typename", "later", "picked", "secret"]
+    assert Counting.regular.count("picked") == 2
+
+
+def test_a_method_taking_info_gets_the_info_strawberry_would_pass() -> None:
+    SEEN.clear()
+    schema = strawberry.Schema(query=ProbeRoot, execution_context_class=Counting)
+    Counting.regular = []
+    result = asyncio.run(
+        schema.execute("{ probe { here: where } }", context_value={"who": "tester"})
+    )
+    assert result.data == {"probe": {"here": "where here tester"}}
+    assert Counting.regular == []
+    assert isinstance(SEEN[0], strawberry.Info)
+    assert SEEN[0].selected_fields[0].alias == "here"
+
+
+def test_list_items_that_are_objects_skip_the_completion_chain() -> None:
+    Counting.regular = []
+    Counting.items = 0
+    schema = strawberry.Schema(query=Query, execution_context_class=Counting)
+    result = asyncio.run(schema.execute("{ items { tags { label } tagOrNone { label } } }"))
+    assert result.errors is None
+    # Lists of non-null objects complete their items at once; a list whose items
+    # may be null (``tagOrNone``, two items per item) takes graphql-core's steps.
+    assert Counting.items == 2 * 2
+    assert Counting.regular == []
 
 
 def test_plain_non_null_objects_skip_the_regular_path_unless_directives_read_variables() -> None:
     schema = strawberry.Schema(query=Query, execution_context_class=Counting)
     Counting.regular = []
     asyncio.run(schema.execute("{ pair { first { name } second { name } } }"))
-    # ``first`` is a non-null object read off an attribute; ``second`` may be null.
-    assert sorted(Counting.regular) == ["pair", "second"]
+    # ``first`` is a non-null object read off an attribute; ``second`` may be null
+    # (``pair``, a method of the root, is called directly).
+    assert sorted(Counting.regular) == ["second"]
     Counting.regular = []
     asyncio.run(
         schema.execute(
@@ -192,7 +318,7 @@ def test_plain_non_null_objects_skip_the_regular_path_unless_directives_read_var
             variable_values={"on": True},
         )
     )
-    assert sorted(Counting.regular) == ["first", "pair"]
+    assert Counting.regular == ["first"]
 
 
 def _answers_with_cached_documents(
