@@ -33,7 +33,6 @@ cost more than the COPY itself).
 from __future__ import annotations
 
 import asyncio
-import atexit
 import gc
 import hashlib
 import io
@@ -70,6 +69,7 @@ from hub.policies import (
     default_credit_policy,
 )
 from hub.services.events import OUTBOX_LOCK_KEY, ChangeKind
+from hub.services.frequencies import write_loaded_frequencies
 from hub.services.metrics import recompute_metrics
 from hub.services.profile import (
     BASE_CURRENCY,
@@ -159,25 +159,47 @@ class _Held:
 
     records: list[ContractRecord] | None  # until members are made
     standards: list[StandardRecord] | None
+    # Each record's blocking keys as COPY text, a key per line, the record id
+    # still to add: made with the key hashes, kept until serialized.
+    keys: list[str] | None
     serialized: bool = False
     # What survivorship reads, made while this process would otherwise wait
-    # for the match: each kept record as a member (and its party type), the
-    # search tokens of names.
+    # for the match: each kept record as a member (and its party type).
     members: dict[int, Member] = field(default_factory=dict)
     parties: dict[int, str] = field(default_factory=dict)
-    tokens: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 # Chunks standardized in this process, by (load, chunk): a worker process's
 # memory between the steps of a load (or this process's, when a load runs alone).
 _HELD: dict[tuple[str, int], _Held] = {}
+# Search tokens of the names this process met, by load: departments repeat
+# each other's names, so each distinct name is romanized once per process.
+_NAME_TOKENS: dict[str, dict[str, frozenset[str]]] = {}
 
 
 def canonical_payload(record: ContractRecord) -> str:
-    """The record's payload as the canonical JSON its content hash is taken of."""
-    return json.dumps(
-        record_to_dict(record), ensure_ascii=False, sort_keys=True, separators=(",", ":")
-    )
+    """The record's payload as the canonical JSON its content hash is taken of.
+
+    The text of ``json.dumps(payload, ensure_ascii=False, sort_keys=True,
+    separators=(",", ":"))``, as ``hub.services.records.content_hash`` hashes.
+    """
+    payload = record_to_dict(record)
+    if not record.extra:
+        # Without extra fields the payload holds only text (in lists and
+        # objects), which orjson writes as json.dumps does, several times
+        # faster. Numbers are another matter (1e16 against 1e+16): fields
+        # outside the contract take the slow path.
+        try:
+            return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode()
+        except orjson.JSONEncodeError:
+            # Lone surrogates, which orjson refuses: json.dumps writes them
+            # (and hashing them fails as it does on the incremental path).
+            return _json_payload(payload)
+    return _json_payload(payload)
+
+
+def _json_payload(payload: Mapping[str, Any]) -> str:
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def payload_hash(canonical: str) -> bytes:
@@ -218,6 +240,7 @@ def standardize_chunk(
     standards: list[StandardRecord] = []
     hashes: list[bytes] = []
     key_hashes: list[list[int]] = []
+    key_lines: list[str] = []
     rejected: list[tuple[int, str]] = []
     with collector_paused():
         for number, value in lines:
@@ -241,10 +264,12 @@ def standardize_chunk(
             records.append(record)
             standards.append(standard)
             hashes.append(payload_hash(canonical_payload(record)))
-            key_hashes.append([key_hash(key) for key in blocking_keys(standard)])
-        # Payloads and keys are made again when serialized: kept until then,
-        # they would cost more memory than their making costs time.
-        _HELD[load, chunk] = _Held(records, standards)
+            keys = blocking_keys(standard)
+            key_hashes.append([key_hash(key) for key in keys])
+            key_lines.append("".join(f"{copy_text(key)}\n" for key in keys))
+        # Payloads are made again when serialized: kept until then, they would
+        # cost more memory than their making costs time. Keys cost less kept.
+        _HELD[load, chunk] = _Held(records, standards, key_lines)
         return StandardizedChunk(
             numbers=numbers,
             records=records,
@@ -280,10 +305,11 @@ def serialize_chunk(
     The chunk's records stay for :func:`prepare_members`.
     """
     held = _HELD[load, chunk]
-    records, standards = held.records, held.standards
-    if records is None or standards is None or held.serialized:
+    records, standards, keys = held.records, held.standards, held.keys
+    if records is None or standards is None or keys is None or held.serialized:
         raise RuntimeError(f"chunk {chunk} was serialized already")
     held.serialized = True
+    held.keys = None
     versions: list[str] = []
     match_keys: list[str] = []
     with collector_paused():
@@ -298,7 +324,7 @@ def serialize_chunk(
                 f"{record_id}\t1\t{copy_json(canonical_payload(record))}\t"
                 f"{copy_json(standardized)}\t{copy_json(flags)}\t{updated}\n"
             )
-            match_keys.extend(f"{copy_text(key)}\t{record_id}\n" for key in blocking_keys(standard))
+            match_keys.append(keys[position].replace("\n", f"\t{record_id}\n"))
     return SerializedChunk(
         versions="".join(versions).encode(), match_keys="".join(match_keys).encode()
     )
@@ -322,10 +348,12 @@ def _optional(value: Any) -> str:
     return "\\N" if value is None else copy_text(str(value))
 
 
-def _tokens_of(known: Mapping[str, frozenset[str]], name: str) -> set[str]:
-    """A name's search tokens: as made ahead, or made now."""
+def _tokens_of(known: dict[str, frozenset[str]], name: str) -> set[str]:
+    """A name's search tokens: as made ahead, or made now (and kept in ``known``)."""
     found = known.get(name)
-    return set(found) if found is not None else name_tokens(name)
+    if found is None:
+        found = known[name] = frozenset(name_tokens(name))
+    return set(found)
 
 
 class _GoldenWriter:
@@ -343,9 +371,9 @@ class _GoldenWriter:
         golden_id: int,
         members: Sequence[Member],
         party_type: str,
-        known: Mapping[str, frozenset[str]] | None = None,
+        known: dict[str, frozenset[str]] | None = None,
     ) -> None:
-        """Survive one golden record; ``known`` holds search tokens of names made already."""
+        """Survive one golden record; ``known`` keeps search tokens of names by name."""
         survived = survive(members, self.rules, (), at=self.at)
         attributes = survived.attributes
         address = attributes.get("address") or {}
@@ -356,7 +384,7 @@ class _GoldenWriter:
             f"{copy_json(orjson.dumps(attributes).decode())}\t"
             f"{copy_json(orjson.dumps(survived.lineage).decode())}\t{self.stamp}\n"
         )
-        names = name_tokens if not known else partial(_tokens_of, known)
+        names = name_tokens if known is None else partial(_tokens_of, known)
         self.tokens.extend(
             f"{copy_text(token)}\t{golden_id}\n" for token in golden_tokens(attributes, names)
         )
@@ -379,24 +407,17 @@ def prepare_members(load: str, chunk: int, kept: Sequence[int], record_ids: Sequ
     records, standards = held.records, held.standards
     if records is None or standards is None:
         raise RuntimeError(f"chunk {chunk} was prepared already")
+    tokens = _NAME_TOKENS.setdefault(load, {})
     with collector_paused():
         for position, record_id in zip(kept, record_ids, strict=True):
             record = records[position]
             held.members[position] = member_from_record(record_id, 1, record, standards[position])
             held.parties[position] = record.party_type.value
             for name in (record.name, record.name_en):
-                if name is not None and name not in held.tokens:
-                    held.tokens[name] = frozenset(name_tokens(name))
+                if name is not None and name not in tokens:
+                    tokens[name] = frozenset(name_tokens(name))
     held.records = held.standards = None
     return len(kept)
-
-
-def _names(member: Member) -> Iterator[str]:
-    """The names a member offers (its record's own, as survivorship keeps them)."""
-    for attribute in ("name", "name_en"):
-        offer = member.singles.get(attribute)
-        if offer is not None and isinstance(offer.value, str):
-            yield offer.value
 
 
 def survive_held(
@@ -412,20 +433,13 @@ def survive_held(
     members :func:`prepare_members` made.
     """
     writer = _GoldenWriter(rules, at)
+    tokens = _NAME_TOKENS.setdefault(load, {})
     with collector_paused():
         for golden_id, places in clusters:
-            members: list[Member] = []
-            known: dict[str, frozenset[str]] = {}
-            for chunk, position, _ in places:
-                held = _HELD[load, chunk]
-                member = held.members[position]
-                members.append(member)
-                for name in _names(member):
-                    if name in held.tokens:
-                        known[name] = held.tokens[name]
+            members = [_HELD[load, chunk].members[position] for chunk, position, _ in places]
             first_chunk, first_position, _ = places[0]
             party = _HELD[load, first_chunk].parties[first_position]
-            writer.add(golden_id, members, party, known)
+            writer.add(golden_id, members, party, tokens)
     return writer.rows()
 
 
@@ -433,15 +447,15 @@ def forget_chunks(load: str) -> None:
     """Drop whatever this process still keeps of ``load`` (a load that failed)."""
     for key in [k for k in _HELD if k[0] == load]:
         del _HELD[key]
+    _NAME_TOKENS.pop(load, None)
 
 
 def _start_worker() -> None:
     # A worker keeps every chunk it standardized until the load ends: the
     # cyclic collector's scans of them would find nothing to free.
+    # (Nor does it collect at exit: a forked worker ends with os._exit, no
+    # interpreter shutdown.) The fork server loaded the tables already.
     gc.disable()
-    # Interpreter exit collects even so, over millions of objects (seconds of
-    # CPU per worker); frozen first, they are skipped. atexit runs before it.
-    atexit.register(gc.freeze)
     load_reference_tables()
 
 
@@ -450,12 +464,18 @@ class Workers:
 
     Chunk ``n`` always goes to the same process, so later steps find what
     its first one kept, and each process runs its tasks in the order they
-    were given. Processes are spawned, not forked: this process runs an event
-    loop and threads. Alone, this process runs them in one thread, in order.
+    were given. Alone, this process runs them in one thread, in order.
+
+    Processes come from a fork server, not from this process (which runs an
+    event loop and threads): the server imports the load's modules and
+    reference tables once (:mod:`hub.bulk_preload`) and forks each worker
+    ready, where spawned ones would each import and load their own.
     """
 
     def __init__(self, processes: int) -> None:
-        context = multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context("forkserver")
+        # Read when the server starts (on the first load of this process).
+        context.set_forkserver_preload(["hub.bulk_preload"])
         self.pools = [
             ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker)
             for _ in range(processes)
@@ -669,13 +689,14 @@ def default_workers(lines: int) -> int:
 
 
 def bulk_match_config() -> MatchConfig:
-    """Batch settings that score pairs exactly as the incremental path does.
+    """Batch settings that score pairs as ``hub match`` and the incremental path do.
 
-    The incremental path scores with the shipped model's term frequencies; the
-    batch pipeline would count its own above ``tf_min_records``, so that floor
-    is lifted.
+    From ``tf_min_records`` records on, the load is scored with the term
+    frequencies of its own records (as ``hub match`` does), which the load
+    then keeps as the stored population's snapshot, so that later submissions
+    score with the same counts; a smaller load uses the model's.
     """
-    return MatchConfig(tf_min_records=2**62)
+    return MatchConfig()
 
 
 @dataclass(frozen=True, slots=True)
@@ -1048,13 +1069,15 @@ def _parent_rows(
 ) -> GoldenRows:
     """Golden records of clusters whose members several workers keep, survived here."""
     writer = _GoldenWriter(rules, at)
+    tokens: dict[str, frozenset[str]] = {}
     with collector_paused():
         for golden_id, cluster in clusters:
             members = [
                 member_from_record(record_ids[i], 1, loaded.records[i], loaded.standards[i])
                 for i in cluster.members
             ]
-            writer.add(golden_id, members, loaded.records[cluster.members[0]].party_type.value)
+            party = loaded.records[cluster.members[0]].party_type.value
+            writer.add(golden_id, members, party, tokens)
     return writer.rows()
 
 
@@ -1474,4 +1497,6 @@ async def _write_all(
         on_profiles=lambda n: progress.advance(deriving, n),
     )
     seconds["profiles"] = time.perf_counter() - clock
+    # The counts the load was matched with: what submissions will score with.
+    await write_loaded_frequencies(session, loaded.standards)
     return written

@@ -201,6 +201,28 @@ def keys_revoke(name: Annotated[str, typer.Option(help="The client whose key to 
     console.print(f"revoked the key of {name}")
 
 
+frequencies_app = typer.Typer(
+    help="Term frequencies of the stored population (what submissions score with).",
+    no_args_is_help=True,
+)
+app.add_typer(frequencies_app, name="frequencies")
+
+
+@frequencies_app.command("refresh")
+def frequencies_refresh() -> None:
+    """Count the term frequencies of the stored records now and keep them as the latest."""
+    from hub.services.frequencies import refresh_term_frequencies
+    from hub.uow import in_transaction
+
+    head = _run_with_database(
+        lambda sessions: in_transaction(sessions, refresh_term_frequencies, attempts=1)
+    )
+    console.print(
+        f"term frequency snapshot {head.id}: {head.records:,} current records counted",
+        soft_wrap=True,
+    )
+
+
 @app.command()
 def load(
     files: Annotated[list[Path], typer.Argument(help="JSONL or CSV files of source records.")],

@@ -2,20 +2,22 @@
 
 The database holds the index (``match_key``); this module turns a record and
 the candidates found there into verdicts with explanations. The model is the
-one trained and shipped with the library, loaded once per process.
+one trained and shipped with the library, loaded once per process; term
+frequencies are the model's, or those of the stored population once it is
+large enough to say which values are common (``hub/services/frequencies.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
 import numpy as np
 
 from matching.block import DEFAULT_MAX_BLOCK_SIZE, blocking_keys
-from matching.compare import Columns, compare_pairs
+from matching.compare import Columns, FrequencySource, compare_pairs
 from matching.decide import DECISIONS, REVIEW_CODE, Thresholds, decide_pairs, explain_many
 from matching.model import Model, default_model
 from matching.types import StandardRecord
@@ -37,11 +39,24 @@ class PairVerdict:
 
 @dataclass(frozen=True, slots=True)
 class Matcher:
-    """A model with its thresholds and blocking cap."""
+    """A model with its thresholds, blocking cap and term frequencies.
+
+    ``frequencies`` left out, the model's own (its training corpus) are used.
+    """
 
     model: Model
     thresholds: Thresholds = field(default_factory=Thresholds)
     max_key_size: int = DEFAULT_MAX_BLOCK_SIZE
+    frequencies: FrequencySource | None = field(default=None, compare=False)
+
+    @property
+    def term_frequencies(self) -> FrequencySource:
+        """The frequencies pairs are scored with."""
+        return self.model.frequencies if self.frequencies is None else self.frequencies
+
+    def with_frequencies(self, frequencies: FrequencySource | None) -> Matcher:
+        """This matcher scoring with ``frequencies`` (None: the model's)."""
+        return replace(self, frequencies=frequencies)
 
     def keys(self, record: StandardRecord) -> list[str]:
         """The record's blocking keys (what the index stores)."""
@@ -57,7 +72,7 @@ class Matcher:
         """One verdict per pair of positions in ``records``, compared in one pass."""
         if not pairs:
             return []
-        columns = Columns.from_records(records, self.model.frequencies)
+        columns = Columns.from_records(records, self.term_frequencies)
         left = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
         right = np.fromiter((p[1] for p in pairs), dtype=np.int64, count=len(pairs))
         vectors = compare_pairs(columns, left, right)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     Numeric,
+    Sequence,
     SmallInteger,
     String,
     Text,
@@ -379,6 +380,29 @@ class TierCutoff(Base):
     customers: Mapped[int] = mapped_column(Integer)
     total_revenue: Mapped[Decimal]
     computed_at: Mapped[datetime] = _now()
+
+
+class TermFrequencySnapshot(Base):
+    """Term frequencies of the stored population (current source records), counted at once.
+
+    Submissions score with the latest snapshot, as ``hub match`` scores with
+    the counts of its own input. ``changes_mark`` is the
+    :data:`POPULATION_CHANGES` counter when the counting started: how far the
+    population has moved since is that counter less the mark.
+    """
+
+    __tablename__ = "term_frequency_snapshot"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    records: Mapped[int] = mapped_column(BigInteger)
+    changes_mark: Mapped[int] = mapped_column(BigInteger)
+    frequencies: Mapped[Json]
+    computed_at: Mapped[datetime] = _now()
+
+
+# Advanced by one per source record stored, changed or retired; a sequence
+# takes no row lock, so concurrent submitters never wait on each other for it.
+POPULATION_CHANGES = Sequence("population_change_seq", metadata=Base.metadata)
 
 
 class CreditProfile(Base):

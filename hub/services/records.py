@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+import re
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import delete, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from hub.db.models import (
     CrossReference,
@@ -26,18 +27,17 @@ from hub.db.models import (
     MatchReview,
     PairDecision,
     SourceRecord,
-    SourceRecordVersion,
 )
 from hub.db.sql import among
 from hub.errors import Invalid
 from hub.matcher import Matcher, PairVerdict, default_matcher
 from hub.services.events import emit_changes
+from hub.services.frequencies import note_population_changes, population_matcher
 from hub.services.golden import (
     ChangeSet,
     MemberRecord,
     create_goldens,
     link_many,
-    load_member_records,
     merge_goldens,
     refresh_goldens,
 )
@@ -46,7 +46,11 @@ from hub.services.sources import ensure_source
 from matching import PartyType, RecordError, StandardRecord, parse_record
 from matching import SourceRecord as ContractRecord
 from matching.record import record_to_dict
-from matching.standardize import standard_record_to_dict, standardize_record
+from matching.standardize import (
+    standard_record_from_dict,
+    standard_record_to_dict,
+    standardize_record,
+)
 
 # Blocking keys are locked by bucket for the whole batch, in bucket order, so
 # two submitters of the same new customer serialize instead of both creating
@@ -162,18 +166,31 @@ async def submit_records(
     records, whatever their number. Records are placed in batch order, each
     seeing the golden records as the earlier records of the batch left them.
     """
-    matcher = matcher or default_matcher()
+    base = matcher or default_matcher()
     at = now or datetime.now(UTC)
     accepted, rejections = validate_batch(source, raw_records, max_records=max_records)
     result = SubmitResult(rejections=rejections)
     if not accepted:
         return result
     source_id = await ensure_source(session, source)
-    keys = {item.index: matcher.keys(item.standard) for item in accepted}
-    await _lock_key_buckets(session, [key for batch in keys.values() for key in batch])
+    keys = {item.index: base.keys(item.standard) for item in accepted}
+    # A key known to be held by more than the cap matches nothing: not locked.
+    database = _database_of(session)
+    await _lock_key_buckets(
+        session,
+        [
+            key
+            for batch in keys.values()
+            for key in batch
+            if not _FREQUENT.known(database, base.max_key_size, key)
+        ],
+    )
     stored = await _claim_record_rows(session, source_id, accepted)
     arrivals = _sort_out_unchanged(accepted, stored, keys, result)
     if arrivals:
+        # Scored with the stored population's term frequencies once it is
+        # large enough, as `hub match` scores with those of its input.
+        matcher = await population_matcher(session, base, changes=len(arrivals))
         await _store_versions(session, source_id, arrivals, at=at)
         changes = ChangeSet()
         placement, decisions = await _place_arrivals(
@@ -194,7 +211,7 @@ async def submit_records(
             changes.touched,
             changes=changes,
             at=at,
-            members=placement.members_of(changes.touched),
+            members=placement.members_of(changes.touched, _database_of(session)),
         )
         await emit_changes(session, changes.events)
     result.outcomes.sort(key=lambda outcome: outcome.index)
@@ -279,37 +296,33 @@ async def _claim_record_rows(
     session: AsyncSession, source_id: int, accepted: Sequence[_Accepted]
 ) -> dict[str, _StoredRow]:
     """Each record's row, inserted empty when new, locked, with its golden record."""
-    source_keys = sorted(item.record.source_key for item in accepted)
-    party_types = {item.record.source_key: item.record.party_type.value for item in accepted}
+    ordered = sorted(accepted, key=lambda item: item.record.source_key)
+    source_keys = [item.record.source_key for item in ordered]
+    # One statement text whatever the batch size: compiled and prepared once.
     await session.execute(
-        pg_insert(SourceRecord)
-        .values(
-            [
-                {
-                    "source_id": source_id,
-                    "source_key": key,
-                    "party_type": party_types[key],
-                    "current_version": 0,
-                    "content_hash": b"",
-                }
-                for key in source_keys
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=[SourceRecord.source_id, SourceRecord.source_key])
+        text(
+            "INSERT INTO source_record (source_id, source_key, party_type, current_version,"
+            " content_hash)"
+            " SELECT :source_id, k.source_key, k.party_type, 0, ''::bytea"
+            " FROM unnest(CAST(:keys AS text[]), CAST(:parties AS text[]))"
+            "  AS k(source_key, party_type)"
+            " ON CONFLICT (source_id, source_key) DO NOTHING"
+        ),
+        {
+            "source_id": source_id,
+            "keys": source_keys,
+            "parties": [item.record.party_type.value for item in ordered],
+        },
     )
     rows = await session.execute(
-        select(
-            SourceRecord.id,
-            SourceRecord.source_key,
-            SourceRecord.current_version,
-            SourceRecord.content_hash,
-            SourceRecord.retired_at,
-            CrossReference.golden_id,
-        )
-        .outerjoin(CrossReference, CrossReference.source_record_id == SourceRecord.id)
-        .where(SourceRecord.source_id == source_id, SourceRecord.source_key.in_(source_keys))
-        .order_by(SourceRecord.source_key)
-        .with_for_update(of=SourceRecord)
+        text(
+            "SELECT r.id, r.source_key, r.current_version, r.content_hash, r.retired_at,"
+            " x.golden_id FROM source_record r"
+            " LEFT JOIN cross_reference x ON x.source_record_id = r.id"
+            " WHERE r.source_id = :source_id AND r.source_key = ANY(CAST(:keys AS text[]))"
+            " ORDER BY r.source_key FOR UPDATE OF r"
+        ),
+        {"source_id": source_id, "keys": source_keys},
     )
     return {
         row.source_key: _StoredRow(
@@ -319,40 +332,65 @@ async def _claim_record_rows(
     }
 
 
+def _json(value: object) -> str:
+    """JSON text for a jsonb array element (as the engine writes a jsonb parameter)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        # Integers beyond 64 bits (a department's extra attribute): json writes them.
+        return json.dumps(value, ensure_ascii=False)
+
+
 async def _store_versions(
     session: AsyncSession, source_id: int, arrivals: Sequence[_Arrival], *, at: datetime
 ) -> None:
-    """New versions, current pointers and blocking keys of the arrivals."""
+    """New versions, current pointers and blocking keys of the arrivals.
+
+    Each step is one statement over arrays, whatever the number of arrivals.
+    """
+    ids = [a.record_id for a in arrivals]
     await session.execute(
-        update(SourceRecord),
-        [
-            {
-                "id": a.record_id,
-                "current_version": a.version,
-                "content_hash": a.item.content_hash,
-                "retired_at": None,
-                "party_type": a.item.record.party_type.value,
-                "updated_at": at,
-            }
-            for a in arrivals
-        ],
+        text(
+            "UPDATE source_record r SET current_version = a.version,"
+            " content_hash = a.content_hash, retired_at = NULL, party_type = a.party_type,"
+            " updated_at = :at"
+            " FROM unnest(CAST(:ids AS bigint[]), CAST(:versions AS int[]),"
+            "  CAST(:hashes AS bytea[]), CAST(:parties AS text[]))"
+            "  AS a(id, version, content_hash, party_type)"
+            " WHERE r.id = a.id"
+        ),
+        {
+            "ids": ids,
+            "versions": [a.version for a in arrivals],
+            "hashes": [a.item.content_hash for a in arrivals],
+            "parties": [a.item.record.party_type.value for a in arrivals],
+            "at": at,
+        },
     )
     await session.execute(
-        insert(SourceRecordVersion),
-        [
-            {
-                "source_record_id": a.record_id,
-                "version": a.version,
-                "payload": a.item.payload,
-                "standardized": standard_record_to_dict(a.item.standard),
-                "flags": [
-                    {"field": f.field, "code": f.code, "message": f.message}
-                    for f in a.item.standard.flags
-                ],
-                "source_updated_at": a.item.record.updated_at,
-            }
-            for a in arrivals
-        ],
+        text(
+            "INSERT INTO source_record_version (source_record_id, version, payload,"
+            " standardized, flags, source_updated_at)"
+            " SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:versions AS int[]),"
+            "  CAST(:payloads AS jsonb[]), CAST(:standardized AS jsonb[]),"
+            "  CAST(:flags AS jsonb[]), CAST(:updated AS timestamptz[]))"
+        ),
+        {
+            "ids": ids,
+            "versions": [a.version for a in arrivals],
+            "payloads": [_json(a.item.payload) for a in arrivals],
+            "standardized": [_json(standard_record_to_dict(a.item.standard)) for a in arrivals],
+            "flags": [
+                _json(
+                    [
+                        {"field": f.field, "code": f.code, "message": f.message}
+                        for f in a.item.standard.flags
+                    ]
+                )
+                for a in arrivals
+            ],
+            "updated": [a.item.record.updated_at for a in arrivals],
+        },
     )
     await attach_waiting_interactions(
         session,
@@ -362,9 +400,15 @@ async def _store_versions(
     changed = [a.record_id for a in arrivals if a.status == "updated"]
     if changed:
         await session.execute(delete(MatchKey).where(among(MatchKey.source_record_id, changed)))
-    key_rows = [{"key": k, "source_record_id": a.record_id} for a in arrivals for k in a.keys]
-    if key_rows:
-        await session.execute(insert(MatchKey), key_rows)
+    holders = [a.record_id for a in arrivals for _ in a.keys]
+    if holders:
+        await session.execute(
+            text(
+                "INSERT INTO match_key (key, source_record_id)"
+                " SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:ids AS bigint[]))"
+            ),
+            {"keys": [k for a in arrivals for k in a.keys], "ids": holders},
+        )
 
 
 async def key_holders(
@@ -375,28 +419,70 @@ async def key_holders(
     Keys held by more than ``max_key_size`` records are left out (a group's
     switchboard says nothing). Retired records hold no keys.
     """
+    found, _ = await _key_holders(session, keys, max_key_size=max_key_size)
+    return found
+
+
+async def _key_holders(
+    session: AsyncSession, keys: Iterable[str], *, max_key_size: int
+) -> tuple[dict[str, list[tuple[int, int | None]]], set[str]]:
+    """:func:`key_holders`, and which of ``keys`` are held by more than ``max_key_size``."""
     wanted = sorted(set(keys))
     if not wanted:
-        return {}
+        return {}, set()
     # Each key reads at most one holder past the cap: enough to know it is
-    # frequent, however many records hold it.
+    # frequent, however many records hold it. A frequent key comes back once,
+    # without a holder.
     rows = await session.execute(
         text(
             "WITH held AS ("
-            " SELECT k.key, h.source_record_id, count(*) OVER (PARTITION BY k.key) AS holders"
+            " SELECT k.key, h.source_record_id, count(*) OVER (PARTITION BY k.key) AS holders,"
+            "  row_number() OVER (PARTITION BY k.key) AS position"
             " FROM unnest(CAST(:keys AS text[])) AS k(key)"
             " CROSS JOIN LATERAL (SELECT m.source_record_id FROM match_key m"
             "  WHERE m.key = k.key LIMIT :cap + 1) AS h"
-            ") SELECT held.key, held.source_record_id, x.golden_id FROM held"
-            " LEFT JOIN cross_reference x ON x.source_record_id = held.source_record_id"
-            " WHERE held.holders <= :cap"
+            ") SELECT held.key, held.source_record_id, x.golden_id, held.holders > :cap AS capped"
+            " FROM held LEFT JOIN cross_reference x"
+            "  ON x.source_record_id = held.source_record_id AND held.holders <= :cap"
+            " WHERE held.holders <= :cap OR held.position = 1"
         ),
         {"keys": wanted, "cap": max_key_size},
     )
     found: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
-    for key, record_id, golden_id in rows:
-        found[key].append((record_id, golden_id))
-    return found
+    capped: set[str] = set()
+    for key, record_id, golden_id, is_capped in rows:
+        if is_capped:
+            capped.add(key)
+        else:
+            found[key].append((record_id, golden_id))
+    return found, capped
+
+
+class _FrequentKeys:
+    """Blocking keys this process found held by more than the cap, by database.
+
+    Such a key says nothing about a match, so a batch neither looks up its
+    holders (the most rows of the lookup) nor locks it. Keys only become less
+    frequent when records holding them are retired or changed; the oldest
+    are forgotten first, so that such a key is looked at again in time.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.keys: OrderedDict[tuple[str, int, str], None] = OrderedDict()
+
+    def known(self, database: str, cap: int, key: str) -> bool:
+        return (database, cap, key) in self.keys
+
+    def add(self, database: str, cap: int, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.keys[(database, cap, key)] = None
+        while len(self.keys) > self.capacity:
+            self.keys.popitem(last=False)
+
+
+FREQUENT_KEYS_KEPT = 200_000
+_FREQUENT = _FrequentKeys(FREQUENT_KEYS_KEPT)
 
 
 class Candidate(NamedTuple):
@@ -487,8 +573,11 @@ class _Placement:
         self.golden_of[record_id] = golden_id
         self.members[golden_id].add(record_id)
 
-    def members_of(self, golden_ids: Iterable[int]) -> dict[int, list[MemberRecord]]:
-        """The current members of each of ``golden_ids``, by record id."""
+    def members_of(self, golden_ids: Iterable[int], database: str) -> dict[int, list[MemberRecord]]:
+        """The current members of each of ``golden_ids``, by record id, payloads decoded."""
+        for golden_id in golden_ids:
+            for record_id in self.members.get(golden_id, ()):
+                self.records[record_id] = _with_payload(self.records[record_id], database)
         return {g: [self.records[r] for r in sorted(self.members.get(g, ()))] for g in golden_ids}
 
     def start_golden(self, party_type: PartyType) -> int:
@@ -599,6 +688,142 @@ def _arriving_member(source: str, arrival: _Arrival) -> MemberRecord:
     )
 
 
+# An integer beyond 64 bits has at least 19 digits; orjson would read it as a float.
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+class _StoredPayload(Mapping[str, Any]):
+    """A stored payload, decoded when first read.
+
+    Most members a batch loads are only compared (their standardized form);
+    survivorship reads the payloads of the golden records the batch touches,
+    and gets them as plain dicts (:func:`_with_payload`).
+    """
+
+    __slots__ = ("_text", "_value")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._value: dict[str, Any] | None = None
+
+    def decoded(self) -> dict[str, Any]:
+        if self._value is None:
+            long_digits = _LONG_DIGITS.search(self._text) is not None
+            self._value = json.loads(self._text) if long_digits else orjson.loads(self._text)
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self.decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.decoded())
+
+    def __len__(self) -> int:
+        return len(self.decoded())
+
+
+class _MemberCache:
+    """Stored members this process has read, by (database, record id, version).
+
+    A version is immutable once committed, and the same records come back in
+    batch after batch (the members of the golden records common keys lead
+    to): their standardized form is parsed once, and survivorship's view of
+    them (``MemberRecord.member``) worked out once. The least recently used
+    go first.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.entries: OrderedDict[tuple[str, int, int], MemberRecord] = OrderedDict()
+
+    def get(self, key: tuple[str, int, int]) -> MemberRecord | None:
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, int, int], member: MemberRecord) -> None:
+        self.entries[key] = member
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.capacity:
+            self.entries.popitem(last=False)
+
+
+MEMBER_CACHE_SIZE = 20_000
+_MEMBERS = _MemberCache(MEMBER_CACHE_SIZE)
+
+
+def _database_of(session: AsyncSession) -> str:
+    """Which database ``session`` talks to (the member cache's first key)."""
+    bind = session.bind
+    if bind is None:
+        raise RuntimeError("a submission needs a session bound to an engine or a connection")
+    engine = bind if isinstance(bind, AsyncEngine) else bind.engine
+    return engine.url.render_as_string(hide_password=True)
+
+
+async def _load_members(
+    session: AsyncSession, golden_ids: Iterable[int], *, arriving: set[int]
+) -> list[MemberRecord]:
+    """The current, unretired records of ``golden_ids`` (what ``load_member_records`` reads).
+
+    The JSON comes as text: the standardized form is decoded unless this
+    process has it already, the payload only if survivorship reads it. The
+    batch's own arrivals (their versions not committed yet) are not kept.
+    """
+    ids = sorted(golden_ids)
+    if not ids:
+        return []
+    rows = await session.execute(
+        text(
+            "SELECT r.id, x.golden_id, s.code, r.source_key, v.version,"
+            " v.standardized::text AS standardized, v.payload::text AS payload"
+            " FROM cross_reference x"
+            " JOIN source_record r ON r.id = x.source_record_id"
+            " JOIN source_record_version v"
+            "  ON v.source_record_id = r.id AND v.version = r.current_version"
+            " JOIN source_system s ON s.id = r.source_id"
+            " WHERE x.golden_id = ANY(CAST(:ids AS bigint[])) AND r.retired_at IS NULL"
+            " ORDER BY r.id"
+        ),
+        {"ids": ids},
+    )
+    database = _database_of(session)
+    members: list[MemberRecord] = []
+    for row in rows:
+        key = (database, row.id, row.version)
+        member = _MEMBERS.get(key)
+        # A database dropped and made again under the same name restarts its ids.
+        if member is None or member.source_key != row.source_key:
+            member = MemberRecord(
+                record_id=row.id,
+                golden_id=row.golden_id,
+                source=row.code,
+                source_key=row.source_key,
+                version=row.version,
+                standard=standard_record_from_dict(orjson.loads(row.standardized)),
+                payload=_StoredPayload(row.payload),
+            )
+        elif member.golden_id != row.golden_id:
+            member = replace(member, golden_id=row.golden_id)
+        if row.id not in arriving:
+            _MEMBERS.put(key, member)
+        members.append(member)
+    return members
+
+
+def _with_payload(member: MemberRecord, database: str) -> MemberRecord:
+    """``member`` with its payload as a plain dict (what survivorship parses)."""
+    payload = member.payload
+    if not isinstance(payload, _StoredPayload):
+        return member
+    decoded = replace(member, payload=payload.decoded())
+    key = (database, member.record_id, member.version)
+    if _MEMBERS.get(key) is member:
+        _MEMBERS.put(key, decoded)
+    return decoded
+
+
 async def _place_arrivals(
     session: AsyncSession,
     source: str,
@@ -613,9 +838,13 @@ async def _place_arrivals(
 
     Returns where every record now is, and each arrival's decision.
     """
-    holders = await key_holders(
-        session, (k for a in arrivals for k in a.keys), max_key_size=matcher.max_key_size
+    database, cap = _database_of(session), matcher.max_key_size
+    holders, capped = await _key_holders(
+        session,
+        (k for a in arrivals for k in a.keys if not _FREQUENT.known(database, cap, k)),
+        max_key_size=cap,
     )
+    _FREQUENT.add(database, cap, capped)
     arriving = {a.record_id for a in arrivals}
     golden_ids = {
         golden_id
@@ -624,7 +853,7 @@ async def _place_arrivals(
         for _, golden_id in holders.get(key, ())
         if golden_id is not None
     } | {a.current_golden for a in arrivals if a.current_golden is not None}
-    stored = await load_member_records(session, golden_ids=golden_ids)
+    stored = await _load_members(session, golden_ids, arriving=arriving)
     placement = _Placement(
         [
             *(m for m in stored if m.record_id not in arriving),
@@ -862,6 +1091,7 @@ async def retire_records(
     if not retired_ids:
         return result
     await session.flush()
+    await note_population_changes(session, len(retired_ids))
     await session.execute(delete(MatchKey).where(MatchKey.source_record_id.in_(retired_ids)))
     await session.execute(
         update(MatchReview)

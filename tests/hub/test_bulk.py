@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from stdnum.cn import uscc
@@ -20,10 +23,14 @@ from hub.bulk import (
     Cluster,
     Workers,
     bulk_match_config,
+    canonical_payload,
+    copy_text,
     derive_distinct,
     link_scores,
+    payload_hash,
     read_records,
     serialize_chunk,
+    standardize_chunk,
 )
 from hub.db.models import (
     ChangeEvent,
@@ -51,7 +58,8 @@ from hub.services.profile import derive_profiles
 from hub.services.records import content_hash, submit_records
 from hub.services.search import golden_tokens, search_customers
 from hub.survivorship import default_rules, survive
-from matching import parse_record, standardize_record
+from matching import PartyType, parse_record, standardize_record
+from matching import SourceRecord as ContractRecord
 from matching.block import blocking_keys
 from matching.model import default_model
 from matching.pipeline import match_records
@@ -494,6 +502,74 @@ async def test_stored_records_are_those_the_incremental_path_stores(
     ).scalar_one()
     assert golden.name == odd["name"]
     assert golden.attributes["address"]["address"] == odd["address"]
+
+
+def _canonical(record: ContractRecord) -> str:
+    """The canonical JSON ``content_hash`` takes of a record's payload."""
+    return json.dumps(
+        record_to_dict(record), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
+
+
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+_OPTIONAL = st.none() | _TEXT
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=_TEXT,
+    optional=st.fixed_dictionaries({"address": _OPTIONAL, "city": _OPTIONAL, "uscc": _OPTIONAL}),
+    phones=st.lists(_TEXT, max_size=3),
+    extra=st.dictionaries(_TEXT, _JSON, max_size=3),
+)
+def test_canonical_payload_is_the_json_the_content_hash_is_taken_of(
+    name: str, optional: dict[str, str | None], phones: list[str], extra: dict[str, Any]
+) -> None:
+    contract = ContractRecord(
+        source="finance",
+        source_key=name[::-1],
+        party_type=PartyType.ORGANIZATION,
+        name=name,
+        phones=tuple(phones),
+        updated_at=datetime(2025, 3, 1, 8, tzinfo=UTC),
+        **optional,
+    )
+    # Fields outside the contract (numbers among them) as well as without.
+    for record in (contract, replace(contract, extra=extra)):
+        assert canonical_payload(record) == _canonical(record)
+        assert payload_hash(canonical_payload(record)) == content_hash(record_to_dict(record))
+
+
+def test_a_payload_with_a_lone_surrogate_is_written_as_json_writes_it() -> None:
+    record = ContractRecord(
+        source="finance", source_key="1", party_type=PartyType.PERSON, name="张\ud800三"
+    )
+    assert canonical_payload(record) == _canonical(record)
+
+
+def test_match_key_rows_are_the_blocking_keys_of_each_record_under_its_id() -> None:
+    raws = department_records(30, seed=4)
+    lines = [(n, json.dumps(raw, ensure_ascii=False)) for n, raw in enumerate(raws, start=1)]
+    load = "test-match-keys"
+    try:
+        done = standardize_chunk(load, 0, lines, None, raw_text=True)
+        kept = [0, 2, *range(5, len(done.records))]
+        ids = [1000 + 7 * n for n in range(len(kept))]
+        rows = serialize_chunk(load, 0, kept, ids)
+    finally:
+        hub.bulk.forget_chunks(load)
+
+    expected = "".join(
+        f"{copy_text(key)}\t{record_id}\n"
+        for position, record_id in zip(kept, ids, strict=True)
+        for key in blocking_keys(done.standards[position])
+    )
+    assert rows.match_keys.decode() == expected
 
 
 def test_policies_run_once_per_distinct_figures_give_every_customer_its_profile() -> None:
