@@ -84,7 +84,11 @@ def serve(
             handlers = {**log_config["handlers"]}
             handlers["stderr"] = {**handlers["stderr"], "stream": "ext://sys.stderr"}
             served["log_config"] = {**log_config, "handlers": handlers}
-            uvicorn.run("hub.app:worker_app", factory=True, workers=workers, **served)  # type: ignore[arg-type]
+            from hub.workers import run_workers
+
+            status = run_workers(workers, served)
+            if status:
+                raise typer.Exit(status)
     finally:
         database.close()
 

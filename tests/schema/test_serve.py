@@ -55,8 +55,32 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _serve_and_read(database_url: str, key: str, log: Path) -> list[int]:
-    """Start ``hub serve --workers 2``, write through it and read back; its workers' pids."""
+def _listening_sockets(port: int) -> set[str]:
+    """Inodes of the sockets listening on ``port`` (state 0A in /proc/net/tcp)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text(encoding="utf-8").splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+            inodes.add(fields[9])
+    return inodes
+
+
+def _owners(inodes: set[str], pids: list[int]) -> dict[int, set[str]]:
+    """Which of ``pids`` hold which of those sockets open."""
+    held: dict[int, set[str]] = {}
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            target = os.readlink(fd)
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                held.setdefault(pid, set()).add(target[8:-1])
+    return held
+
+
+def _serve_and_read(
+    database_url: str, key: str, log: Path
+) -> tuple[list[int], dict[int, set[str]]]:
+    """Start ``hub serve --workers 2``, write through it and read back; its workers'
+    pids and the listening sockets each holds."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = os.environ | {
@@ -75,6 +99,7 @@ def _serve_and_read(database_url: str, key: str, log: Path) -> list[int]:
     try:
         _wait_until_ready(url, process, log)
         workers = _children(process.pid)
+        listeners = _owners(_listening_sockets(port), workers)
         headers = {"Authorization": f"Bearer {key}"}
         with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
             record = {"source_key": "W1", "party_type": "person", "name": "王伟"}
@@ -97,7 +122,7 @@ def _serve_and_read(database_url: str, key: str, log: Path) -> list[int]:
         process.terminate()
         process.wait(timeout=30)
     assert process.returncode == 0, log.read_text(encoding="utf-8")
-    return workers
+    return workers, listeners
 
 
 async def test_workers_share_one_database_and_read_what_a_mutation_committed(
@@ -108,11 +133,16 @@ async def test_workers_share_one_database_and_read_what_a_mutation_committed(
         lambda session: create_api_key(session, name="workers", role="admin"),
     )
     database_url = committed_engine.url.render_as_string(hide_password=False)
-    workers = await asyncio.to_thread(
+    workers, listeners = await asyncio.to_thread(
         _serve_and_read, database_url, issued.key, tmp_path / "serve.log"
     )
     # Two serving processes (multiprocessing may add its resource tracker).
     assert len(workers) >= 2
+    # Each listens on a socket of its own (SO_REUSEPORT), so the kernel spreads
+    # connections over both instead of the first awake taking them all.
+    assert len(listeners) == 2
+    assert all(len(sockets) == 1 for sockets in listeners.values())
+    assert len(set.union(*listeners.values())) == 2
 
 
 def test_responses_hold_integers_past_64_bits_and_plain_chinese(
