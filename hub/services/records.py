@@ -175,7 +175,7 @@ async def submit_records(
     source_id = await ensure_source(session, source)
     keys = {item.index: base.keys(item.standard) for item in accepted}
     # A key known to be held by more than the cap matches nothing: not locked.
-    database = _database_of(session)
+    database = await _database_of(session)
     await _lock_key_buckets(
         session,
         [
@@ -211,7 +211,7 @@ async def submit_records(
             changes.touched,
             changes=changes,
             at=at,
-            members=placement.members_of(changes.touched, _database_of(session)),
+            members=placement.members_of(changes.touched, database),
         )
         await emit_changes(session, changes.events)
     result.outcomes.sort(key=lambda outcome: outcome.index)
@@ -753,13 +753,30 @@ MEMBER_CACHE_SIZE = 20_000
 _MEMBERS = _MemberCache(MEMBER_CACHE_SIZE)
 
 
-def _database_of(session: AsyncSession) -> str:
-    """Which database ``session`` talks to (the member cache's first key)."""
+async def _database_of(session: AsyncSession) -> str:
+    """Which database ``session`` talks to: the process caches' first key.
+
+    The URL and the database's oid: a database dropped and made again under
+    the same name (a restore, a test suite) restarts its ids and gets a new
+    oid, so nothing cached from the old one is taken for the new one's.
+    Asked once per session.
+    """
+    known = session.info.get(_DATABASE_KEY)
+    if isinstance(known, str):
+        return known
     bind = session.bind
     if bind is None:
         raise RuntimeError("a submission needs a session bound to an engine or a connection")
     engine = bind if isinstance(bind, AsyncEngine) else bind.engine
-    return engine.url.render_as_string(hide_password=True)
+    oid = await session.scalar(
+        text("SELECT oid FROM pg_database WHERE datname = current_database()")
+    )
+    database = f"{engine.url.render_as_string(hide_password=True)}#{oid}"
+    session.info[_DATABASE_KEY] = database
+    return database
+
+
+_DATABASE_KEY = "hub.records.database"
 
 
 async def _load_members(
@@ -788,7 +805,7 @@ async def _load_members(
         ),
         {"ids": ids},
     )
-    database = _database_of(session)
+    database = await _database_of(session)
     members: list[MemberRecord] = []
     for row in rows:
         key = (database, row.id, row.version)
@@ -838,7 +855,7 @@ async def _place_arrivals(
 
     Returns where every record now is, and each arrival's decision.
     """
-    database, cap = _database_of(session), matcher.max_key_size
+    database, cap = await _database_of(session), matcher.max_key_size
     holders, capped = await _key_holders(
         session,
         (k for a in arrivals for k in a.keys if not _FREQUENT.known(database, cap, k)),

@@ -59,7 +59,7 @@ async def test_a_key_found_frequent_is_neither_looked_up_nor_locked_by_later_bat
     session: AsyncSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await submit(session, company("G-1", "星河科技"), company("G-2", "蓝海物流"), matcher=SMALL_CAP)
-    database = records._database_of(session)
+    database = await records._database_of(session)
     assert not records._FREQUENT.known(database, 2, SWITCHBOARD_KEY)  # two holders: at the cap
     assert SWITCHBOARD_KEY in await locked_keys(monkeypatch, session, company("G-3", "天宇建材"))
     # That batch found the switchboard held by more than two records.
