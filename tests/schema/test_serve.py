@@ -98,8 +98,14 @@ def _serve_and_read(
         )
     try:
         _wait_until_ready(url, process, log)
-        workers = _children(process.pid)
-        listeners = _owners(_listening_sockets(port), workers)
+        # /readyz answers once one worker listens; the other may still be starting.
+        deadline = time.monotonic() + 60
+        while True:
+            workers = _children(process.pid)
+            listeners = _owners(_listening_sockets(port), workers)
+            if len(listeners) >= 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         headers = {"Authorization": f"Bearer {key}"}
         with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
             record = {"source_key": "W1", "party_type": "person", "name": "王伟"}
