@@ -13,11 +13,15 @@ versions of known ones) through GraphQL over loopback:
 ``--submitters N`` sends the batches from N clients at once (labelled so in
 the output and the recorded figure); the sequential figure is the default.
 ``--no-record`` prints the figures without writing docs/PERFORMANCE.md.
+When the bench serves the hub itself it also prints the CPU time per record
+of the hub's processes and of its database backends: on a shared machine
+these move far less than wall-clock figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import time
@@ -26,8 +30,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
-from bench.api_bench import DATABASE, check_loopback, database_prefix, prepare_hub, stored_records
+from bench.api_bench import (
+    DATABASE,
+    Meters,
+    check_loopback,
+    database_prefix,
+    prepare_hub,
+    stored_records,
+)
 from bench.report import Figure, record
 
 SUBMIT = (
@@ -65,6 +77,40 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
 
+class CpuClock:
+    """CPU seconds of the served hub and of its database backends since the last reading."""
+
+    def __init__(self, meters: Meters | None) -> None:
+        self.meters = meters
+        self.last = self._read()
+
+    def _read(self) -> tuple[float, dict[int, float]]:
+        if self.meters is None:
+            return 0.0, {}
+        backends = set(asyncio.run(self.meters.backend_pids()))
+        return self.meters.server_seconds() or 0.0, _cpu_of(backends)
+
+    def lap(self) -> tuple[float, float]:
+        """(hub seconds, database seconds) since the previous lap."""
+        before_server, before_backends = self.last
+        self.last = self._read()
+        server, backends = self.last
+        database = sum(t - before_backends.get(pid, 0.0) for pid, t in backends.items())
+        return server - before_server, database
+
+
+def _cpu_of(pids: set[int]) -> dict[int, float]:
+    """CPU seconds (user + system) of each process of ``pids`` still running."""
+    found = {}
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        found[pid] = times.user + times.system
+    return found
+
+
 def run(
     url: str,
     key: str,
@@ -72,9 +118,11 @@ def run(
     singles: int,
     batches: int,
     submitters: int = 1,
+    meters: Meters | None = None,
 ) -> dict[str, float]:
     headers = {"Authorization": f"Bearer {key}"}
     latencies: list[float] = []
+    clock = CpuClock(meters)
     with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
         for item in records[:singles]:
             started = time.perf_counter()
@@ -85,6 +133,7 @@ def run(
             body = response.json()
             if body.get("errors"):
                 raise SystemExit(f"submission failed: {body['errors']}")
+    single_cpu = clock.lap()
     chunks = batch_chunks(records[singles:], batches)
     started = time.perf_counter()
     # Each submitter sends every n-th batch, one after another, on its own connection.
@@ -95,7 +144,12 @@ def run(
             )
         )
     elapsed = time.perf_counter() - started
+    batch_cpu = clock.lap()
     return {
+        "single_hub_cpu_ms": single_cpu[0] * 1000 / max(singles, 1),
+        "single_db_cpu_ms": single_cpu[1] * 1000 / max(singles, 1),
+        "batch_hub_cpu_ms": batch_cpu[0] * 1000 / max(sent, 1),
+        "batch_db_cpu_ms": batch_cpu[1] * 1000 / max(sent, 1),
         "p50": percentile(latencies, 0.50),
         "p95": percentile(latencies, 0.95),
         "p99": percentile(latencies, 0.99),
@@ -158,18 +212,18 @@ def main() -> None:
         help="print the figures without writing them into docs/PERFORMANCE.md",
     )
     args = parser.parse_args()
-    server = None
+    server, meters = None, None
     if args.url:
         url, key, stored = args.url, args.key, args.stored or 0
     else:
-        url, key, server, _ = prepare_hub(args, Path(args.workdir))
+        url, key, server, meters = prepare_hub(args, Path(args.workdir))
         stored = stored_records(DATABASE_URL)
     check_loopback(url)
     try:
         records = fresh_records(
             Path(args.workdir), args.entities, args.singles + args.batches * 100
         )
-        figures = run(url, key, records, args.singles, args.batches, args.submitters)
+        figures = run(url, key, records, args.singles, args.batches, args.submitters, meters)
     finally:
         if server is not None:
             server.terminate()
@@ -180,6 +234,13 @@ def main() -> None:
         f"batches of 100: {figures['records_per_s']:.0f} records/s"
         + (f" ({args.submitters} concurrent submitters)" if args.submitters > 1 else "")
     )
+    if meters is not None:
+        print(
+            f"CPU per record: one-record submissions {figures['single_hub_cpu_ms']:.1f} ms hub"
+            f" + {figures['single_db_cpu_ms']:.1f} ms database; batches of 100"
+            f" {figures['batch_hub_cpu_ms']:.1f} ms hub + {figures['batch_db_cpu_ms']:.1f} ms"
+            " database"
+        )
     command = (
         f"{database_prefix()}python -m bench.submit_bench "
         + (f"--entities {args.entities}" if not args.url else "--url …")

@@ -266,9 +266,11 @@ def survive(
     lineage: dict[str, Any] = {}
     # Every lineage entry carries the moment; written once (a bulk load survives 100k+).
     stamp = at.isoformat()
+    # Unions take members newest first: sorted once for every list attribute.
+    newest_first = members if len(members) == 1 else sorted(members, key=_recency, reverse=True)
     for name, rule in rules.attributes.items():
         if rule.rule is Rule.UNION:
-            values, sources = _union(members, name)
+            values, sources = _union(newest_first, name)
             attributes[name] = values
             lineage[name] = {
                 "rule": rule.rule.value,
@@ -375,12 +377,11 @@ def _recency(member: Member) -> tuple[datetime, int, int]:
     return member.recency
 
 
-def _union(members: Sequence[Member], name: str) -> tuple[list[Any], list[dict[str, Any]]]:
+def _union(newest_first: Sequence[Member], name: str) -> tuple[list[Any], list[dict[str, Any]]]:
     values: list[Any] = []
     sources: list[dict[str, Any]] = []
     seen: set[str] = set()
-    ordered = members if len(members) == 1 else sorted(members, key=_recency, reverse=True)
-    for member in ordered:
+    for member in newest_first:
         for candidate in member.lists.get(name, ()):
             if candidate.key in seen:
                 continue
@@ -405,14 +406,15 @@ def _group_key(member: Member, group: GroupRule) -> tuple[str, ...]:
 def _pick_group(
     members: Sequence[Member], group: GroupRule, rules: SurvivorshipRules
 ) -> Member | None:
-    filled = [m for m in members if any(m.address.get(a) for a in group.attributes)]
+    attributes = group.attributes
+    filled = [m for m in members if any(map(m.address.get, attributes))]
     if len(filled) <= 1:
         # None, or the one member every rule would pick.
         return filled[0] if filled else None
 
     def completeness(member: Member) -> tuple[int, int]:
-        values = [member.address.get(a) for a in group.attributes]
-        return (sum(1 for v in values if v), sum(len(str(v)) for v in values if v))
+        values = [v for v in map(member.address.get, attributes) if v]
+        return (len(values), sum(len(str(v)) for v in values))
 
     match group.rule:
         case Rule.SOURCE_PRIORITY:

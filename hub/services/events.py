@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+import orjson
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import AuditEntry, ChangeEvent
@@ -39,20 +41,44 @@ class Change:
     occurred_at: datetime
 
 
+_EMIT = text(
+    "INSERT INTO change_event (kind, golden_ids, payload)"
+    " SELECT e.kind, CAST(e.golden_ids AS bigint[]), e.payload"
+    " FROM unnest(CAST(:kinds AS text[]), CAST(:ids AS text[]), CAST(:payloads AS jsonb[]))"
+    "  WITH ORDINALITY AS e(kind, golden_ids, payload, position)"
+    " WHERE (SELECT count(*) FROM (SELECT pg_advisory_xact_lock(:key)) AS locked) = 1"
+    " ORDER BY e.position"
+)
+
+
 async def emit_changes(
     session: AsyncSession, changes: Sequence[tuple[ChangeKind, Sequence[int], dict[str, Any]]]
 ) -> None:
-    """Append events to the outbox, in order, as part of the caller's transaction."""
+    """Append events to the outbox, in order, as part of the caller's transaction.
+
+    One statement: the lock is a one-time filter, taken before the first
+    event draws its sequence number.
+    """
     if not changes:
         return
-    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OUTBOX_LOCK_KEY})
     await session.execute(
-        insert(ChangeEvent),
-        [
-            {"kind": kind.value, "golden_ids": list(ids), "payload": payload}
-            for kind, ids, payload in changes
-        ],
+        _EMIT,
+        {
+            "kinds": [kind.value for kind, _, _ in changes],
+            "ids": ["{" + ",".join(str(int(i)) for i in ids) + "}" for _, ids, _ in changes],
+            "payloads": [jsonb_text(payload) for _, _, payload in changes],
+            "key": OUTBOX_LOCK_KEY,
+        },
     )
+
+
+def jsonb_text(value: object) -> str:
+    """JSON text for a jsonb array element (as the engine writes a jsonb parameter)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        # Integers beyond 64 bits: json writes them.
+        return json.dumps(value, ensure_ascii=False)
 
 
 async def changes_after(session: AsyncSession, seq: int, limit: int) -> list[Change]:

@@ -15,8 +15,10 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Select, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from hub.db.models import (
     AttributeOverride,
@@ -29,7 +31,7 @@ from hub.db.models import (
 )
 from hub.db.sql import among
 from hub.errors import Conflict, Invalid, NotFound
-from hub.services.events import ChangeKind
+from hub.services.events import ChangeKind, jsonb_text
 from hub.services.profile import close_retention_alerts, refresh_profiles
 from hub.services.search import index_goldens
 from hub.survivorship import (
@@ -178,6 +180,18 @@ async def link_records(
     )
 
 
+_LINK = text(
+    "INSERT INTO cross_reference (source_record_id, golden_id, link_kind, linked_by, score)"
+    " SELECT l.record_id, l.golden_id, l.link_kind, :linked_by, l.score"
+    " FROM unnest(CAST(:records AS bigint[]), CAST(:goldens AS bigint[]),"
+    "  CAST(:kinds AS text[]), CAST(:scores AS float8[]))"
+    "  AS l(record_id, golden_id, link_kind, score)"
+    " ON CONFLICT (source_record_id) DO UPDATE SET golden_id = excluded.golden_id,"
+    " link_kind = excluded.link_kind, linked_by = excluded.linked_by,"
+    " score = excluded.score, linked_at = now()"
+)
+
+
 async def link_many(
     session: AsyncSession,
     links: Sequence[tuple[int, int, str, float | None]],
@@ -187,29 +201,16 @@ async def link_many(
     """Point each record at its golden record: (record id, golden id, link kind, score)."""
     if not links:
         return
-    statement = pg_insert(CrossReference).values(
-        [
-            {
-                "source_record_id": record_id,
-                "golden_id": golden_id,
-                "link_kind": link_kind,
-                "linked_by": linked_by,
-                "score": score,
-            }
-            for record_id, golden_id, link_kind, score in links
-        ]
-    )
+    # One statement text whatever the number of links: compiled and prepared once.
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[CrossReference.source_record_id],
-            set_={
-                "golden_id": statement.excluded.golden_id,
-                "link_kind": statement.excluded.link_kind,
-                "linked_by": statement.excluded.linked_by,
-                "score": statement.excluded.score,
-                "linked_at": func.now(),
-            },
-        )
+        _LINK,
+        {
+            "records": [record_id for record_id, _, _, _ in links],
+            "goldens": [golden_id for _, golden_id, _, _ in links],
+            "kinds": [kind for _, _, kind, _ in links],
+            "scores": [score for _, _, _, score in links],
+            "linked_by": linked_by,
+        },
     )
 
 
@@ -246,93 +247,261 @@ async def refresh_goldens(
 
     ``members`` holds the current members of every one of ``golden_ids`` when
     the caller has them at hand (a submission has just placed them); they are
-    read from the database otherwise.
+    read from the database otherwise. Plain rows throughout: the golden records
+    are locked and read in one statement, their overrides and last versions'
+    members in another, and every change written in a third.
     """
     ids = sorted(set(golden_ids))
     if not ids:
         return
     rules = rules or default_rules()
-    goldens = await lock_goldens(session, ids)
+    # Changes to golden records made through the ORM reach the rows read here.
+    await session.flush()
+    goldens = await _lock_golden_rows(session, ids)
     if members is None:
         loaded: dict[int, list[MemberRecord]] = defaultdict(list)
         for record in await load_member_records(session, golden_ids=ids):
             loaded[record.golden_id].append(record)
         members = loaded
-    overrides = await _overrides(session, ids)
-    previous = await _previous_members(session, goldens.values())
-    changed: list[int] = []
-    for golden_id in ids:
-        golden = goldens[golden_id]
-        if golden.status == "merged":
-            continue
-        if _refresh_one(
-            session,
-            golden,
-            members=members.get(golden_id, []),
-            previous_members=previous.get(golden_id),
-            overrides=overrides.get(golden_id, []),
-            rules=rules,
-            changes=changes,
-            at=at,
-        ):
-            changed.append(golden_id)
-    await session.flush()
+    await _read_overrides_and_members(session, goldens)
+    refreshed = [
+        refreshed
+        for golden in goldens
+        if golden.status != "merged"
+        and (
+            refreshed := _refresh_one(
+                golden, members=members.get(golden.id, []), rules=rules, changes=changes, at=at
+            )
+        )
+        is not None
+    ]
+    await _write_refreshed(session, refreshed, at=at)
+    changed = [r.id for r in refreshed]
     await index_goldens(
-        session,
-        changed,
-        active={g: goldens[g].attributes for g in changed if goldens[g].status == "active"},
+        session, changed, active={r.id: r.attributes for r in refreshed if r.status == "active"}
     )
     await refresh_profiles(session, changed, now=at)
 
 
+@dataclass(slots=True)
+class _GoldenRow:
+    """A locked golden record as survivorship reads it."""
+
+    id: int
+    status: str
+    version: int
+    merged_into_id: int | None
+    attributes: dict[str, Any]
+    lineage: dict[str, Any]
+    name: str
+    region: str | None
+    industry: str | None
+    updated_at: datetime
+    previous_members: list[int] | None = None  # as its current version lists them
+    overrides: list[Override] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Refreshed:
+    """A golden record's new values, and the version that records them."""
+
+    id: int
+    status: str
+    version: int
+    merged_into_id: int | None
+    attributes: dict[str, Any]
+    lineage: dict[str, Any]
+    name: str
+    region: str | None
+    industry: str | None
+    updated_at: datetime
+    members: list[int]
+    kind: ChangeKind
+
+
+_LOCK_GOLDEN_ROWS = text(
+    "SELECT id, status, version, merged_into_id, attributes, lineage, name, region,"
+    " industry, updated_at FROM golden_record"
+    " WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE"
+).columns(attributes=JSONB, lineage=JSONB)
+
+
+async def _lock_golden_rows(session: AsyncSession, ids: Sequence[int]) -> list[_GoldenRow]:
+    """Lock the rows of ``ids`` in id order (so lockers never deadlock) and read them."""
+    rows = await session.execute(
+        _LOCK_GOLDEN_ROWS,
+        {"ids": list(ids)},
+    )
+    return [
+        _GoldenRow(
+            row.id,
+            row.status,
+            row.version,
+            row.merged_into_id,
+            row.attributes,
+            row.lineage,
+            row.name,
+            row.region,
+            row.industry,
+            row.updated_at,
+        )
+        for row in rows
+    ]
+
+
+_OVERRIDES_AND_MEMBERS = text(
+    "SELECT c.id, v.members, o.attribute, o.value, o.set_by, o.set_at"
+    " FROM unnest(CAST(:ids AS bigint[]), CAST(:versions AS int[])) AS c(id, version)"
+    " LEFT JOIN golden_record_version v ON v.golden_id = c.id AND v.version = c.version"
+    " LEFT JOIN attribute_override o ON o.golden_id = c.id"
+).columns(value=JSONB)
+
+
+async def _read_overrides_and_members(session: AsyncSession, goldens: Sequence[_GoldenRow]) -> None:
+    """Each golden record's steward overrides and the members its current version lists."""
+    if not goldens:
+        return
+    rows = await session.execute(
+        _OVERRIDES_AND_MEMBERS,
+        {"ids": [g.id for g in goldens], "versions": [g.version for g in goldens]},
+    )
+    by_id = {g.id: g for g in goldens}
+    for row in rows:
+        golden = by_id[row.id]
+        if row.members is not None:
+            golden.previous_members = list(row.members)
+        if row.attribute is not None:
+            golden.overrides.append(Override(row.attribute, row.value, row.set_by, row.set_at))
+
+
 def _refresh_one(
-    session: AsyncSession,
-    golden: GoldenRecord,
+    golden: _GoldenRow,
     *,
     members: list[MemberRecord],
-    previous_members: list[int] | None,
-    overrides: list[Override],
     rules: SurvivorshipRules,
     changes: ChangeSet,
     at: datetime,
-) -> bool:
-    """Recompute one golden record; whether it changed (its new version is not flushed)."""
+) -> _Refreshed | None:
+    """One golden record's new values and version, or ``None`` when nothing changed."""
     member_ids = [m.record_id for m in members]
     if not members:
-        if golden.status != "retired":
-            golden.status = "retired"
-            _add_version(session, golden, member_ids, ChangeKind.RETIRED, at)
-            changes.add(ChangeKind.RETIRED, [golden.id])
-            return True
-        return False
-    survived = survive([m.member for m in members], rules, overrides, at=at)
+        if golden.status == "retired":
+            return None
+        changes.add(ChangeKind.RETIRED, [golden.id])
+        return _Refreshed(
+            golden.id,
+            "retired",
+            golden.version + 1,
+            golden.merged_into_id,
+            golden.attributes,
+            golden.lineage,
+            golden.name,
+            golden.region,
+            golden.industry,
+            golden.updated_at,
+            member_ids,
+            ChangeKind.RETIRED,
+        )
+    survived = survive([m.member for m in members], rules, golden.overrides, at=at)
     lineage = _keep_lineage_times(golden.lineage, survived.lineage)
     created = golden.id in changes.created
-    revived = golden.status == "retired"
     if (
         not created
-        and not revived
+        and golden.status != "retired"
         and survived.attributes == golden.attributes
         and lineage == golden.lineage
-        and previous_members == member_ids
+        and golden.previous_members == member_ids
     ):
-        return False
-    golden.status = "active"
-    golden.attributes = survived.attributes
-    golden.lineage = lineage
-    golden.name = str(survived.attributes.get("name", ""))
-    address = survived.attributes.get("address") or {}
-    golden.region = address.get("region")
-    golden.industry = survived.attributes.get("industry")
-    golden.updated_at = at
+        return None
     kind = ChangeKind.CREATED if created else ChangeKind.UPDATED
-    _add_version(session, golden, member_ids, kind, at)
     if not any(
         event[0] in {ChangeKind.MERGED, ChangeKind.SPLIT} and golden.id in event[1]
         for event in changes.events
     ):
         changes.add(kind, [golden.id])
-    return True
+    address = survived.attributes.get("address") or {}
+    return _Refreshed(
+        golden.id,
+        "active",
+        golden.version + 1,
+        golden.merged_into_id,
+        survived.attributes,
+        lineage,
+        str(survived.attributes.get("name", "")),
+        address.get("region"),
+        survived.attributes.get("industry"),
+        at,
+        member_ids,
+        kind,
+    )
+
+
+_WRITE_REFRESHED = text(
+    "WITH c AS ("
+    " SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]),"
+    "  CAST(:versions AS int[]), CAST(:merged_into AS bigint[]),"
+    "  CAST(:attributes AS jsonb[]), CAST(:lineages AS jsonb[]), CAST(:names AS text[]),"
+    "  CAST(:regions AS text[]), CAST(:industries AS text[]),"
+    "  CAST(:updated AS timestamptz[]), CAST(:members AS text[]), CAST(:kinds AS text[]))"
+    "  AS c(id, status, version, merged_into_id, attributes, lineage, name, region,"
+    "   industry, updated_at, members, kind)"
+    "), updated AS ("
+    " UPDATE golden_record g SET status = c.status, version = c.version,"
+    "  attributes = c.attributes, lineage = c.lineage, name = c.name,"
+    "  region = c.region, industry = c.industry, updated_at = c.updated_at"
+    " FROM c WHERE g.id = c.id"
+    ") INSERT INTO golden_record_version (golden_id, version, status, merged_into_id,"
+    " attributes, lineage, members, change, valid_from)"
+    " SELECT c.id, c.version, c.status, c.merged_into_id, c.attributes, c.lineage,"
+    "  CAST(c.members AS bigint[]), c.kind, :at FROM c"
+)
+
+
+async def _write_refreshed(
+    session: AsyncSession, refreshed: Sequence[_Refreshed], *, at: datetime
+) -> None:
+    """Update the golden records and insert their new versions, in one statement."""
+    if not refreshed:
+        return
+    await session.execute(
+        _WRITE_REFRESHED,
+        {
+            "ids": [r.id for r in refreshed],
+            "statuses": [r.status for r in refreshed],
+            "versions": [r.version for r in refreshed],
+            "merged_into": [r.merged_into_id for r in refreshed],
+            "attributes": [jsonb_text(r.attributes) for r in refreshed],
+            "lineages": [jsonb_text(r.lineage) for r in refreshed],
+            "names": [r.name for r in refreshed],
+            "regions": [r.region for r in refreshed],
+            "industries": [r.industry for r in refreshed],
+            "updated": [r.updated_at for r in refreshed],
+            "members": ["{" + ",".join(map(str, r.members)) + "}" for r in refreshed],
+            "kinds": [r.kind.value for r in refreshed],
+            "at": at,
+        },
+    )
+    _follow_in_session(session, refreshed)
+
+
+def _follow_in_session(session: AsyncSession, refreshed: Sequence[_Refreshed]) -> None:
+    """Golden records the session holds as objects take the values just written."""
+    identities = session.sync_session.identity_map
+    for r in refreshed:
+        golden = identities.get(identity_key(GoldenRecord, r.id))
+        if golden is None:
+            continue
+        for name, value in (
+            ("status", r.status),
+            ("version", r.version),
+            ("attributes", r.attributes),
+            ("lineage", r.lineage),
+            ("name", r.name),
+            ("region", r.region),
+            ("industry", r.industry),
+            ("updated_at", r.updated_at),
+        ):
+            set_committed_value(golden, name, value)
 
 
 def _keep_lineage_times(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
@@ -353,24 +522,6 @@ def _keep_lineage_times(previous: dict[str, Any], current: dict[str, Any]) -> di
 
 def _without_time(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k != "at"}
-
-
-async def _previous_members(
-    session: AsyncSession, goldens: Iterable[GoldenRecord]
-) -> dict[int, list[int]]:
-    """The members each golden record's current version lists (none before its first)."""
-    versioned = [(g.id, g.version) for g in goldens if g.version > 0]
-    if not versioned:
-        return {}
-    rows = await session.execute(
-        text(
-            "SELECT v.golden_id, v.members FROM golden_record_version v"
-            " JOIN unnest(CAST(:ids AS bigint[]), CAST(:versions AS int[])) AS c(id, version)"
-            " ON v.golden_id = c.id AND v.version = c.version"
-        ),
-        {"ids": [i for i, _ in versioned], "versions": [v for _, v in versioned]},
-    )
-    return {golden_id: list(members) for golden_id, members in rows}
 
 
 def _add_version(
@@ -394,22 +545,6 @@ def _add_version(
             valid_from=at,
         )
     )
-
-
-async def _overrides(session: AsyncSession, golden_ids: Sequence[int]) -> dict[int, list[Override]]:
-    rows = (
-        (
-            await session.execute(
-                select(AttributeOverride).where(AttributeOverride.golden_id.in_(golden_ids))
-            )
-        )
-        .scalars()
-        .all()
-    )
-    found: dict[int, list[Override]] = defaultdict(list)
-    for row in rows:
-        found[row.golden_id].append(Override(row.attribute, row.value, row.set_by, row.set_at))
-    return found
 
 
 async def merge_goldens(

@@ -12,14 +12,15 @@ import hashlib
 import json
 import re
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import delete, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import delete, event, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from hub.db.models import (
     CrossReference,
@@ -31,7 +32,7 @@ from hub.db.models import (
 from hub.db.sql import among
 from hub.errors import Invalid
 from hub.matcher import Matcher, PairVerdict, default_matcher
-from hub.services.events import emit_changes
+from hub.services.events import emit_changes, jsonb_text
 from hub.services.frequencies import note_population_changes, population_matcher
 from hub.services.golden import (
     ChangeSet,
@@ -172,7 +173,6 @@ async def submit_records(
     result = SubmitResult(rejections=rejections)
     if not accepted:
         return result
-    source_id = await ensure_source(session, source)
     keys = {item.index: base.keys(item.standard) for item in accepted}
     # A key known to be held by more than the cap matches nothing: not locked.
     database = await _database_of(session)
@@ -185,7 +185,7 @@ async def submit_records(
             if not _FREQUENT.known(database, base.max_key_size, key)
         ],
     )
-    stored = await _claim_record_rows(session, source_id, accepted)
+    source_id, stored = await _claim_record_rows(session, source, accepted)
     arrivals = _sort_out_unchanged(accepted, stored, keys, result)
     if arrivals:
         # Scored with the stored population's term frequencies once it is
@@ -275,6 +275,11 @@ class _Arrival:
     keys: list[str]
 
 
+_LOCK_KEY_BUCKETS = text(
+    "SELECT pg_advisory_xact_lock(:ns, b) FROM unnest(CAST(:buckets AS int[])) AS b ORDER BY b"
+)
+
+
 async def _lock_key_buckets(session: AsyncSession, keys: Sequence[str]) -> None:
     buckets = sorted(
         {
@@ -284,21 +289,72 @@ async def _lock_key_buckets(session: AsyncSession, keys: Sequence[str]) -> None:
     )
     if buckets:
         await session.execute(
-            text(
-                "SELECT pg_advisory_xact_lock(:ns, b)"
-                " FROM unnest(CAST(:buckets AS int[])) AS b ORDER BY b"
-            ),
+            _LOCK_KEY_BUCKETS,
             {"ns": KEY_LOCK_NAMESPACE, "buckets": buckets},
         )
 
 
+_CLAIM = text(
+    "WITH source AS (SELECT id FROM source_system WHERE code = :code),"
+    " claimed AS ("
+    " INSERT INTO source_record (source_id, source_key, party_type, current_version,"
+    "  content_hash)"
+    " SELECT source.id, k.source_key, k.party_type, 0, ''::bytea"
+    " FROM source, unnest(CAST(:keys AS text[]), CAST(:parties AS text[]))"
+    "  AS k(source_key, party_type)"
+    " ON CONFLICT (source_id, source_key) DO NOTHING"
+    " RETURNING source_id, id, source_key"
+    "), stored AS ("
+    " SELECT r.source_id, r.id, r.source_key, r.current_version, r.content_hash,"
+    "  r.retired_at FROM source_record r"
+    " WHERE r.source_id = (SELECT id FROM source)"
+    "  AND r.source_key = ANY(CAST(:keys AS text[]))"
+    " ORDER BY r.source_key FOR UPDATE"
+    ") SELECT source_id, id, source_key, 0 AS current_version,"
+    " ''::bytea AS content_hash, NULL::timestamptz AS retired_at,"
+    " NULL::bigint AS golden_id FROM claimed"
+    " UNION ALL SELECT s.source_id, s.id, s.source_key, s.current_version,"
+    " s.content_hash, s.retired_at, x.golden_id"
+    " FROM stored s LEFT JOIN cross_reference x ON x.source_record_id = s.id"
+)
+
+
 async def _claim_record_rows(
-    session: AsyncSession, source_id: int, accepted: Sequence[_Accepted]
-) -> dict[str, _StoredRow]:
-    """Each record's row, inserted empty when new, locked, with its golden record."""
+    session: AsyncSession, source: str, accepted: Sequence[_Accepted]
+) -> tuple[int, dict[str, _StoredRow]]:
+    """The source's id and each record's row: inserted empty when new, locked, with its golden.
+
+    One statement inserts the new rows and locks the stored ones. A source's
+    first batch registers it first; a row another submitter inserted and
+    committed while that statement waited on it is not in its snapshot: both
+    go on to :func:`_claim_rows_again`.
+    """
     ordered = sorted(accepted, key=lambda item: item.record.source_key)
     source_keys = [item.record.source_key for item in ordered]
+    parties = [item.record.party_type.value for item in ordered]
     # One statement text whatever the batch size: compiled and prepared once.
+    rows = (
+        await session.execute(
+            _CLAIM,
+            {"code": source, "keys": source_keys, "parties": parties},
+        )
+    ).all()
+    found = {row.source_key: _stored_row(row) for row in rows}
+    if len(found) == len(source_keys):
+        return rows[0].source_id, found
+    missing = [
+        (key, party) for key, party in zip(source_keys, parties, strict=True) if key not in found
+    ]
+    source_id = await ensure_source(session, source)
+    found.update(await _claim_rows_again(session, source_id, missing))
+    return source_id, found
+
+
+async def _claim_rows_again(
+    session: AsyncSession, source_id: int, missing: Sequence[tuple[str, str]]
+) -> dict[str, _StoredRow]:
+    """The rows of ``missing`` (source key, party type), each in a statement of its own."""
+    keys = [key for key, _ in missing]
     await session.execute(
         text(
             "INSERT INTO source_record (source_id, source_key, party_type, current_version,"
@@ -308,11 +364,7 @@ async def _claim_record_rows(
             "  AS k(source_key, party_type)"
             " ON CONFLICT (source_id, source_key) DO NOTHING"
         ),
-        {
-            "source_id": source_id,
-            "keys": source_keys,
-            "parties": [item.record.party_type.value for item in ordered],
-        },
+        {"source_id": source_id, "keys": keys, "parties": [party for _, party in missing]},
     )
     rows = await session.execute(
         text(
@@ -322,23 +374,35 @@ async def _claim_record_rows(
             " WHERE r.source_id = :source_id AND r.source_key = ANY(CAST(:keys AS text[]))"
             " ORDER BY r.source_key FOR UPDATE OF r"
         ),
-        {"source_id": source_id, "keys": source_keys},
+        {"source_id": source_id, "keys": keys},
     )
-    return {
-        row.source_key: _StoredRow(
-            row.id, row.current_version, row.content_hash, row.retired_at is not None, row.golden_id
-        )
-        for row in rows
-    }
+    return {row.source_key: _stored_row(row) for row in rows}
 
 
-def _json(value: object) -> str:
-    """JSON text for a jsonb array element (as the engine writes a jsonb parameter)."""
-    try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except orjson.JSONEncodeError:
-        # Integers beyond 64 bits (a department's extra attribute): json writes them.
-        return json.dumps(value, ensure_ascii=False)
+def _stored_row(row: Any) -> _StoredRow:
+    return _StoredRow(
+        row.id, row.current_version, row.content_hash, row.retired_at is not None, row.golden_id
+    )
+
+
+_STORE_VERSIONS = text(
+    "WITH current AS ("
+    " UPDATE source_record r SET current_version = a.version,"
+    "  content_hash = a.content_hash, retired_at = NULL, party_type = a.party_type,"
+    "  updated_at = :at"
+    " FROM unnest(CAST(:ids AS bigint[]), CAST(:versions AS int[]),"
+    "  CAST(:hashes AS bytea[]), CAST(:parties AS text[]))"
+    "  AS a(id, version, content_hash, party_type)"
+    " WHERE r.id = a.id"
+    "), keys AS ("
+    " INSERT INTO match_key (key, source_record_id)"
+    " SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:holders AS bigint[]))"
+    ") INSERT INTO source_record_version (source_record_id, version, payload,"
+    " standardized, flags, source_updated_at)"
+    " SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:versions AS int[]),"
+    "  CAST(:payloads AS jsonb[]), CAST(:standardized AS jsonb[]),"
+    "  CAST(:flags AS jsonb[]), CAST(:updated AS timestamptz[]))"
+)
 
 
 async def _store_versions(
@@ -346,42 +410,31 @@ async def _store_versions(
 ) -> None:
     """New versions, current pointers and blocking keys of the arrivals.
 
-    Each step is one statement over arrays, whatever the number of arrivals.
+    One statement over arrays writes the three, whatever the number of
+    arrivals; a changed record's old keys go first.
     """
+    changed = [a.record_id for a in arrivals if a.status == "updated"]
+    if changed:
+        await session.execute(delete(MatchKey).where(among(MatchKey.source_record_id, changed)))
     ids = [a.record_id for a in arrivals]
+    _written_by(session).update(ids)
+    versions = [a.version for a in arrivals]
     await session.execute(
-        text(
-            "UPDATE source_record r SET current_version = a.version,"
-            " content_hash = a.content_hash, retired_at = NULL, party_type = a.party_type,"
-            " updated_at = :at"
-            " FROM unnest(CAST(:ids AS bigint[]), CAST(:versions AS int[]),"
-            "  CAST(:hashes AS bytea[]), CAST(:parties AS text[]))"
-            "  AS a(id, version, content_hash, party_type)"
-            " WHERE r.id = a.id"
-        ),
+        _STORE_VERSIONS,
         {
             "ids": ids,
-            "versions": [a.version for a in arrivals],
+            "versions": versions,
             "hashes": [a.item.content_hash for a in arrivals],
             "parties": [a.item.record.party_type.value for a in arrivals],
             "at": at,
-        },
-    )
-    await session.execute(
-        text(
-            "INSERT INTO source_record_version (source_record_id, version, payload,"
-            " standardized, flags, source_updated_at)"
-            " SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:versions AS int[]),"
-            "  CAST(:payloads AS jsonb[]), CAST(:standardized AS jsonb[]),"
-            "  CAST(:flags AS jsonb[]), CAST(:updated AS timestamptz[]))"
-        ),
-        {
-            "ids": ids,
-            "versions": [a.version for a in arrivals],
-            "payloads": [_json(a.item.payload) for a in arrivals],
-            "standardized": [_json(standard_record_to_dict(a.item.standard)) for a in arrivals],
+            "keys": [k for a in arrivals for k in a.keys],
+            "holders": [a.record_id for a in arrivals for _ in a.keys],
+            "payloads": [jsonb_text(a.item.payload) for a in arrivals],
+            "standardized": [
+                jsonb_text(standard_record_to_dict(a.item.standard)) for a in arrivals
+            ],
             "flags": [
-                _json(
+                jsonb_text(
                     [
                         {"field": f.field, "code": f.code, "message": f.message}
                         for f in a.item.standard.flags
@@ -397,18 +450,6 @@ async def _store_versions(
         source_id,
         [(a.item.record.source_key, a.record_id) for a in arrivals if a.status == "created"],
     )
-    changed = [a.record_id for a in arrivals if a.status == "updated"]
-    if changed:
-        await session.execute(delete(MatchKey).where(among(MatchKey.source_record_id, changed)))
-    holders = [a.record_id for a in arrivals for _ in a.keys]
-    if holders:
-        await session.execute(
-            text(
-                "INSERT INTO match_key (key, source_record_id)"
-                " SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:ids AS bigint[]))"
-            ),
-            {"keys": [k for a in arrivals for k in a.keys], "ids": holders},
-        )
 
 
 async def key_holders(
@@ -435,13 +476,8 @@ async def _key_holders(
     # without a holder.
     rows = await session.execute(
         text(
-            "WITH held AS ("
-            " SELECT k.key, h.source_record_id, count(*) OVER (PARTITION BY k.key) AS holders,"
-            "  row_number() OVER (PARTITION BY k.key) AS position"
-            " FROM unnest(CAST(:keys AS text[])) AS k(key)"
-            " CROSS JOIN LATERAL (SELECT m.source_record_id FROM match_key m"
-            "  WHERE m.key = k.key LIMIT :cap + 1) AS h"
-            ") SELECT held.key, held.source_record_id, x.golden_id, held.holders > :cap AS capped"
+            f"WITH {_HELD}"  # noqa: S608 - constant fragments only
+            " SELECT held.key, held.source_record_id, x.golden_id, held.holders > :cap AS capped"
             " FROM held LEFT JOIN cross_reference x"
             "  ON x.source_record_id = held.source_record_id AND held.holders <= :cap"
             " WHERE held.holders <= :cap OR held.position = 1"
@@ -456,6 +492,19 @@ async def _key_holders(
         else:
             found[key].append((record_id, golden_id))
     return found, capped
+
+
+# Each key's holders, at most one past the cap: enough to know it is frequent,
+# however many records hold it. A frequent key comes back once, without a holder.
+_HELD = (
+    "held AS ("
+    " SELECT k.key, h.source_record_id, count(*) OVER (PARTITION BY k.key) AS holders,"
+    "  row_number() OVER (PARTITION BY k.key) AS position"
+    " FROM unnest(CAST(:keys AS text[])) AS k(key)"
+    " CROSS JOIN LATERAL (SELECT m.source_record_id FROM match_key m"
+    "  WHERE m.key = k.key LIMIT :cap + 1) AS h"
+    ")"
+)
 
 
 class _FrequentKeys:
@@ -759,24 +808,82 @@ async def _database_of(session: AsyncSession) -> str:
     The URL and the database's oid: a database dropped and made again under
     the same name (a restore, a test suite) restarts its ids and gets a new
     oid, so nothing cached from the old one is taken for the new one's.
-    Asked once per session.
+    Asked once per pooled connection (dropping a database ends its
+    connections), and kept by the session too.
     """
     known = session.info.get(_DATABASE_KEY)
     if isinstance(known, str):
         return known
-    bind = session.bind
-    if bind is None:
-        raise RuntimeError("a submission needs a session bound to an engine or a connection")
-    engine = bind if isinstance(bind, AsyncEngine) else bind.engine
-    oid = await session.scalar(
-        text("SELECT oid FROM pg_database WHERE datname = current_database()")
-    )
-    database = f"{engine.url.render_as_string(hide_password=True)}#{oid}"
+    connection = await session.connection()
+    database = connection.info.get(_DATABASE_KEY)
+    if not isinstance(database, str):
+        oid = await connection.scalar(
+            text("SELECT oid FROM pg_database WHERE datname = current_database()")
+        )
+        database = f"{connection.engine.url.render_as_string(hide_password=True)}#{oid}"
+        connection.info[_DATABASE_KEY] = database
     session.info[_DATABASE_KEY] = database
     return database
 
 
 _DATABASE_KEY = "hub.records.database"
+
+
+def _learn_after_commit(session: AsyncSession, learn: Callable[[], object]) -> None:
+    """Call ``learn`` once the unit of work ``session`` is in commits; never if it rolls back.
+
+    What a process caches from rows it wrote or read inside a transaction
+    holds only if that transaction commits. Pending lessons belong to the
+    innermost transaction: a released savepoint hands them to its parent, one
+    rolled back drops them, and the outermost commit applies them.
+    """
+    sync = session.sync_session
+    transaction = sync.get_nested_transaction() or sync.get_transaction()
+    if transaction is None:
+        raise RuntimeError("learning after commit needs a session in a transaction")
+    pending: dict[SessionTransaction, list[Callable[[], object]]]
+    pending = session.info.setdefault(_PENDING_KEY, {})
+    pending.setdefault(transaction, []).append(learn)
+
+
+_PENDING_KEY = "hub.records.lessons"
+
+
+@event.listens_for(Session, "after_commit")
+def _apply_lessons(session: Session) -> None:
+    pending = session.info.get(_PENDING_KEY)
+    if not pending:
+        return
+    # Dispatched while the committing transaction is still the session's current one.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is None:
+        return
+    lessons = pending.pop(transaction, [])
+    if transaction.parent is not None:
+        pending.setdefault(transaction.parent, []).extend(lessons)
+        return
+    for learn in lessons:
+        learn()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_lessons(session: Session, transaction: SessionTransaction) -> None:
+    pending = session.info.get(_PENDING_KEY)
+    if pending:
+        # Still pending when its transaction ends: it rolled back.
+        pending.pop(transaction, None)
+
+
+# A member's row: its record, golden record, source, version and JSON as text.
+_MEMBER_COLUMNS = (
+    "r.id, x.golden_id, NULL::boolean AS capped, s.code, r.source_key, v.version,"
+    " v.standardized::text AS standardized, v.payload::text AS payload"
+)
+_MEMBER_JOINS = (
+    "JOIN source_record r ON r.id = x.source_record_id"
+    " JOIN source_record_version v ON v.source_record_id = r.id AND v.version = r.current_version"
+    " JOIN source_system s ON s.id = r.source_id"
+)
 
 
 async def _load_members(
@@ -793,40 +900,102 @@ async def _load_members(
         return []
     rows = await session.execute(
         text(
-            "SELECT r.id, x.golden_id, s.code, r.source_key, v.version,"
-            " v.standardized::text AS standardized, v.payload::text AS payload"
-            " FROM cross_reference x"
-            " JOIN source_record r ON r.id = x.source_record_id"
-            " JOIN source_record_version v"
-            "  ON v.source_record_id = r.id AND v.version = r.current_version"
-            " JOIN source_system s ON s.id = r.source_id"
+            f"SELECT {_MEMBER_COLUMNS} FROM cross_reference x {_MEMBER_JOINS}"  # noqa: S608 - constant fragments only
             " WHERE x.golden_id = ANY(CAST(:ids AS bigint[])) AND r.retired_at IS NULL"
             " ORDER BY r.id"
         ),
         {"ids": ids},
     )
     database = await _database_of(session)
+    uncommitted = arriving | _written_by(session)
+    return [_member_of(row, database, uncommitted) for row in rows]
+
+
+def _written_by(session: AsyncSession) -> set[int]:
+    """Records whose versions ``session`` wrote: perhaps never committed, so never cached."""
+    written: set[int] = session.info.setdefault(_WRITTEN_KEY, set())
+    return written
+
+
+_WRITTEN_KEY = "hub.records.written"
+
+
+def _member_of(row: Any, database: str, uncommitted: set[int]) -> MemberRecord:
+    """The member a row of :data:`_MEMBER_COLUMNS` stands for, parsed once per process.
+
+    Only committed versions are kept: one this session wrote may still roll
+    back, and its record id and version come back with other values.
+    """
+    key = (database, row.id, row.version)
+    member = _MEMBERS.get(key)
+    # A database dropped and made again under the same name restarts its ids.
+    if member is None or member.source_key != row.source_key:
+        member = MemberRecord(
+            record_id=row.id,
+            golden_id=row.golden_id,
+            source=row.code,
+            source_key=row.source_key,
+            version=row.version,
+            standard=standard_record_from_dict(orjson.loads(row.standardized)),
+            payload=_StoredPayload(row.payload),
+        )
+    elif member.golden_id != row.golden_id:
+        member = replace(member, golden_id=row.golden_id)
+    if row.id not in uncommitted:
+        _MEMBERS.put(key, member)
+    return member
+
+
+_HOLDERS_AND_MEMBERS = text(
+    f"WITH {_HELD},"  # noqa: S608 - constant fragments only
+    " found AS ("
+    " SELECT held.key, held.source_record_id, x.golden_id, held.holders > :cap AS capped"
+    " FROM held LEFT JOIN cross_reference x"
+    "  ON x.source_record_id = held.source_record_id AND held.holders <= :cap"
+    " WHERE held.holders <= :cap OR held.position = 1"
+    "), goldens AS ("
+    " SELECT golden_id FROM found WHERE golden_id IS NOT NULL"
+    " UNION SELECT unnest(CAST(:current AS bigint[]))"
+    ") SELECT key, source_record_id AS id, golden_id, capped, NULL AS code,"
+    " NULL AS source_key, NULL::int AS version, NULL AS standardized, NULL AS payload"
+    " FROM found"
+    f" UNION ALL SELECT NULL, {_MEMBER_COLUMNS}"
+    " FROM goldens g JOIN cross_reference x ON x.golden_id = g.golden_id"
+    f" {_MEMBER_JOINS} WHERE r.retired_at IS NULL"
+)
+
+
+async def _holders_and_members(
+    session: AsyncSession,
+    keys: Iterable[str],
+    current_goldens: set[int],
+    *,
+    max_key_size: int,
+    arriving: set[int],
+) -> tuple[dict[str, list[tuple[int, int | None]]], set[str], list[MemberRecord]]:
+    """:func:`_key_holders`, and the members of the golden records they lead to, in one statement.
+
+    The golden records are those of the keys' holders and ``current_goldens``;
+    their members come as :func:`_load_members` reads them, by record id.
+    """
+    rows = await session.execute(
+        _HOLDERS_AND_MEMBERS,
+        {"keys": sorted(set(keys)), "cap": max_key_size, "current": sorted(current_goldens)},
+    )
+    database = await _database_of(session)
+    uncommitted = arriving | _written_by(session)
+    found: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
+    capped: set[str] = set()
     members: list[MemberRecord] = []
     for row in rows:
-        key = (database, row.id, row.version)
-        member = _MEMBERS.get(key)
-        # A database dropped and made again under the same name restarts its ids.
-        if member is None or member.source_key != row.source_key:
-            member = MemberRecord(
-                record_id=row.id,
-                golden_id=row.golden_id,
-                source=row.code,
-                source_key=row.source_key,
-                version=row.version,
-                standard=standard_record_from_dict(orjson.loads(row.standardized)),
-                payload=_StoredPayload(row.payload),
-            )
-        elif member.golden_id != row.golden_id:
-            member = replace(member, golden_id=row.golden_id)
-        if row.id not in arriving:
-            _MEMBERS.put(key, member)
-        members.append(member)
-    return members
+        if row.key is None:
+            members.append(_member_of(row, database, uncommitted))
+        elif row.capped:
+            capped.add(row.key)
+        else:
+            found[row.key].append((row.id, row.golden_id))
+    members.sort(key=lambda member: member.record_id)
+    return found, capped, members
 
 
 def _with_payload(member: MemberRecord, database: str) -> MemberRecord:
@@ -856,27 +1025,24 @@ async def _place_arrivals(
     Returns where every record now is, and each arrival's decision.
     """
     database, cap = await _database_of(session), matcher.max_key_size
-    holders, capped = await _key_holders(
+    arriving = {a.record_id for a in arrivals}
+    holders, capped, stored = await _holders_and_members(
         session,
         (k for a in arrivals for k in a.keys if not _FREQUENT.known(database, cap, k)),
+        {a.current_golden for a in arrivals if a.current_golden is not None},
         max_key_size=cap,
+        arriving=arriving,
     )
-    _FREQUENT.add(database, cap, capped)
-    arriving = {a.record_id for a in arrivals}
-    golden_ids = {
-        golden_id
-        for a in arrivals
-        for key in a.keys
-        for _, golden_id in holders.get(key, ())
-        if golden_id is not None
-    } | {a.current_golden for a in arrivals if a.current_golden is not None}
-    stored = await _load_members(session, golden_ids, arriving=arriving)
+    if capped:
+        # Frequent perhaps only through this batch's own rows: known once they commit.
+        _learn_after_commit(session, lambda: _FREQUENT.add(database, cap, capped))
     placement = _Placement(
         [
             *(m for m in stored if m.record_id not in arriving),
             *(_arriving_member(source, a) for a in arrivals),
         ],
-        await _steward_pairs(session, arriving),
+        # A created record is new to every steward: only changed ones can have verdicts.
+        await _steward_pairs(session, (a.record_id for a in arrivals if a.status == "updated")),
     )
     placement.score_ahead(arrivals, holders, matcher)
     decisions: list[str] = []
@@ -1016,6 +1182,8 @@ async def _steward_pairs(
 ) -> dict[tuple[int, int], str]:
     """Steward verdicts on pairs that hold one of ``record_ids``, by (low, high)."""
     ids = sorted(set(record_ids))
+    if not ids:
+        return {}
     rows = await session.execute(
         select(
             PairDecision.low_record_id, PairDecision.high_record_id, PairDecision.decision
@@ -1024,45 +1192,46 @@ async def _steward_pairs(
     return {(r.low_record_id, r.high_record_id): r.decision for r in rows}
 
 
+_OPEN_REVIEWS = text(
+    "WITH p AS ("
+    " SELECT * FROM unnest(CAST(:lefts AS bigint[]), CAST(:rights AS bigint[]),"
+    "  CAST(:scores AS float8[]), CAST(:explanations AS jsonb[]))"
+    "  AS p(left_id, right_id, score, explanation)"
+    "), rescored AS ("
+    " UPDATE match_review m SET score = p.score, explanation = p.explanation FROM p"
+    " WHERE m.status = 'open'"
+    "  AND least(m.left_record_id, m.right_record_id) = least(p.left_id, p.right_id)"
+    "  AND greatest(m.left_record_id, m.right_record_id)"
+    "   = greatest(p.left_id, p.right_id)"
+    " RETURNING least(m.left_record_id, m.right_record_id) AS low,"
+    "  greatest(m.left_record_id, m.right_record_id) AS high"
+    ") INSERT INTO match_review (left_record_id, right_record_id, score, explanation)"
+    " SELECT p.left_id, p.right_id, p.score, p.explanation FROM p"
+    " WHERE NOT EXISTS (SELECT FROM rescored r"
+    "  WHERE r.low = least(p.left_id, p.right_id)"
+    "  AND r.high = greatest(p.left_id, p.right_id))"
+)
+
+
 async def _open_reviews(
     session: AsyncSession, reviews: Sequence[tuple[int, int, PairVerdict]]
 ) -> None:
-    """Queue uncertain pairs for a steward; a pair already open gets its new score."""
+    """Queue uncertain pairs for a steward; a pair already open gets its new score.
+
+    One statement: open reviews of the pairs (in either order) are updated,
+    the other pairs inserted.
+    """
     if not reviews:
         return
-    pairs = [(min(left, right), max(left, right)) for left, right, _ in reviews]
-    rows = await session.execute(
-        text(
-            "SELECT id, least(left_record_id, right_record_id) AS low,"
-            " greatest(left_record_id, right_record_id) AS high"
-            " FROM match_review WHERE status = 'open'"
-            " AND (least(left_record_id, right_record_id),"
-            "  greatest(left_record_id, right_record_id))"
-            " IN (SELECT * FROM unnest(CAST(:lows AS bigint[]), CAST(:highs AS bigint[])))"
-        ),
-        {"lows": [low for low, _ in pairs], "highs": [high for _, high in pairs]},
+    await session.execute(
+        _OPEN_REVIEWS,
+        {
+            "lefts": [left for left, _, _ in reviews],
+            "rights": [right for _, right, _ in reviews],
+            "scores": [verdict.score for _, _, verdict in reviews],
+            "explanations": [jsonb_text(verdict.explanation) for _, _, verdict in reviews],
+        },
     )
-    open_reviews = {(row.low, row.high): row.id for row in rows}
-    updates, inserts = [], []
-    for pair, (left, right, verdict) in zip(pairs, reviews, strict=True):
-        review_id = open_reviews.get(pair)
-        if review_id is not None:
-            updates.append(
-                {"id": review_id, "score": verdict.score, "explanation": verdict.explanation}
-            )
-        else:
-            inserts.append(
-                {
-                    "left_record_id": left,
-                    "right_record_id": right,
-                    "score": verdict.score,
-                    "explanation": verdict.explanation,
-                }
-            )
-    if updates:
-        await session.execute(update(MatchReview), updates)
-    if inserts:
-        await session.execute(insert(MatchReview), inserts)
 
 
 @dataclass(slots=True)

@@ -329,3 +329,38 @@ async def test_an_extra_attribute_keeps_an_integer_of_any_size(session: AsyncSes
     session.expire_all()
     payload = (await session.execute(select(SourceRecordVersion.payload))).scalar_one()
     assert (payload["ledger_no"], payload["branch_no"]) == (ledger, 7)
+
+
+REVIEW_EVERYTHING = Matcher(
+    model=default_model(),
+    thresholds=Thresholds(lower=-50.0, upper=500.0, person_lower=-50.0, person_upper=500.0),
+)
+
+
+async def test_an_uncertain_pair_is_queued_once_and_rescored_when_a_record_changes(
+    session: AsyncSession,
+) -> None:
+    async def review(source: str, record: dict[str, Any]) -> Any:
+        async with session.begin_nested():
+            return await submit_records(
+                session, source, [record], actor="test", matcher=REVIEW_EVERYTHING
+            )
+
+    await review("finance", FINANCE_XINGHE)
+    queued = await review("web", WEB_XINGHE)
+    assert queued.outcomes[0].decision == "review"
+    (first,) = (await session.execute(select(MatchReview))).scalars()
+    first_id, first_score = first.id, first.score
+    assert first.status == "open"
+    assert {first.left_record_id, first.right_record_id} == {
+        record_id
+        for (record_id,) in await session.execute(select(SourceRecordVersion.source_record_id))
+    }
+
+    # The web record changes: still uncertain, the same open review gets the new score.
+    await review("web", WEB_XINGHE | {"phones": FINANCE_XINGHE["phones"]})
+    session.expire_all()
+    (again,) = (await session.execute(select(MatchReview))).scalars()
+    assert again.id == first_id
+    assert again.status == "open"
+    assert again.score != first_score

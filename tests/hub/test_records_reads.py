@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.db.models import GoldenRecord
 from hub.matcher import Matcher
@@ -38,10 +38,35 @@ async def submit(
         return await submit_records(session, "finance", list(raw), actor="test", matcher=matcher)
 
 
+@pytest.fixture(autouse=True)
+def forget_frequent_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with a process that has learned no frequent key."""
+    monkeypatch.setattr(records, "_FREQUENT", records._FrequentKeys(records.FREQUENT_KEYS_KEPT))
+
+
+async def committed(
+    sessions: async_sessionmaker[AsyncSession], *raw: dict[str, Any], matcher: Matcher | None
+) -> Any:
+    """Submit ``raw`` as one unit of work that commits."""
+    async with sessions() as session, session.begin():
+        return await submit_records(session, "finance", list(raw), actor="test", matcher=matcher)
+
+
+async def rolled_back(
+    sessions: async_sessionmaker[AsyncSession], *raw: dict[str, Any], matcher: Matcher
+) -> None:
+    """Submit ``raw`` as one unit of work that rolls back at its end."""
+    async with sessions() as session, session.begin():
+        await submit_records(session, "finance", list(raw), actor="test", matcher=matcher)
+        await session.rollback()
+
+
 async def locked_keys(
-    monkeypatch: pytest.MonkeyPatch, session: AsyncSession, raw: dict[str, Any]
+    monkeypatch: pytest.MonkeyPatch,
+    sessions: async_sessionmaker[AsyncSession],
+    raw: dict[str, Any],
 ) -> list[str]:
-    """The keys a batch of ``raw`` locks."""
+    """The keys a committed batch of ``raw`` locks."""
     locked: list[str] = []
     lock = records._lock_key_buckets
 
@@ -51,31 +76,72 @@ async def locked_keys(
 
     with monkeypatch.context() as patch:
         patch.setattr(records, "_lock_key_buckets", spy)
-        await submit(session, raw, matcher=SMALL_CAP)
+        await committed(sessions, raw, matcher=SMALL_CAP)
     return locked
 
 
 async def test_a_key_found_frequent_is_neither_looked_up_nor_locked_by_later_batches(
-    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await submit(session, company("G-1", "星河科技"), company("G-2", "蓝海物流"), matcher=SMALL_CAP)
-    database = await records._database_of(session)
+    await committed(
+        sessions, company("G-1", "星河科技"), company("G-2", "蓝海物流"), matcher=SMALL_CAP
+    )
+    async with sessions() as session:
+        database = await records._database_of(session)
     assert not records._FREQUENT.known(database, 2, SWITCHBOARD_KEY)  # two holders: at the cap
-    assert SWITCHBOARD_KEY in await locked_keys(monkeypatch, session, company("G-3", "天宇建材"))
+    assert SWITCHBOARD_KEY in await locked_keys(monkeypatch, sessions, company("G-3", "天宇建材"))
     # That batch found the switchboard held by more than two records.
     assert records._FREQUENT.known(database, 2, SWITCHBOARD_KEY)
     assert not records._FREQUENT.known(database, 40, SWITCHBOARD_KEY)
 
-    locked = await locked_keys(monkeypatch, session, company("G-4", "华夏食品"))
+    locked = await locked_keys(monkeypatch, sessions, company("G-4", "华夏食品"))
 
     assert SWITCHBOARD_KEY not in locked
     assert locked  # its other keys still are
 
 
-async def test_stored_members_are_parsed_once_and_follow_their_golden_record(
-    session: AsyncSession,
+async def test_a_key_frequent_only_in_a_rolled_back_batch_is_still_looked_up(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await submit(session, company("M-1", "星河科技", uscc="91110108MA01C2X37M"))
+    await committed(sessions, company("R-1", "星河科技"), matcher=SMALL_CAP)
+    # With this batch's rows three records hold the switchboard, more than the cap,
+    # until the batch rolls back.
+    await rolled_back(
+        sessions, company("R-2", "蓝海物流"), company("R-3", "恒通地产"), matcher=SMALL_CAP
+    )
+
+    locked = await locked_keys(monkeypatch, sessions, company("R-4", "天宇建材"))
+
+    assert SWITCHBOARD_KEY in locked
+    async with sessions() as session:
+        holders = await records.key_holders(session, [SWITCHBOARD_KEY], max_key_size=2)
+    assert len(holders[SWITCHBOARD_KEY]) == 2  # R-1 and R-4: the lookup saw R-1
+
+
+async def test_a_key_frequent_in_a_released_savepoint_is_learned_when_the_batch_commits(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session, session.begin():
+        async with session.begin_nested():
+            await submit_records(
+                session,
+                "finance",
+                [
+                    company(f"S-{i}", trade)
+                    for i, trade in enumerate(("星河科技", "蓝海物流", "恒通地产"))
+                ],
+                actor="test",
+                matcher=SMALL_CAP,
+            )
+        database = await records._database_of(session)
+        assert not records._FREQUENT.known(database, 2, SWITCHBOARD_KEY)
+    assert records._FREQUENT.known(database, 2, SWITCHBOARD_KEY)
+
+
+async def test_stored_members_are_parsed_once_and_follow_their_golden_record(
+    sessions: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    await committed(sessions, company("M-1", "星河科技", uscc="91110108MA01C2X37M"), matcher=None)
     (golden_id,) = (await session.execute(text("SELECT id FROM golden_record"))).scalars()
 
     first = await records._load_members(session, [golden_id], arriving=set())
@@ -123,3 +189,29 @@ async def test_a_batchs_own_arrivals_are_not_kept_between_batches(
 
     assert first[0] is not again[0]
     assert first[0].standard == again[0].standard
+
+
+async def test_a_version_read_in_a_batch_that_rolls_back_is_not_taken_for_a_later_one(
+    sessions: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    await committed(sessions, company("V-1", "星河科技"), matcher=None)
+    async with sessions() as doomed, doomed.begin():
+        # Version 2 of V-1, then a record that shares its keys: the second batch
+        # reads version 2 as a stored member, before the whole unit rolls back.
+        for raw in (company("V-1", "蓝海物流"), company("V-2", "蓝海物流")):
+            await submit_records(doomed, "finance", [raw], actor="test")
+        await doomed.rollback()
+    await committed(sessions, company("V-1", "恒通地产"), matcher=None)
+    (golden_id,) = (
+        await session.execute(
+            text(
+                "SELECT x.golden_id FROM cross_reference x"
+                " JOIN source_record r ON r.id = x.source_record_id WHERE r.source_key = 'V-1'"
+            )
+        )
+    ).scalars()
+
+    (member,) = await records._load_members(session, [golden_id], arriving=set())
+
+    assert member.version == 2
+    assert member.standard.name.raw == "北京恒通地产有限公司"
