@@ -23,6 +23,8 @@ included).
     python -m bench.api_bench --entities 20000 --seconds 15 --concurrency 16
     python -m bench.api_bench --entities 20000 --reuse --workers 2
     python -m bench.api_bench --url http://127.0.0.1:8000 --key hub_... --seconds 20
+
+``--no-record`` prints the figures without writing docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import asyncio
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
 import time
@@ -531,7 +534,7 @@ def prepare_hub(
         .stdout.strip()
         .splitlines()[-1]
     )
-    port = "8765"
+    port = str(_free_port())
     server = subprocess.Popen(
         [hub, "serve", "--port", port, "--workers", str(args.workers)], env=env
     )
@@ -544,10 +547,18 @@ def prepare_hub(
     return url, key, server, Meters(server.pid, database_url)
 
 
+def _free_port() -> int:
+    """A loopback port nobody listens on: another benchmark may be serving on any fixed one."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def _ready(url: str) -> bool:
     parts = urlsplit(url)
     try:
-        with __import__("socket").create_connection((parts.hostname, parts.port), timeout=1):
+        with socket.create_connection((parts.hostname, parts.port), timeout=1):
             pass
     except OSError:
         return False
@@ -589,7 +600,7 @@ async def main_async(args: argparse.Namespace) -> None:
             if spread := outcome.usage.spread():
                 print(f"{'':<52} {spread}")
             figures.append(outcome.figure(scenario, args))
-        if not args.url and not args.only:
+        if not args.url and not args.only and not args.no_record:
             record(figures)
     finally:
         if server is not None:
@@ -627,6 +638,11 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap per scenario")
     parser.add_argument(
         "--only", nargs="*", help="run the scenarios whose names hold one of these words"
+    )
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        help="print the figures without writing them into docs/PERFORMANCE.md",
     )
     args = parser.parse_args()
     if args.url and not args.key:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from hub.errors import Invalid
 
@@ -48,6 +48,45 @@ def decode_cursor(cursor: str, *, field_name: str = "after") -> int:
     if kind != "p" or not number.lstrip("-").isdigit():
         raise Invalid("is not a cursor this API issued", field=field_name)
     return int(number)
+
+
+class Cursors(Sequence[str], Generic[T]):
+    """The cursors of a page's items, each encoded when it is read.
+
+    Most queries ask for none of them, or for the last one only (``endCursor``):
+    a page of fifty customers with ten interactions each would otherwise
+    encode five hundred cursors that nobody reads.
+    """
+
+    __slots__ = ("_encode", "_items")
+
+    def __init__(self, items: Sequence[T], encode: Callable[[T], str]) -> None:
+        self._items = items
+        self._encode = encode
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self._encode(item) for item in self._items[index]]
+        return self._encode(self._items[index])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Cursors | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists, which do not hash
+
+    def __repr__(self) -> str:
+        return f"Cursors({list(self)!r})"
 
 
 @dataclass(frozen=True, slots=True)

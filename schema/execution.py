@@ -26,6 +26,15 @@ directives, objects and lists of non-null objects are completed by executing
 their sub-fields at once, without graphql-core's chain of completion calls per
 item (the edges of a page, their nodes, a customer's classification); null,
 awaitable and erroneous items take graphql-core's own steps.
+
+In such operations an object whose every field is a plain leaf, a plain
+non-null object or a plain list of non-null objects, all the way down (a
+connection of interactions: ``edges { node { type occurredAt amount } }``), is
+completed in one recursive pass of its "shape", without a path, a plan lookup
+or a collection per object; anything that pass cannot answer sends the object
+back to the steps above, which answer it or report the error as before.
+Leaves whose value a scalar outputs unchanged (a ``str`` for ``String``) are
+not coerced, and an enum member's name is looked up instead of searched for.
 """
 
 from __future__ import annotations
@@ -39,14 +48,17 @@ from typing import Any
 
 from graphql import (
     FieldNode,
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLScalarType,
+    GraphQLString,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -68,8 +80,22 @@ from strawberry.types.field import StrawberryField
 
 from schema.remembered import Remembered
 
-# (reader of the object, output type, nullable) for a plain leaf; None for any other field.
-_Leaf = tuple[Callable[[Any], Any], GraphQLScalarType | GraphQLEnumType, bool]
+# (reader of the object, output type, nullable, the class whose values the type
+# outputs as they are or None, an enum type's Python enum and the names it
+# outputs for its members or None) for a plain leaf; None for any other field.
+_Leaf = tuple[
+    Callable[[Any], Any],
+    GraphQLScalarType | GraphQLEnumType,
+    bool,
+    type | None,
+    tuple[type[Enum], Mapping[Enum, str]] | None,
+]
+# graphql-core's scalars that output a value of this class unchanged.
+_UNCHANGED: dict[GraphQLScalarType, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+}
 # Values that are never awaitable: no need to ask.
 _PLAIN_VALUES = frozenset({str, int, float, bool, Decimal, datetime, date})
 # (reader, object type) for a plain non-null object field (an edge's node).
@@ -80,6 +106,11 @@ _Call = tuple[Callable[..., Any], GraphQLField, StrawberryField, str | None]
 # Converted argument values shared by the calls of one execution.
 _SHAREABLE = (str, int, float, bool, Decimal, datetime, date, Enum, type(None))
 _Plan = tuple[tuple[str, Any, _Leaf | None, _Object | None, _Call | None], ...]
+# How to complete an object whose every field is a plain leaf, a plain non-null
+# object or a plain list of non-null objects, recursively: per field, (response
+# name, kind, leaf or reader, the shape of the objects read, nullable).
+_LEAF, _OBJECT, _LIST = 0, 1, 2
+_Shape = tuple[tuple[str, int, Any, "_Shape | None", bool], ...]
 
 
 def _argument_free_field(
@@ -115,6 +146,44 @@ def _plain_object(parent_type: GraphQLObjectType, field_details: Any) -> _Object
     return field_def.resolve, output
 
 
+def _attribute_reader(field_def: GraphQLField, definition: StrawberryField) -> Callable[[Any], Any]:
+    """How to read a field that Strawberry resolves by reading the object's attribute."""
+    if definition.default_resolver is getattr:
+        # What Strawberry's reader of the attribute ends in.
+        return attrgetter(definition.python_name)
+    resolve = field_def.resolve
+    if resolve is None:
+        raise ValueError(f"{definition.python_name} has no resolver")
+    return lambda source: resolve(source, None)
+
+
+def _shaped_field(
+    parent_type: GraphQLObjectType, field_details: Any
+) -> tuple[Callable[[Any], Any], GraphQLObjectType, int, bool] | None:
+    """How to read the field directly, when it is a non-null object or a list of
+    non-null objects read off an attribute (``Edge.node``, ``Connection.edges``):
+    (reader, object type, kind, nullable)."""
+    found = _argument_free_field(parent_type, field_details)
+    if found is None or found[1].base_resolver is not None:
+        return None
+    field_def = found[0]
+    read = _attribute_reader(field_def, found[1])
+    output = field_def.type
+    if isinstance(output, GraphQLNonNull) and isinstance(output.of_type, GraphQLObjectType):
+        if output.of_type.is_type_of is not None:
+            return None
+        return read, output.of_type, _OBJECT, False
+    nullable = not isinstance(output, GraphQLNonNull)
+    if isinstance(output, GraphQLNonNull):
+        output = output.of_type
+    if not isinstance(output, GraphQLList) or not isinstance(output.of_type, GraphQLNonNull):
+        return None
+    item = output.of_type.of_type
+    if not isinstance(item, GraphQLObjectType) or item.is_type_of is not None:
+        return None
+    return read, item, _LIST, nullable
+
+
 def _plain_leaf(parent_type: GraphQLObjectType, field_details: Any) -> _Leaf | None:
     """How to read the field directly, when it is a plain leaf."""
     found = _argument_free_field(parent_type, field_details)
@@ -124,12 +193,7 @@ def _plain_leaf(parent_type: GraphQLObjectType, field_details: Any) -> _Leaf | N
     resolver = definition.base_resolver
     read: Callable[[Any], Any]
     if resolver is None:
-        if definition.default_resolver is getattr:
-            # What Strawberry's reader of the attribute ends in.
-            read = attrgetter(definition.python_name)
-        else:
-            resolve = field_def.resolve
-            read = lambda source: resolve(source, None)  # noqa: E731
+        read = _attribute_reader(field_def, definition)
     elif (
         not resolver.is_async
         and resolver.self_parameter is not None
@@ -152,7 +216,28 @@ def _plain_leaf(parent_type: GraphQLObjectType, field_details: Any) -> _Leaf | N
         output = output.of_type
     if not isinstance(output, GraphQLScalarType | GraphQLEnumType):
         return None
-    return read, output, nullable
+    unchanged = _UNCHANGED.get(output) if isinstance(output, GraphQLScalarType) else None
+    return read, output, nullable, unchanged, _member_names(output)
+
+
+def _member_names(
+    output: GraphQLScalarType | GraphQLEnumType,
+) -> tuple[type[Enum], dict[Enum, str]] | None:
+    """What Strawberry's enum type outputs for each member of its Python enum: the name
+    of the first value equal to the member's (``CustomGraphQLEnumType``, which
+    looks for it among all the values on every call)."""
+    wrapped = getattr(output, "wrapped_cls", None)
+    if not isinstance(output, GraphQLEnumType) or not isinstance(wrapped, type):
+        return None
+    if not issubclass(wrapped, Enum):
+        return None
+    names: dict[Enum, str] = {}
+    for member in wrapped:
+        for name, value in output.values.items():
+            if member.value == value.value:
+                names[member] = name
+                break
+    return wrapped, names
 
 
 def _method_call(parent_type: GraphQLObjectType, field_details: Any) -> _Call | None:
@@ -189,7 +274,7 @@ SHARED_KEPT = 4096
 _subfields: Remembered[
     tuple[GraphQLObjectType, tuple[int, ...]], tuple[FieldDetailsList, CollectedFields]
 ] = Remembered(SHARED_KEPT)
-_plans: Remembered[int, tuple[GroupedFieldSet, _Plan]] = Remembered(SHARED_KEPT)
+_plans: Remembered[int, tuple[GroupedFieldSet, _Plan, _Shape | None]] = Remembered(SHARED_KEPT)
 _alike: Remembered[int, tuple[OperationDefinitionNode, bool]] = Remembered(SHARED_KEPT)
 
 
@@ -238,7 +323,7 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # graphql-core collects a list's sub-fields once and hands every item the
         # same grouped field set, so a plan per set is made once per list.
         # The set is kept with its plan so that its id is not reused meanwhile.
-        self._plans: dict[int, tuple[GroupedFieldSet, _Plan]] = {}
+        self._plans: dict[int, tuple[GroupedFieldSet, _Plan, _Shape | None]] = {}
         self._shortcut = not self.middleware_manager or not self.middleware_manager.middlewares
         # Strawberry's schema, for the Info class and argument conversion; a schema
         # with exception handlers (which turn errors into results) calls every
@@ -282,7 +367,11 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         memo[return_type, id(field_details_list)] = (field_details_list, collected)
         return collected
 
-    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> _Plan:
+    def _plan(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> tuple[GroupedFieldSet, _Plan, _Shape | None]:
+        """How to execute each field of the set, and the shape of the whole object when
+        it can be completed at once."""
         key = id(grouped_field_set)
         cached = self._plans.get(key)
         if cached is None:
@@ -291,11 +380,11 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
             else:
                 cached = self._make_plan(parent_type, grouped_field_set)
             self._plans[key] = cached
-        return cached[1]
+        return cached
 
     def _make_plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
-    ) -> tuple[GroupedFieldSet, _Plan]:
+    ) -> tuple[GroupedFieldSet, _Plan, _Shape | None]:
         plan = tuple(
             (
                 name,
@@ -312,7 +401,34 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
             )
             for name, details in grouped_field_set.items()
         )
-        return grouped_field_set, plan
+        # Shapes only where objects are (nothing reads the variables, errors propagate).
+        shape = (
+            self._shape(parent_type, plan)
+            if self._alike and self.error_propagation and self._shortcut
+            else None
+        )
+        return grouped_field_set, plan, shape
+
+    def _shape(self, parent_type: GraphQLObjectType, plan: _Plan) -> _Shape | None:
+        """The shape of the objects of ``plan``, or None when a field of theirs (or of the
+        objects below) needs more than reading and coercing (see ``_complete_shape``)."""
+        fields: list[tuple[str, int, Any, _Shape | None, bool]] = []
+        for name, details, leaf, _obj, _call in plan:
+            if leaf is not None:
+                fields.append((name, _LEAF, leaf, None, False))
+                continue
+            shaped = _shaped_field(parent_type, details)
+            if shaped is None:
+                return None
+            read, object_type, kind, nullable = shaped
+            collected = self.collect_subfields(object_type, details)
+            if collected[1]:
+                return None
+            below = self._plan(object_type, collected[0])[2]
+            if below is None:
+                return None
+            fields.append((name, kind, read, below, nullable))
+        return tuple(fields)
 
     def execute_fields(
         self,
@@ -323,11 +439,18 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         """graphql-core's ``execute_fields``, with plain leaves read directly."""
-        results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
+        _, plan, shape = self._plan(parent_type, grouped_field_set)
+        if (
+            shape is not None
+            and position_context is None
+            and (completed := _complete_shape(shape, source_value, is_awaitable)) is not None
+        ):
+            return completed
+        results: dict[str, Any] = {}
         awaitable_fields: list[str] = []
         try:
-            for name, details, leaf, obj, call in self._plan(parent_type, grouped_field_set):
+            for name, details, leaf, obj, call in plan:
                 if leaf is not None:
                     value = _read_leaf(leaf, source_value, is_awaitable)
                     if value is not Undefined:
@@ -532,6 +655,15 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
             )
         return self.execute_fields(object_type, value, path, collected[0], None)
 
+    def _shape_below(
+        self, object_type: GraphQLObjectType, details: FieldDetailsList, position_context: Any
+    ) -> _Shape | None:
+        """The shape of the objects of a field, when nothing below it is deferred."""
+        if position_context is not None:
+            return None
+        collected = self.collect_subfields(object_type, details)
+        return None if collected[1] else self._plan(object_type, collected[0])[2]
+
     def _complete_objects(
         self,
         item_type: GraphQLNonNull[GraphQLObjectType],
@@ -547,10 +679,16 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         object_type = item_type.of_type
         is_awaitable = self.is_awaitable
         execute = self._execute_subfields
+        shape = self._shape_below(object_type, details, position_context)
         completed: list[Any] = []
         awaitable_indices: list[int] = []
         try:
             for index, item in enumerate(items):
+                if shape is not None and item is not None and not is_awaitable(item):
+                    value = _complete_shape(shape, item, is_awaitable)
+                    if value is not None:
+                        completed.append(value)
+                        continue
                 item_path = path.add_key(index, None)
                 if item is None or is_awaitable(item):
                     if is_awaitable(item):
@@ -625,9 +763,13 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 def _read_leaf(leaf: _Leaf, source: Any, is_awaitable: Callable[[Any], bool]) -> Any:
     """The completed value of a plain leaf, or Undefined when the regular path must decide."""
-    read, output, nullable = leaf
+    read, output, nullable, unchanged, enum = leaf
     try:
         value = read(source)
+        if value.__class__ is unchanged:
+            return value
+        if enum is not None and value.__class__ is enum[0] and (name := enum[1].get(value)):
+            return name
         if value is None:
             return None if nullable else Undefined
         if value.__class__ not in _PLAIN_VALUES and is_awaitable(value):
@@ -637,3 +779,60 @@ def _read_leaf(leaf: _Leaf, source: Any, is_awaitable: Callable[[Any], bool]) ->
         # Not swallowed: execute_field resolves the field again and reports the error.
         return Undefined
     return Undefined if coerced is None else coerced
+
+
+def _complete_shape(
+    shape: _Shape, source: Any, is_awaitable: Callable[[Any], bool]
+) -> dict[str, Any] | None:
+    """The completed object of ``shape`` read from ``source``, as the regular path
+    would complete it, or None when the regular path must: a leaf that
+    ``_read_leaf`` leaves to it, a null non-null object, an awaitable, a value
+    that is not a list, or a reader that raises. Readers only read attributes
+    or call methods of the object alone, so reading them again is harmless."""
+    completed: dict[str, Any] = {}
+    for name, kind, read, below, nullable in shape:
+        if kind == _LEAF:
+            value = _read_leaf(read, source, is_awaitable)
+            if value is Undefined:
+                return None
+            completed[name] = value
+            continue
+        try:
+            found = read(source)
+        except Exception:
+            # Not swallowed: the regular path reads it again and reports the error.
+            return None
+        if found is None:
+            if not nullable:
+                return None
+            completed[name] = None
+            continue
+        value = _complete_found(kind, below, found, is_awaitable)
+        if value is None:
+            return None
+        completed[name] = value
+    return completed
+
+
+def _complete_found(
+    kind: int, below: _Shape | None, found: Any, is_awaitable: Callable[[Any], bool]
+) -> dict[str, Any] | list[dict[str, Any]] | None:
+    """The completed object or list of objects read for a field of a shape, or None
+    when the regular path must complete it (see ``_complete_shape``)."""
+    if below is None or is_awaitable(found):
+        return None
+    if kind == _OBJECT:
+        return _complete_shape(below, found, is_awaitable)
+    if not isinstance(found, list | tuple):
+        return None
+    items: list[dict[str, Any]] = []
+    for item in found:
+        value = (
+            _complete_shape(below, item, is_awaitable)
+            if item is not None and not is_awaitable(item)
+            else None
+        )
+        if value is None:
+            return None
+        items.append(value)
+    return items

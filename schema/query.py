@@ -8,7 +8,14 @@ import strawberry
 from strawberry.scalars import JSON
 
 from hub.auth import Permission
-from hub.domain import Page, SourceRecordRef, decode_cursor, encode_cursor, parse_customer_id
+from hub.domain import (
+    Cursors,
+    Page,
+    SourceRecordRef,
+    decode_cursor,
+    encode_cursor,
+    parse_customer_id,
+)
 from hub.errors import Invalid
 from hub.services import credit, customers, events, interactions, retention, reviews, search
 from hub.survivorship import default_rules
@@ -180,7 +187,7 @@ class Query:
         )
         page = Page(
             items=found.hits,
-            cursors=[encode_cursor(offset + k + 1) for k in range(len(found.hits))],
+            cursors=Cursors(range(offset + 1, offset + len(found.hits) + 1), encode_cursor),
             has_next_page=found.total > offset + size,
             has_previous_page=offset > 0,
             total_count=found.total,

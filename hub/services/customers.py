@@ -27,6 +27,7 @@ from hub.db.models import (
 )
 from hub.db.sql import among
 from hub.domain import (
+    Cursors,
     Customer,
     CustomerVersion,
     Page,
@@ -224,6 +225,10 @@ def _filtered(query: Select[*Ts], wanted: CustomerFilter) -> Select[*Ts]:
     return query
 
 
+def _id_cursor(customer: Customer) -> str:
+    return encode_cursor(customer.golden_id)
+
+
 @dataclass(frozen=True, slots=True)
 class Listing:
     """One page of a customer listing: its statement, and how to read its rows."""
@@ -255,14 +260,14 @@ class Listing:
 
     def page(self, rows: Sequence[Row[Any]], total: int) -> Page[Customer]:
         """The page of the rows ``query`` returned (their leading columns)."""
-        page = rows[: self.first]
-        cursors = (
-            [encode_cursor(row.id) for row in page]
+        items = [customer_from_row(row) for row in rows[: self.first]]
+        cursors: Cursors[Any] = (
+            Cursors(items, _id_cursor)
             if self.order is CustomerOrder.ID
-            else [encode_cursor(self.position + k + 1) for k in range(len(page))]
+            else Cursors(range(self.position + 1, self.position + len(items) + 1), encode_cursor)
         )
         return Page(
-            items=[customer_from_row(row) for row in page],
+            items=items,
             cursors=cursors,
             has_next_page=len(rows) > self.first,
             has_previous_page=self.position > 0,

@@ -20,6 +20,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.domain import (
+    Cursors,
     InteractionView,
     Page,
     decode_keyset,
@@ -425,6 +426,10 @@ def _interaction_statements(condition: str, keyset: str) -> tuple[TextClause, Te
     return text(page_sql), text(count_sql)
 
 
+def _interaction_cursor(view: InteractionView) -> str:
+    return encode_keyset(epoch_micros(view.occurred_at), view.interaction_id)
+
+
 async def interactions_of(
     session: AsyncSession, golden_ids: Sequence[int], query: InteractionQuery
 ) -> dict[int, Page[InteractionView]]:
@@ -482,10 +487,7 @@ async def interactions_of(
     return {
         golden_id: Page(
             items=items[: query.first],
-            cursors=[
-                encode_keyset(epoch_micros(v.occurred_at), v.interaction_id)
-                for v in items[: query.first]
-            ],
+            cursors=Cursors(items[: query.first], _interaction_cursor),
             has_next_page=len(items) > query.first,
             has_previous_page=query.after is not None,
             total_count=counted.get(golden_id, 0) if query.with_total else -1,

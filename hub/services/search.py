@@ -11,12 +11,25 @@ rapidfuzz against their names, so ``星河``, ``xinghe``, ``Xinghe Intelligent``
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rapidfuzz import fuzz
-from sqlalchemy import BigInteger, ColumnElement, any_, bindparam, case, delete, func, select, text
+import numpy
+from rapidfuzz import fuzz, process
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Integer,
+    any_,
+    bindparam,
+    case,
+    delete,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -200,30 +213,44 @@ class _Query:
         return cls(text=normalized, pinyin=romanize(normalized))
 
 
-def _rank(query: _Query, name: object, name_en: object, exact_hit: bool) -> tuple[float, str]:
-    if exact_hit:
-        return 1.0, "identifier or contact"
-    best, matched_on = 0.0, "name"
-    if isinstance(name, str):
-        target = normalize_text(name)
-        best = fuzz.WRatio(query.text, target) / 100
-        pinyin_score = fuzz.WRatio(query.pinyin, romanize(target)) / 100
-        if pinyin_score > best:
-            best, matched_on = pinyin_score, "pinyin"
-    if isinstance(name_en, str):
-        english = fuzz.WRatio(query.text, normalize_text(name_en)) / 100
-        if english > best:
-            best, matched_on = english, "English name"
-    return round(best, 4), matched_on
+def _scores(query: str, targets: Sequence[str]) -> list[float]:
+    """``fuzz.WRatio(query, target) / 100`` for every target, in one call into rapidfuzz."""
+    if not targets:
+        return []
+    found = process.cdist([query], targets, scorer=fuzz.WRatio, dtype=numpy.float64, workers=1)
+    scores: list[float] = (found[0] / 100).tolist()
+    return scores
 
 
-_COUNT_TOKENS = text(
-    "SELECT t.golden_id, count(*) AS hits, bool_or(q.token = ANY(:exact)) AS exact"
-    " FROM unnest(CAST(:tokens AS text[])) AS q(token)"
-    " CROSS JOIN LATERAL (SELECT golden_id FROM search_token s"
-    "   WHERE s.token = q.token LIMIT :per_token) AS t"
-    " GROUP BY t.golden_id ORDER BY exact DESC, hits DESC, t.golden_id LIMIT :candidates"
-)
+def _ranks(
+    query: _Query, candidates: Sequence[tuple[object, object, bool]]
+) -> list[tuple[float, str]]:
+    """(score, what matched) of each (name, English name, exact hit) candidate.
+
+    The best of the name, its pinyin and the English name against the query;
+    a missing name scores 0 on each, as an empty one does.
+    """
+    names = [normalize_text(name) if isinstance(name, str) else "" for name, _, _ in candidates]
+    english = [normalize_text(en) if isinstance(en, str) else "" for _, en, _ in candidates]
+    by_name = _scores(query.text, names)
+    by_pinyin = _scores(query.pinyin, [romanize(name) for name in names])
+    by_english = _scores(query.text, english)
+    ranks: list[tuple[float, str]] = []
+    for (_, _, exact_hit), name, pinyin, en in zip(
+        candidates, by_name, by_pinyin, by_english, strict=True
+    ):
+        if exact_hit:
+            ranks.append((1.0, "identifier or contact"))
+            continue
+        best, matched_on = name, "name"
+        if pinyin > best:
+            best, matched_on = pinyin, "pinyin"
+        if en > best:
+            best, matched_on = en, "English name"
+        ranks.append((round(best, 4), matched_on))
+    return ranks
+
+
 _IDS = bindparam("ids", type_=ARRAY(BigInteger))
 
 
@@ -237,10 +264,30 @@ def _text_attribute(name: str) -> ColumnElement[str | None]:
     return case((func.jsonb_typeof(value) == "string", value.astext), else_=None).label(name)
 
 
-# Names only: decoding every candidate's attributes and lineage cost more than
-# ranking them.
-_CANDIDATES = select(GoldenRecord.id, _text_attribute("name"), _text_attribute("name_en")).where(
-    GoldenRecord.id == any_(_IDS), GoldenRecord.status == "active"
+# The records sharing the most tokens with the query (exact ones first), each
+# with its names only: decoding every candidate's attributes and lineage cost
+# more than ranking them. One statement: the candidates' names are read in the
+# round trip that finds them.
+_COUNTED = (
+    text(
+        "SELECT t.golden_id, count(*) AS hits, bool_or(q.token = ANY(:exact)) AS exact"
+        " FROM unnest(CAST(:tokens AS text[])) AS q(token)"
+        " CROSS JOIN LATERAL (SELECT golden_id FROM search_token s"
+        "   WHERE s.token = q.token LIMIT :per_token) AS t"
+        " GROUP BY t.golden_id ORDER BY exact DESC, hits DESC, t.golden_id LIMIT :candidates"
+    )
+    .columns(golden_id=BigInteger, hits=Integer, exact=Boolean)
+    .cte("counted")
+)
+_CANDIDATES = (
+    select(
+        _COUNTED.c.golden_id,
+        _text_attribute("name"),
+        _text_attribute("name_en"),
+        _COUNTED.c.exact,
+    )
+    .join_from(_COUNTED, GoldenRecord, GoldenRecord.id == _COUNTED.c.golden_id)
+    .where(GoldenRecord.status == "active")
 )
 _CANDIDATES_OF_TYPE = _CANDIDATES.where(GoldenRecord.party_type == bindparam("party_type"))
 _CUSTOMERS = select_customers().where(GoldenRecord.id == any_(_IDS))
@@ -267,36 +314,30 @@ async def search_page(
     tokens = sorted(exact | fuzzy)
     if not tokens:
         return SearchPage(hits=[], total=0)
-    counted = await session.execute(
-        _COUNT_TOKENS,
-        {
-            "tokens": tokens,
-            "exact": sorted(exact),
-            "per_token": POSTINGS_PER_TOKEN,
-            "candidates": CANDIDATES,
-        },
-    )
-    found = {golden_id: bool(exact) for golden_id, _hits, exact in counted}
-    if not found:
+    parameters: dict[str, Any] = {
+        "tokens": tokens,
+        "exact": sorted(exact),
+        "per_token": POSTINGS_PER_TOKEN,
+        "candidates": CANDIDATES,
+    }
+    if party_type is None:
+        rows = (await session.execute(_CANDIDATES, parameters)).all()
+    else:
+        parameters["party_type"] = party_type
+        rows = (await session.execute(_CANDIDATES_OF_TYPE, parameters)).all()
+    if not rows:
         return SearchPage(hits=[], total=0)
-    candidates = (
-        await session.execute(_CANDIDATES, {"ids": list(found)})
-        if party_type is None
-        else await session.execute(
-            _CANDIDATES_OF_TYPE, {"ids": list(found), "party_type": party_type}
-        )
-    )
-    compared = _Query.of(query)
+    ranks = _ranks(_Query.of(query), [(name, en, bool(hit)) for _, name, en, hit in rows])
     ranked = sorted(
         (
-            (*_rank(compared, name, name_en, found[golden_id]), golden_id)
-            for golden_id, name, name_en in candidates
+            (score, matched_on, golden_id)
+            for (score, matched_on), (golden_id, *_) in zip(ranks, rows, strict=True)
         ),
         key=lambda hit: (-hit[0], hit[2]),
     )
     window = ranked[offset : offset + first]
-    rows = await session.execute(_CUSTOMERS, {"ids": [hit[2] for hit in window]})
-    customers = {row.id: customer_from_row(row) for row in rows}
+    loaded = await session.execute(_CUSTOMERS, {"ids": [hit[2] for hit in window]})
+    customers = {row.id: customer_from_row(row) for row in loaded}
     return SearchPage(
         hits=[
             SearchHit(customers[golden_id], score, matched_on)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 import strawberry
@@ -12,21 +12,35 @@ from hub.domain import Page
 NodeT = TypeVar("NodeT")
 ItemT = TypeVar("ItemT")
 
+# Cursors are read from the page's ``cursors`` only when a field asks for them:
+# a page of fifty customers lists five hundred interactions whose cursors
+# nobody asks for (``hub.domain.Cursors`` encodes each when it is read).
+
 
 @strawberry.type(description="Where a page sits in its listing.")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="More items follow this page.")
     has_previous_page: bool = strawberry.field(description="Items precede this page.")
-    start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
-    end_cursor: str | None = strawberry.field(
-        description="Cursor of the last item; pass as `after`."
-    )
+    cursors: strawberry.Private[Sequence[str]]
+
+    @strawberry.field(description="Cursor of the first item.")
+    def start_cursor(self) -> str | None:
+        return self.cursors[0] if self.cursors else None
+
+    @strawberry.field(description="Cursor of the last item; pass as `after`.")
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None
 
 
 @strawberry.type(description="One item of a page and its cursor.")
 class Edge(Generic[NodeT]):
     node: NodeT = strawberry.field(description="The item.")
-    cursor: str = strawberry.field(description="Opaque position of this item.")
+    cursors: strawberry.Private[Sequence[str]]
+    position: strawberry.Private[int]
+
+    @strawberry.field(description="Opaque position of this item.")
+    def cursor(self) -> str:
+        return self.cursors[self.position]
 
 
 @strawberry.type(description="A page of an ordered listing (Relay connection).")
@@ -38,17 +52,18 @@ class Connection(Generic[NodeT]):
 
 def connection_from_page(page: Page[ItemT], convert: Callable[[ItemT], NodeT]) -> Connection[NodeT]:
     """A Relay connection of ``page``'s items converted to GraphQL nodes."""
-    edges = [
-        Edge(node=convert(item), cursor=cursor)
-        for item, cursor in zip(page.items, page.cursors, strict=True)
-    ]
+    cursors = page.cursors
+    if len(cursors) != len(page.items):
+        raise ValueError(f"{len(page.items)} items but {len(cursors)} cursors")
     return Connection(
-        edges=edges,
+        edges=[
+            Edge(node=convert(item), cursors=cursors, position=position)
+            for position, item in enumerate(page.items)
+        ],
         page_info=PageInfo(
             has_next_page=page.has_next_page,
             has_previous_page=page.has_previous_page,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None,
+            cursors=cursors,
         ),
         total_count=page.total_count,
     )

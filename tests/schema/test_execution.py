@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 import pytest
@@ -21,6 +21,12 @@ from schema.execution import LeafShortcutExecutionContext
 class Kind(Enum):
     ORDER = "ORDER"
     CALL = "CALL"
+
+
+@strawberry.enum
+class Mood(StrEnum):
+    CALM = "calm"
+    TENSE = "tense"
 
 
 class Never(BasePermission):
@@ -52,6 +58,12 @@ class Item:
     secret: str | None = strawberry.field(permission_classes=[Never], default="hidden")
     missing: str = strawberry.field(default=None)  # type: ignore[assignment]
     ratio: float = 0.5
+    mood: Mood = Mood.CALM
+
+    @strawberry.field(graphql_type=Mood)
+    def mood_as_text(self) -> str:
+        # The raw value, not the member: graphql-core looks it up among the values.
+        return "tense"
 
     @strawberry.field
     def upper(self) -> str:
@@ -125,6 +137,33 @@ class Pair:
     absent: Item = strawberry.field(default=None)  # type: ignore[assignment]
 
 
+@strawberry.type
+class Entry:
+    label: str
+    tag: Tag
+    note: str | None = None
+    kind: Kind = Kind.ORDER
+
+
+@strawberry.type
+class Listing:
+    """A connection's shape: lists and objects read off attributes, leaves below."""
+
+    entries: list[Entry]
+    more: list[Entry] | None = None
+    total: int = 0
+
+
+def _listing(*, bad: bool = False) -> Listing:
+    entries = [
+        Entry(label="x", tag=Tag(label="t1"), note="n"),
+        Entry(label="y", tag=Tag(label="t2")),
+    ]
+    if bad:
+        entries.append(None)  # type: ignore[arg-type]  # what a broken resolver might hand back
+    return Listing(entries=entries, total=len(entries))
+
+
 def _items() -> list[Item]:
     at = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
     return [
@@ -149,6 +188,18 @@ class Query:
         first, _ = _items()
         return Pair(first=first, second=None)
 
+    @strawberry.field
+    def listing(self) -> Listing:
+        return _listing()
+
+    @strawberry.field
+    def listings(self) -> list[Listing]:
+        return [_listing(), Listing(entries=[], more=[Entry(label="z", tag=Tag(label="t3"))])]
+
+    @strawberry.field
+    def bad_listing(self) -> Listing | None:
+        return _listing(bad=True)
+
 
 def _answer(query: str, shortcut: bool) -> tuple[Any, list[tuple[str, Any]]]:
     schema = strawberry.Schema(
@@ -164,6 +215,7 @@ def _answer(query: str, shortcut: bool) -> tuple[Any, list[tuple[str, Any]]]:
     "query",
     [
         "{ items { name kind amount at ratio upper } }",
+        "{ items { mood moodAsText kind } }",
         "{ items { n: name k: kind name n2: name __typename } }",
         "{ items { name secret } }",
         "{ items { name missing } }",
@@ -190,10 +242,36 @@ def _answer(query: str, shortcut: bool) -> tuple[Any, list[tuple[str, Any]]]:
         "{ items { name tags { label broken } } }",
         "{ items { name badTags { label } } }",
         "{ maybe { first { tags { label } } second { tags { label } } } }",
+        # Whole objects of plain fields (a connection's edges and nodes) completed at once,
+        # and what sends them back to the regular path: errors, awaitables, nulls.
+        "{ listing { total entries { label note kind tag { label } } more { label } } }",
+        "{ listings { total entries { label tag { label } } more { label tag { label } } } }",
+        "{ listing { entries { label tag { label broken } } } }",
+        "{ listing { entries { tag { later } } } }",
+        "{ listing { entries { label __typename } } }",
+        "{ badListing { total entries { label } } }",
+        "{ listing { entries { ...entry } } } fragment entry on Entry { label tag { label } }",
+        "query($on: Boolean = false) { listing { entries { label @include(if: $on) note } } }",
     ],
 )
 def test_the_shortcut_answers_as_strawberry_does(query: str) -> None:
     assert _answer(query, shortcut=True) == _answer(query, shortcut=False)
+
+
+def test_objects_of_plain_fields_are_completed_at_once() -> None:
+    Counting.regular = []
+    Counting.items = 0
+    schema = strawberry.Schema(query=Query, execution_context_class=Counting)
+    result = asyncio.run(
+        schema.execute("{ listings { total entries { label tag { label } } more { label } } }")
+    )
+    assert result.errors is None
+    assert result.data is not None
+    assert result.data["listings"][0]["entries"][1] == {"label": "y", "tag": {"label": "t2"}}
+    # The lists read off attributes (``entries``, ``more``) took no regular path, and
+    # no item was completed one step at a time.
+    assert Counting.regular == []
+    assert Counting.items == 0
 
 
 def test_a_missing_non_null_leaf_is_reported_where_it_is() -> None:
@@ -356,6 +434,16 @@ def _answers_with_cached_documents(
         ),
         # Without directives the same fields are collected; arguments still follow.
         ("query($n: Int!) { items { name shout(times: $n) } }", [{"n": 1}, {"n": 3}]),
+        # Shapes of whole objects are kept with the plans: each run reads its own values.
+        (
+            "query($n: Int!) { listing { entries { label tag { label } } } "
+            "items { shout(times: $n) } }",
+            [{"n": 1}, {"n": 3}],
+        ),
+        (
+            "query($on: Boolean!) { listing { entries { label tag { label @skip(if: $on) } } } }",
+            [{"on": True}, {"on": False}],
+        ),
     ],
 )
 def test_a_repeated_operation_answers_each_run_as_strawberry_does(
