@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.settings import get_settings
+# Each command imports what it needs: `hub match` never pays for the
+# database stack, settings or asyncio at start-up.
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 app = typer.Typer(
     help="Customer master-data hub: standardize, match and survive department records.",
@@ -43,6 +44,7 @@ def serve(
     from hub.app import create_app
     from hub.logs import configure_logging
     from hub.runtime import Database
+    from hub.settings import get_settings
 
     settings = get_settings()
     log_config = configure_logging(settings.log_level)
@@ -97,8 +99,11 @@ def _prepare_for_workers(
     url: str, on_startup: Callable[[async_sessionmaker[AsyncSession]], Awaitable[None]] | None
 ) -> None:
     """Migrate and run the startup hook once, before the workers start."""
+    import asyncio
+
     from hub.db.engine import create_engine, session_factory
     from hub.db.migrate import upgrade_database
+    from hub.settings import get_settings
 
     async def run() -> None:
         engine = create_engine(url, get_settings())
@@ -115,10 +120,13 @@ def _prepare_for_workers(
 @app.command()
 def migrate() -> None:
     """Upgrade the database schema to the latest revision."""
+    import asyncio
+
     from hub.db.engine import create_engine
     from hub.db.migrate import upgrade_database
     from hub.logs import configure_logging
     from hub.runtime import database_url
+    from hub.settings import get_settings
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -141,10 +149,13 @@ app.add_typer(keys_app, name="keys")
 
 def _run_with_database(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
     """Run ``work`` against the configured (or embedded) database, migrated first."""
+    import asyncio
+
     from hub.db.engine import create_engine, session_factory
     from hub.db.migrate import upgrade_database
     from hub.logs import configure_logging
     from hub.runtime import database_url
+    from hub.settings import get_settings
 
     settings = get_settings()
     configure_logging("WARNING")

@@ -92,3 +92,23 @@ def test_the_command_reports_a_missing_directory_as_an_error(corpus: Path, tmp_p
     assert "error:" in said
     assert "does not exist" in said
     assert "Traceback" not in said
+
+
+def test_the_command_starts_without_the_database_stack(corpus: Path, tmp_path: Path) -> None:
+    # `hub match` needs no database: it must not pay for importing one.
+    probe = (
+        "import sys\n"
+        "from hub.cli import app\n"
+        "try:\n"
+        f"    app(['match', {str(corpus)!r}, '--out', {str(tmp_path / 'out.jsonl')!r}])\n"
+        "except SystemExit as done:\n"
+        "    assert done.code == 0, done.code\n"
+        "stack = ('sqlalchemy', 'asyncpg', 'pydantic_settings')\n"
+        "loaded = sorted(m for m in stack if m in sys.modules)\n"
+        "print(','.join(loaded) or 'none')\n"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert finished.stdout.strip().splitlines()[-1] == "none"
+    assert len(_lines(tmp_path / "out.jsonl")) == len(_lines(corpus))
