@@ -13,10 +13,12 @@ first load does) on a cached corpus of ``bench/data/``, then:
   missed: no candidate pair between the two clusters at all (a blocking
   miss, with what the records would share if compared), or candidate pairs
   whose best one was decided ``distinct`` (below the review threshold, or
-  capped by a rule), or whose best review pair was not proposed because a
-  stronger false one stood for the same two clusters, or because it was
-  floored into review by its name alone between two multi-record clusters;
-- groups the false review proposals by explanation pattern.
+  by a rule, which is named), or whose best review pair was not proposed
+  because a stronger false one stood for the same two clusters, or because
+  it was floored into review by its name alone between two multi-record
+  clusters;
+- groups the false review proposals by explanation pattern (and the rule
+  that put them into review, if one did).
 
 An explanation pattern lists each comparison's level (``name=homophone``),
 leaving out comparisons with a missing value.
@@ -37,7 +39,7 @@ import numpy.typing as npt
 from bench.evaluate import load_truth
 from bench.match_bench import corpus_dir, parse_size
 from matching.compare import COMPARISONS, PARTIES, ComparisonVectors, compare_pairs
-from matching.decide import DISTINCT_CODE, REVIEW_CODE
+from matching.decide import DISTINCT_CODE, REVIEW_CODE, RULES
 from matching.model import Model, default_model
 from matching.pipeline import MatchConfig, MatchTrace, trace_match
 from matching.record import parse_record
@@ -158,8 +160,9 @@ def analyse(trace: MatchTrace, entity: IntArray, examples: int = 2) -> Analysis:
                     unblocked.append((by_cluster[ca][0], by_cluster[cb][0], weight))
                     continue
                 code = int(trace.codes[row])
+                rule = RULES[int(trace.rules[row])]
                 if code == DISTINCT_CODE:
-                    reason = "scored distinct"
+                    reason = "scored distinct" if rule is None else f"distinct by rule {rule}"
                 elif code == REVIEW_CODE and row not in proposed:
                     reason = (
                         "floored pair between two built clusters, not proposed"
@@ -198,8 +201,13 @@ def analyse(trace: MatchTrace, entity: IntArray, examples: int = 2) -> Analysis:
         touched.update((i, j))
         if entity[i] != entity[j]:
             false_count += 1
+            rule = RULES[int(trace.rules[row])]
             _add(
-                false_reviews[_party(trace, row) + pattern(vectors, row)],
+                false_reviews[
+                    _party(trace, row)
+                    + ("" if rule is None else f"(rule {rule}) ")
+                    + pattern(vectors, row)
+                ],
                 1,
                 examples,
                 f"{trace.weights[row]:+.1f}: {_describe(records[i])} ~ {_describe(records[j])}",

@@ -18,7 +18,7 @@ import numpy as np
 
 from matching.block import DEFAULT_MAX_BLOCK_SIZE, blocking_keys
 from matching.compare import Columns, FrequencySource, compare_pairs
-from matching.decide import DECISIONS, REVIEW_CODE, Thresholds, decide_pairs, explain_many
+from matching.decide import DECISIONS, REVIEW_CODE, Thresholds, decide_pairs_ruled, explain_many
 from matching.model import Model, default_model
 from matching.types import StandardRecord
 
@@ -77,12 +77,13 @@ class Matcher:
         right = np.fromiter((p[1] for p in pairs), dtype=np.int64, count=len(pairs))
         vectors = compare_pairs(columns, left, right)
         weights = self.model.match_weights(vectors)
-        codes = decide_pairs(weights, vectors, self.thresholds)
+        decided = decide_pairs_ruled(weights, vectors, self.thresholds)
+        codes = decided.codes
         in_review = np.flatnonzero(codes == REVIEW_CODE)
         explained = dict(
             zip(
                 in_review.tolist(),
-                (e.to_dict() for e in explain_many(self.model, vectors, in_review)),
+                (e.to_dict() for e in explain_many(self.model, vectors, in_review, decided.rules)),
                 strict=True,
             )
         )

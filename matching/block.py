@@ -14,6 +14,9 @@ trade name + city, person name + birth date, person name + city, city + address
 prefix): a compound key is as rare as the combination, so it stays under the
 cap where the single attribute does not. Pair counts therefore stay linear in
 the number of records (at most ``max_block_size - 1`` partners per key).
+A record without a city is placed by its landline's area code
+(:func:`~matching.compare.landline_city`), so that a capped name still meets
+its records in that city.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from hashlib import blake2b
 import numpy as np
 import numpy.typing as npt
 
+from matching.compare import landline_city
 from matching.record import PartyType
 from matching.types import StandardRecord
 
@@ -90,7 +94,9 @@ def _trade(r: StandardRecord) -> Iterable[str]:
 
 
 def _places(r: StandardRecord) -> list[str]:
-    places = [p for p in (r.name.region, r.address.city) if p]
+    # Without a city, the landline's area code stands for it (as in comparison).
+    city = r.address.city or landline_city(r)
+    places = [p for p in (r.name.region, city) if p]
     return list(dict.fromkeys(places))
 
 

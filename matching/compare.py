@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 from typing import Protocol
 
 import numpy as np
@@ -43,6 +44,7 @@ __all__ = [
     "agreement_shares",
     "compare_pairs",
     "comparison_names",
+    "landline_city",
     "party_code",
     "record_terms",
 ]
@@ -133,6 +135,10 @@ class FrequencySource(Protocol):
         What a value's rarity is measured with when it may raise a weight
         (:data:`RAISED_KINDS`).
         """
+        ...
+
+    def holders(self, party: PartyType, kind: str, value: str) -> int:
+        """How many ``party`` records hold ``value``: for a rare value, the most it can be."""
         ...
 
 
@@ -241,6 +247,15 @@ class TermFrequencies:
         if count >= max(self.min_count, COMMON_COUNT):
             return (count - 1) / total
         return max(self.min_count - 2, RARE_HOLDERS) / total
+
+    def holders(self, party: PartyType, kind: str, value: str) -> int:
+        """How many ``party`` records hold ``value``; a value without an entry, ``min_count - 1``.
+
+        The bound again: a value counted fewer than ``min_count`` times is
+        never taken for rarer than that.
+        """
+        count = self.counts.get(f"{party.value}:{kind}", {}).get(value, 0)
+        return count if count >= max(self.min_count, COMMON_COUNT) else self.min_count - 1
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form."""
@@ -447,6 +462,34 @@ def _premises_value(record: StandardRecord) -> str | None:
     return f"{address.city or ''}|{premises}"
 
 
+@lru_cache(maxsize=1)
+def _area_cities() -> dict[str, str]:
+    """Area code (no trunk 0) → the one city it serves (``matching/data/area_codes.tsv``)."""
+    text = resources.files("matching").joinpath("data", "area_codes.tsv").read_text("utf-8")
+    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+    return {code: city for code, city in rows}  # noqa: C416 (two columns, named)
+
+
+def landline_city(record: StandardRecord) -> str | None:
+    """The city a record's Chinese landlines are in, when their area codes name just one.
+
+    A department that leaves the city out often keeps the landline, and its
+    area code (010, 0512) says where the number is: 正顺腾纺织 with a 010
+    number is in 北京 as much as one with ``city=北京``. An area code shared
+    by several cities (024: 沈阳, 铁岭, 抚顺) says nothing, nor do landlines
+    of two cities.
+    """
+    cities: set[str | None] = set()
+    for phone in record.phones:
+        if phone.kind is PhoneKind.MOBILE or not phone.e164.startswith("+86"):
+            continue
+        national = phone.e164[3:]
+        # Two-digit area codes are 10 and 2x; all others have three digits.
+        area = national[:2] if national[:1] in ("1", "2") else national[:3]
+        cities.add(_area_cities().get(area))
+    return cities.pop() if len(cities) == 1 else None
+
+
 def _roman_keys(record: StandardRecord) -> list[str]:
     """Romanised forms a Chinese name shares with its English or pinyin spelling."""
     names = [record.name] if record.name_en is None else [record.name, record.name_en]
@@ -526,6 +569,9 @@ class Columns:
     core_tf: FloatArray
     trade_tf: FloatArray
     pinyin_tf: FloatArray
+    # How many records of the party hold the name, and its sound (pinyin).
+    core_holders: IntArray
+    pinyin_holders: IntArray
     address_tf: FloatArray
     contact_tf: FloatArray
     # Latin-script persons and foreign addresses ("" / -1 elsewhere).
@@ -644,7 +690,14 @@ class _ColumnBuilder:
             ),
             "uscc": _encode(v["uscc"], [r.uscc for r in records]),
             "nid": _encode(v["nid"], [r.national_id for r in records]),
-            "city": _encode(v["city"], [address.city for address in addresses]),
+            # Without a city, the landline's area code stands for it.
+            "city": _encode(
+                v["city"],
+                [
+                    address.city or landline_city(r)
+                    for r, address in zip(records, addresses, strict=True)
+                ],
+            ),
             "province": _encode(v["province"], [address.province for address in addresses]),
             "region_city": _encode(v["city"], [city for city, _ in region_places]),
             "region_province": _encode(v["province"], [prov for _, prov in region_places]),
@@ -769,6 +822,8 @@ class _ColumnBuilder:
             core_tf=tf.of_values(arrays["core"], "core", TF_NAME, rare=True),
             trade_tf=tf.of_values(arrays["trade"], "trade", TF_TRADE),
             pinyin_tf=tf.of_values(arrays["pinyin"], "pinyin", TF_PINYIN),
+            core_holders=tf.holders(arrays["core"], "core", TF_NAME),
+            pinyin_holders=tf.holders(arrays["pinyin"], "pinyin", TF_PINYIN),
             address_tf=tf.of_values(arrays["address"], "address", TF_ADDRESS),
             contact_tf=tf.of_values(arrays["contact"], "contact", TF_CONTACT),
             given=text["given"],
@@ -930,6 +985,22 @@ class _TermFractions:
     def of_values(self, codes: IntArray, vocab: str, kind: str, rare: bool = False) -> FloatArray:
         """Shares per record; with ``rare``, rare values of :data:`RAISED_KINDS` get theirs too."""
         return self._fractions(codes, self.party, vocab, kind, rare=rare)
+
+    def holders(self, codes: IntArray, vocab: str, kind: str) -> IntArray:
+        """Per record, how many records of its party hold its value (0 without one)."""
+        out = np.zeros(len(codes), dtype=np.int64)
+        present = codes >= 0
+        if self.source is not None:
+            values = list(self.vocab[vocab].index)
+            for p, party_type in enumerate(PARTIES):
+                rows = np.flatnonzero(present & (self.party == p))
+                out[rows] = [self.source.holders(party_type, kind, values[c]) for c in codes[rows]]
+            return out
+        for p in range(len(PARTIES)):
+            rows = np.flatnonzero(present & (self.party == p))
+            if len(rows):
+                out[rows] = np.bincount(codes[rows])[codes[rows]]
+        return out
 
     def of_sets(self, items: Sequence[Sequence[int]], vocab: str, kind: str) -> FloatArray:
         sizes = np.fromiter((len(x) for x in items), dtype=np.int64, count=len(items))
@@ -1645,7 +1716,9 @@ class ComparisonVectors:
 
     ``levels[k, c]`` is the level of comparison ``c``; ``tf[name][k]`` is the
     share of records holding the agreed value (0.0 when not applicable);
-    ``constraints[k]`` is a :class:`Constraint` bit set.
+    ``constraints[k]`` is a :class:`Constraint` bit set; ``name_holders[k]``
+    how many records hold the name both records share (of names that sound
+    alike, its sound), 0 when they share none.
     """
 
     left: IntArray
@@ -1654,6 +1727,7 @@ class ComparisonVectors:
     levels: npt.NDArray[np.int8]
     tf: Mapping[str, FloatArray]
     constraints: npt.NDArray[np.uint8]
+    name_holders: npt.NDArray[np.int32]
 
     def __len__(self) -> int:
         return len(self.left)
@@ -1667,6 +1741,7 @@ class ComparisonVectors:
             levels=self.levels[rows],
             tf={k: v[rows] for k, v in self.tf.items()},
             constraints=self.constraints[rows],
+            name_holders=self.name_holders[rows],
         )
 
 
@@ -1710,7 +1785,18 @@ def compare_pairs(
         levels=levels,
         tf=tf,
         constraints=_constraints(cols, left, right),
+        name_holders=_name_holders(cols, left, levels[:, comparison_names().index("name")]),
     )
+
+
+def _name_holders(cols: Columns, left: IntArray, name: LevelArray) -> npt.NDArray[np.int32]:
+    """Holders of the name a pair shares: the name itself, or for homophones its sound."""
+    holders = np.zeros(len(left), dtype=np.int32)
+    exact = (name == NAME_LEVELS.index("exact")) | (name == NAME_LEVELS.index("exact_same_place"))
+    holders[exact] = cols.core_holders[left[exact]]
+    homophone = name == NAME_LEVELS.index("homophone")
+    holders[homophone] = cols.pinyin_holders[left[homophone]]
+    return holders
 
 
 # --- exact agreement shares ---------------------------------------------------

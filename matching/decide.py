@@ -24,10 +24,13 @@ __all__ = [
     "ComparisonExplanation",
     "Decision",
     "Explanation",
+    "PairDecisions",
+    "Rule",
     "ScoredPair",
     "Thresholds",
     "decide",
     "decide_pairs",
+    "decide_pairs_ruled",
     "explain",
     "explain_many",
 ]
@@ -44,6 +47,59 @@ class Decision(StrEnum):
 # Decisions as ordered integer codes, for arrays: a cap is a minimum.
 DISTINCT_CODE, REVIEW_CODE, AUTO_CODE = 0, 1, 2
 DECISIONS = (Decision.DISTINCT, Decision.REVIEW, Decision.AUTO)
+
+
+class Rule(StrEnum):
+    """A rule that decided a pair otherwise than its weight did (see :func:`decide_pairs`)."""
+
+    UNRELATED_PERSON_NAMES = "unrelated_person_names"
+    PERSON_NAMES_APART = "person_names_apart"
+    RELATIVES = "relatives"
+    GROUP_HOLDING = "group_holding"
+    NAMESAKES = "namesakes"
+    GROUP_COMPANIES = "group_companies"
+    ORGANIZATION_NAME_FLOOR = "organization_name_floor"
+    RARE_PERSON_NAME_FLOOR = "rare_person_name_floor"
+    REFUSED_LINK = "refused_link"
+
+    @property
+    def reason(self) -> str:
+        """The rule in a sentence, for a steward."""
+        return _REASONS[self]
+
+
+_REASONS: dict[Rule, str] = {
+    Rule.UNRELATED_PERSON_NAMES: (
+        "persons with unrelated names are never linked automatically, whatever else they share"
+    ),
+    Rule.PERSON_NAMES_APART: (
+        "person names one character apart with no mobile, e-mail, id or birth date in common"
+        " may be relatives"
+    ),
+    Rule.RELATIVES: "relatives at one home, each with numbers of their own",
+    Rule.GROUP_HOLDING: "a group holding and a company under it are two legal entities",
+    Rule.NAMESAKES: ("one common name in one city and nothing of their own in common: namesakes"),
+    Rule.GROUP_COMPANIES: "two companies of one group (one trade name, different businesses)",
+    Rule.ORGANIZATION_NAME_FLOOR: (
+        "the same company name with nothing against it: too weak to link, too likely to ignore"
+    ),
+    Rule.RARE_PERSON_NAME_FLOOR: (
+        "the same rare person name (or its sound) with nothing against it: too weak to link,"
+        " too likely to ignore"
+    ),
+    Rule.REFUSED_LINK: (
+        "a link the clustering refused: it would join records a hard constraint separates"
+    ),
+}
+# Rules as codes for arrays: 0 is "decided by its weight" (and the hard constraints).
+RULES: tuple[Rule | None, ...] = (None, *Rule)
+NO_RULE = 0
+
+
+def rule_code(rule: Rule) -> int:
+    """The array code of ``rule`` (see :data:`RULES`)."""
+    return RULES.index(rule)
+
 
 _CAPS: tuple[tuple[Constraint, int], ...] = (
     (Constraint.DIFFERENT_USCC, REVIEW_CODE),
@@ -76,10 +132,21 @@ class Thresholds:
     # the name is rare enough to make it likely (seed 7 and 11: below it, one
     # proposal in ten was true).
     namesake_lower: float = 0.5
+    # Two person records of one name (or one sound: a homophone typo) that at
+    # most this many records hold, with nothing against them, go to review
+    # whatever their weight: a person with two mobiles gives one department
+    # each. Set on seed 11 (10k and 100k records, checked on seed 7): from
+    # three to five holders recall with review still rose a point per 0.1%
+    # of records in review; a common name (王伟) stays a namesake's.
+    rare_name_holders: int = 5
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.namesake_lower):
             raise ValueError("thresholds must be finite numbers")
+        if self.rare_name_holders < 0:
+            raise ValueError(
+                f"rare_name_holders must not be negative, got {self.rare_name_holders}"
+            )
         for lower, upper in (self.bounds(PartyType.ORGANIZATION), self.bounds(PartyType.PERSON)):
             if not (math.isfinite(lower) and math.isfinite(upper)):
                 raise ValueError("thresholds must be finite numbers")
@@ -176,6 +243,20 @@ _AGAINST: tuple[tuple[int, int], ...] = tuple(
         )
     )
 )
+# Levels that speak against a person pair whose names agree.
+_PERSON_AGAINST: tuple[tuple[int, int], ...] = tuple(
+    (
+        [c.name for c in COMPARISONS].index(name),
+        COMPARISONS[[c.name for c in COMPARISONS].index(name)].levels.index(level),
+    )
+    for name, level in (
+        ("national_id", "different"),
+        ("birth_date", "different"),
+        ("gender", "different"),
+        ("emails", "different"),
+        ("identifiers", "different"),
+    )
+)
 _CONTACT = [c.name for c in COMPARISONS].index("contact")
 _CONTACT_DIFFERENT = COMPARISONS[_CONTACT].levels.index("different")
 _INDUSTRY = [c.name for c in COMPARISONS].index("industry")
@@ -192,7 +273,36 @@ _NO_FLOOR = Constraint.BRANCH_MISMATCH | Constraint.PARTY_MISMATCH
 def decide_pairs(
     weights: npt.NDArray[np.float64], vectors: ComparisonVectors, thresholds: Thresholds
 ) -> npt.NDArray[np.int8]:
-    """:func:`decide` for compared pairs, with the one cap that reads the levels.
+    """The decision codes of :func:`decide_pairs_ruled`."""
+    return decide_pairs_ruled(weights, vectors, thresholds).codes
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PairDecisions:
+    """Decision codes per pair, and the rule that set each (a :data:`RULES` code, 0: none)."""
+
+    codes: npt.NDArray[np.int8]
+    rules: npt.NDArray[np.int8]
+
+    def apply(self, where: npt.NDArray[np.bool_], code: int, rule: Rule) -> None:
+        """Decide ``code`` where ``where`` holds, naming ``rule`` where that changes a decision."""
+        changed = where & (self.codes != code)
+        self.codes[changed] = code
+        self.rules[changed] = rule_code(rule)
+
+    def cap(self, where: npt.NDArray[np.bool_], code: int, rule: Rule) -> None:
+        """At most ``code`` where ``where`` holds."""
+        self.apply(where & (self.codes > code), code, rule)
+
+    def floor(self, where: npt.NDArray[np.bool_], code: int, rule: Rule) -> None:
+        """At least ``code`` where ``where`` holds."""
+        self.apply(where & (self.codes < code), code, rule)
+
+
+def decide_pairs_ruled(
+    weights: npt.NDArray[np.float64], vectors: ComparisonVectors, thresholds: Thresholds
+) -> PairDecisions:
+    """:func:`decide` for compared pairs, with the rules that read the levels.
 
     A person is their name: two person records with unrelated names (not a
     homophone, romanisation or close spelling; for Latin-script names,
@@ -208,9 +318,16 @@ def decide_pairs(
     and companies of one group (see ``_group_companies``). Namesakes, one
     name in one city and nothing of their own, need ``namesake_lower``.
     Organizations whose names agree with nothing against them go to review
-    whatever their weight (see ``_organization_floor``).
+    whatever their weight (see ``_organization_floor``), and so do persons
+    of one rare name (see ``_person_floor``).
+
+    Each pair a rule decided otherwise than its weight carries that rule
+    (the last one to change its decision).
     """
-    codes = decide(weights, vectors.constraints, thresholds, vectors.party)
+    decided = PairDecisions(
+        codes=decide(weights, vectors.constraints, thresholds, vectors.party),
+        rules=np.zeros(len(weights), dtype=np.int8),
+    )
     # Latin-script names are compared part by part: neither part even similar.
     given, surname = vectors.levels[:, _GIVEN], vectors.levels[:, _SURNAME]
     unrelated_parts = (np.maximum(given, surname) == _PART_DIFFERENT) | (
@@ -223,7 +340,7 @@ def decide_pairs(
     )
     persons = vectors.party == PARTIES.index(PartyType.PERSON)
     unrelated = persons & ((vectors.levels[:, _NAME] == _NAME_DIFFERENT) | unrelated_parts)
-    codes[unrelated & ~identified] = np.minimum(codes[unrelated & ~identified], REVIEW_CODE)
+    decided.cap(unrelated & ~identified, REVIEW_CODE, Rule.UNRELATED_PERSON_NAMES)
     # Names one character apart at one address are siblings as often as a
     # typo (黄磊鹏 / 黄磊勇): only what relatives do not share (a mobile, an
     # e-mail box, a resident id, a birth date) makes them one person.
@@ -238,7 +355,7 @@ def decide_pairs(
         vectors.levels[:, _NAME] == _NAME_CLOSE
     )
     kin = persons & spelt_apart & ~own
-    codes[kin] = np.minimum(codes[kin], REVIEW_CODE)
+    decided.cap(kin, REVIEW_CODE, Rule.PERSON_NAMES_APART)
     # At one home (the same flat, or a household line) with numbers of their
     # own that differ, names one character apart or unrelated are siblings
     # and relatives: nothing for a steward to decide.
@@ -246,10 +363,12 @@ def decide_pairs(
     household = (vectors.levels[:, _ADDRESS] == _SAME_DETAIL) | (phones == _HOUSEHOLD_LINE)
     own_numbers = (phones == _PHONES_DIFFERENT) | (phones == _HOUSEHOLD_LINE)
     relatives = (kin | (unrelated & ~identified)) & household & own_numbers
-    codes[relatives] = DISTINCT_CODE
+    decided.apply(relatives, DISTINCT_CODE, Rule.RELATIVES)
     # A group holding and a company under it, both with their legal forms
     # (X集团有限公司 / X科技有限公司), are two legal entities.
-    codes[vectors.levels[:, _LEGAL_FORM] == _GROUP_MISMATCH] = DISTINCT_CODE
+    decided.apply(
+        vectors.levels[:, _LEGAL_FORM] == _GROUP_MISMATCH, DISTINCT_CODE, Rule.GROUP_HOLDING
+    )
     names_agree = (vectors.levels[:, _NAME] == _NAME_EXACT) | (
         vectors.levels[:, _NAME] == _NAME_ROMANISED
     )
@@ -267,12 +386,46 @@ def decide_pairs(
             & ~own
             & (weights < thresholds.namesake_lower)
         )
-        codes[namesakes] = DISTINCT_CODE
+        decided.apply(namesakes, DISTINCT_CODE, Rule.NAMESAKES)
+        floor = _person_floor(vectors, thresholds.rare_name_holders)
+        decided.floor(floor, REVIEW_CODE, Rule.RARE_PERSON_NAME_FLOOR)
     if not persons.all():
-        codes[_group_companies(vectors)] = DISTINCT_CODE
+        decided.apply(_group_companies(vectors), DISTINCT_CODE, Rule.GROUP_COMPANIES)
         floor = _organization_floor(vectors, names_agree)
-        codes[floor] = np.maximum(codes[floor], REVIEW_CODE)
-    return codes
+        decided.floor(floor, REVIEW_CODE, Rule.ORGANIZATION_NAME_FLOOR)
+    return decided
+
+
+def _person_floor(vectors: ComparisonVectors, rare_name_holders: int) -> npt.NDArray[np.bool_]:
+    """Person pairs a steward should see whatever their weight.
+
+    The same name, or two spellings of one sound (a call centre's homophone
+    typo), held by at most ``rare_name_holders`` records, and nothing against:
+    no other resident id, birth date, gender, city, street, e-mail box or
+    identifier, nor numbers of one kind that differ outside one city. A
+    person with two mobiles gives one to each department, a department may
+    know the home landline only, and one that keeps no birth date leaves
+    little but the name: a rare name is then likely the same person, a
+    common one is not.
+    """
+    levels = vectors.levels
+    against = _any_of(levels[:, _ADDRESS], (_DIFFERENT_CITY, _DIFFERENT_STREET))
+    for column, level in _PERSON_AGAINST:
+        against |= levels[:, column] == level
+    # Each with a number of their own that differs and no city in common, a
+    # rare name is still a namesake more often than not (seed 11 at 100k
+    # records: one such proposal in six was true).
+    against |= (levels[:, _PHONES] == _PHONES_DIFFERENT) & (levels[:, _ADDRESS] < _SAME_CITY)
+    shared_name = _any_of(levels[:, _NAME], (_NAME_EXACT, _NAME_HOMOPHONE))
+    floor: npt.NDArray[np.bool_] = (
+        (vectors.party == PARTIES.index(PartyType.PERSON))
+        & shared_name
+        & (vectors.name_holders > 0)
+        & (vectors.name_holders <= rare_name_holders)
+        & ~against
+        & ((vectors.constraints & _NO_FLOOR.value) == 0)
+    )
+    return floor
 
 
 def _any_of(column: npt.NDArray[np.int8], levels: tuple[int, ...]) -> npt.NDArray[np.bool_]:
@@ -382,12 +535,18 @@ class ComparisonExplanation:
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
-    """Why a pair scored what it did: prior, comparisons, constraints, total."""
+    """Why a pair scored what it did: prior, comparisons, constraints, total.
+
+    ``rule`` names the rule that decided the pair otherwise than its weight
+    (a floor that put it into review, a cap that kept it out of the
+    auto-links), when one did.
+    """
 
     prior: float
     comparisons: tuple[ComparisonExplanation, ...]
     constraints: tuple[str, ...]
     weight: float
+    rule: Rule | None = None
 
     @property
     def probability(self) -> float:
@@ -402,23 +561,37 @@ class Explanation:
             "prior": round(self.prior, 3),
             "comparisons": [c.to_dict() for c in self.comparisons],
             "constraints": list(self.constraints),
+            **({} if self.rule is None else {"rule": self.rule.value, "reason": self.rule.reason}),
         }
 
 
-def explain(model: Model, vectors: ComparisonVectors, row: int) -> Explanation:
+def explain(
+    model: Model,
+    vectors: ComparisonVectors,
+    row: int,
+    rules: npt.NDArray[np.int8] | None = None,
+) -> Explanation:
     """The explanation of pair ``row`` of ``vectors`` under ``model``."""
-    return explain_many(model, vectors, np.asarray([row], dtype=np.int64))[0]
+    return explain_many(model, vectors, np.asarray([row], dtype=np.int64), rules)[0]
 
 
 def explain_many(
-    model: Model, vectors: ComparisonVectors, rows: npt.NDArray[np.int64]
+    model: Model,
+    vectors: ComparisonVectors,
+    rows: npt.NDArray[np.int64],
+    rules: npt.NDArray[np.int8] | None = None,
 ) -> list[Explanation]:
     """The explanations of pairs ``rows`` of ``vectors``, in that order.
 
+    ``rules`` are the rule codes per pair of ``vectors`` (those of
+    :func:`decide_pairs_ruled`); without them no explanation names a rule.
     Weight tables and term-frequency adjustments are computed once per party
     type for all the rows, not once per pair.
     """
     rows = np.asarray(rows, dtype=np.int64)
+    if rules is not None and len(rules) != len(vectors):
+        raise ValueError(f"{len(rules)} rule codes for {len(vectors)} pairs")
+    ruled = [None] * len(rows) if rules is None else [RULES[r] for r in rules[rows].tolist()]
     out: list[Explanation | None] = [None] * len(rows)
     tf_columns = {c.name: t for t, c in enumerate(c for c in COMPARISONS if c.term_frequency)}
     for code, party in enumerate(PARTIES):
@@ -450,6 +623,7 @@ def explain_many(
                 comparisons=tuple(parts),
                 constraints=constraint_names(int(constraints[k])),
                 weight=total,
+                rule=ruled[position],
             )
     return [e for e in out if e is not None]
 

@@ -30,7 +30,7 @@ from matching.decide import (
     Decision,
     ScoredPair,
     Thresholds,
-    decide_pairs,
+    decide_pairs_ruled,
     explain_many,
 )
 from matching.model import Model
@@ -67,9 +67,12 @@ def score_candidates(
     right = np.arange(1, len(candidates) + 1, dtype=np.int64)
     vectors = compare_pairs(cols, np.zeros(len(candidates), dtype=np.int64), right)
     weights = model.match_weights(vectors)
-    codes = decide_pairs(weights, vectors, thresholds)
+    decided = decide_pairs_ruled(weights, vectors, thresholds)
+    codes = decided.codes
     # One explanation pass for all candidates: its tables are per call, not per pair.
-    explanations = explain_many(model, vectors, np.arange(len(candidates), dtype=np.int64))
+    explanations = explain_many(
+        model, vectors, np.arange(len(candidates), dtype=np.int64), decided.rules
+    )
     return [
         ScoredPair(
             left=record.key,
@@ -201,6 +204,12 @@ class MatchIndex:
         if count >= COMMON_COUNT - 1:
             return count / total
         return RARE_HOLDERS / total
+
+    def holders(self, party: PartyType, kind: str, value: str) -> int:
+        """How many records hold ``value``: the indexed ones and the submitted record."""
+        if self._totals[party.value] < MIN_RECORDS_FOR_OWN_FREQUENCIES:
+            return self.model.frequencies.holders(party, kind, value)
+        return self._terms.get(f"{party.value}:{kind}", Counter())[value] + 1
 
     def candidates(self, record: StandardRecord, limit: int = 5) -> list[CandidateCluster]:
         """The ``limit`` best clusters for ``record``, strongest first, with explanations."""

@@ -32,10 +32,12 @@ from matching.decide import (
     DISTINCT_CODE,
     REVIEW_CODE,
     Decision,
+    Rule,
     ScoredPair,
     Thresholds,
-    decide_pairs,
+    decide_pairs_ruled,
     explain_many,
+    rule_code,
 )
 from matching.model import Model, estimate_model, sample_pairs
 from matching.record import PartyType
@@ -141,8 +143,10 @@ class MatchTrace:
     """What a batch run decided on the way, for analysis; records in canonical order.
 
     ``codes`` are the final decision codes per compared pair (a link refused
-    by a constraint is a review); ``labels`` the auto-link cluster of each
-    record; ``review_rows`` the rows of ``vectors`` proposed for review.
+    by a constraint is a review), ``rules`` the rule that set each (a
+    :data:`~matching.decide.RULES` code, 0 for none); ``labels`` the
+    auto-link cluster of each record; ``review_rows`` the rows of
+    ``vectors`` proposed for review.
     """
 
     records: tuple[StandardRecord, ...]
@@ -151,6 +155,7 @@ class MatchTrace:
     vectors: ComparisonVectors
     weights: npt.NDArray[np.float64]
     codes: npt.NDArray[np.int8]
+    rules: npt.NDArray[np.int8]
     labels: npt.NDArray[np.int64]
     review_rows: npt.NDArray[np.int64]
 
@@ -220,7 +225,8 @@ def trace_match(
         model = fit_model(cols, vectors, config)
     clock.start("score")
     weights = model.match_weights(vectors)
-    codes = decide_pairs(weights, vectors, config.thresholds)
+    decided = decide_pairs_ruled(weights, vectors, config.thresholds)
+    codes, rules = decided.codes, decided.rules
     clock.start("cluster")
     auto = np.flatnonzero(codes == AUTO_CODE)
     clustering = cluster_links(
@@ -232,6 +238,7 @@ def trace_match(
     )
     # A link refused by a constraint is a question for a steward.
     codes[auto[clustering.refused]] = REVIEW_CODE
+    rules[auto[clustering.refused]] = rule_code(Rule.REFUSED_LINK)
     clock.start("explain")
     review_rows = _review_rows(codes, weights, vectors, clustering.labels, config.thresholds)
     reviews = tuple(
@@ -243,7 +250,7 @@ def trace_match(
             explanation=explanation,
         )
         for k, explanation in zip(
-            review_rows, explain_many(model, vectors, review_rows), strict=True
+            review_rows, explain_many(model, vectors, review_rows, rules), strict=True
         )
     )
     assignments = _assignments(ordered, clustering.labels, vectors, review_rows)
@@ -258,6 +265,7 @@ def trace_match(
         vectors=vectors,
         weights=weights,
         codes=codes,
+        rules=rules,
         labels=clustering.labels,
         review_rows=review_rows,
     )

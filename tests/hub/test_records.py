@@ -364,3 +364,21 @@ async def test_an_uncertain_pair_is_queued_once_and_rescored_when_a_record_chang
     assert again.id == first_id
     assert again.status == "open"
     assert again.score != first_score
+
+
+async def test_a_review_floored_by_a_rule_says_which_rule_put_it_there(
+    session: AsyncSession,
+) -> None:
+    # Two people sharing a rare name and nothing else: too little to link,
+    # too much to call distinct; the floor that queues them is named.
+    person = {"party_type": "person", "name": "欧阳震华"}
+    async with session.begin_nested():
+        await submit_records(session, "finance", [person | {"source_key": "P-1"}], actor="test")
+    async with session.begin_nested():
+        arrived = await submit_records(
+            session, "web", [person | {"source_key": "W-1"}], actor="test"
+        )
+    assert arrived.outcomes[0].decision == "review"
+    (queued,) = (await session.execute(select(MatchReview))).scalars()
+    assert queued.explanation["rule"] == "rare_person_name_floor"
+    assert queued.explanation["reason"]

@@ -207,3 +207,16 @@ def test_packed_key_hashes_take_rows_in_any_order() -> None:
     assert taken.owners().tolist() == [0, 0, 0, 1, 1, 2]
     both = KeyHashes.concat([hashes, taken])
     assert (len(both), both.values.tolist()[-3:]) == (7, [1, 2, 3])
+
+
+def test_a_landline_area_code_places_a_record_without_a_city() -> None:
+    # 刘斌 is held by more records than a block takes: only the name with a
+    # place brings the call-centre record (a 0512 landline) to the Suzhou one.
+    crowd = [
+        person(f"x{k}", person_name("刘斌"), where=address("上海"), phone=(f"+86139{k:08d}",))
+        for k in range(45)
+    ]
+    call = person("call", person_name("刘斌"), phone=("+8651265876318",))
+    suzhou = person("web", person_name("刘斌"), where=address("苏州"), phone=("+8613912345678",))
+    assert ("call", "web") in _pair_keys([call, suzhou, *crowd])
+    assert "p:trade_place:刘斌|苏州" in blocking_keys(call)

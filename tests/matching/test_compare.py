@@ -5,7 +5,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from matching.compare import COMPARISONS, RARE_HOLDERS, Columns, Constraint, compare_pairs
+from matching.compare import (
+    COMPARISONS,
+    RARE_HOLDERS,
+    Columns,
+    Constraint,
+    compare_pairs,
+    landline_city,
+)
 from matching.record import parse_record
 from matching.standardize import standardize_record
 from matching.types import StandardRecord
@@ -442,3 +449,38 @@ def test_industry_fields_of_two_names_with_industry_words_are_not_counted_twice(
     right = replace(org("b", org_name("沃佳", "物流")), industry="logistics")
     levels = _levels(left, right)
     assert (levels["name"], levels["industry"]) == ("exact", "missing")
+
+
+def test_a_landline_area_code_stands_for_a_missing_city() -> None:
+    call = org("a", org_name("正顺腾", "纺织"), phone=("+862136721919",))
+    shanghai = org("b", org_name("正顺腾", "纺织"), phone=("+862163721919",), where=address("上海"))
+    beijing = replace(shanghai, address=address("北京"))
+    assert landline_city(call) == "上海"
+    assert _levels(call, shanghai)["address"] == "same_city"
+    assert _levels(call, beijing)["address"] == "different_city"
+    # The record's own city wins over its number's.
+    assert _levels(replace(call, address=address("北京")), shanghai)["address"] == "different_city"
+
+
+def test_mobiles_and_shared_area_codes_say_nowhere() -> None:
+    assert landline_city(org("a", org_name("宇盛"), phone=("+8613800138000",))) is None
+    # 024 serves 沈阳, 铁岭 and 抚顺.
+    assert landline_city(org("b", org_name("宇盛"), phone=("+862423456789",))) is None
+    # Numbers in two cities.
+    two = org("c", org_name("宇盛"), phone=("+862563721919", "+862161035510"))
+    assert landline_city(two) is None
+    assert landline_city(org("d", org_name("宇盛"), phone=("+8651265876318",))) == "苏州"
+
+
+def test_pairs_count_the_holders_of_the_name_they_share() -> None:
+    records = [
+        person("a", person_name("刘斌鹏")),
+        person("b", person_name("刘斌鹏")),
+        person("c", person_name("刘彬鹏")),
+        person("d", person_name("王伟")),
+    ]
+    cols = Columns.from_records(records)
+    vectors = compare_pairs(cols, np.array([0, 0, 0]), np.array([1, 2, 3]))
+    # The name itself (two holders); its sound, shared with the homophone (three).
+    assert vectors.name_holders.tolist() == [2, 3, 0]
+    assert vectors.take(np.array([1])).name_holders.tolist() == [3]

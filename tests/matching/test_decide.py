@@ -12,10 +12,13 @@ from matching.decide import (
     DISTINCT_CODE,
     REVIEW_CODE,
     Decision,
+    Rule,
     Thresholds,
     decide,
     decide_pairs,
+    decide_pairs_ruled,
     explain,
+    explain_many,
 )
 from matching.incremental import score_candidates
 from matching.model import default_model
@@ -178,9 +181,14 @@ def test_a_group_holding_and_its_company_are_distinct() -> None:
     assert _codes(holding, company) == [DISTINCT_CODE]
 
 
-def _codes_at(weight: float, a: StandardRecord, b: StandardRecord) -> list[int]:
-    """Decision codes of one pair scored ``weight`` under the default thresholds."""
-    cols = Columns.from_records([a, b])
+def _codes_at(
+    weight: float, a: StandardRecord, b: StandardRecord, *population: StandardRecord
+) -> list[int]:
+    """Decision codes of one pair scored ``weight`` under the default thresholds.
+
+    ``population``: other records of the batch, which count how common a name is.
+    """
+    cols = Columns.from_records([a, b, *population])
     vectors = compare_pairs(cols, np.array([0]), np.array([1]))
     codes: list[int] = decide_pairs(np.array([weight]), vectors, Thresholds()).tolist()
     return codes
@@ -196,6 +204,44 @@ def test_organizations_with_one_name_and_nothing_against_go_to_review() -> None:
     chinese = org("c", org_name("星凯", "贸易"), phone=("+8613803310147",))
     english = org("d", latin_org_name("xingkai", "trading"), where=address("苏州"))
     assert _codes_at(-3.0, chinese, english) == [REVIEW_CODE]
+
+
+def test_a_floored_pair_says_which_rule_put_it_into_review() -> None:
+    call = org("a", org_name("宇盛", "船舶", legal_form=None), phone=("+8619957924273",))
+    finance = org("b", org_name("宇盛", "船舶"), phone=("+862161035510",), where=address("上海"))
+    (pair,) = score_candidates(default_model(), call, [finance])
+    assert pair.decision is Decision.REVIEW
+    assert pair.weight < Thresholds().lower
+    assert pair.explanation.rule is Rule.ORGANIZATION_NAME_FLOOR
+    line = json.loads(json.dumps(pair.to_dict()))
+    assert line["explanation"]["rule"] == "organization_name_floor"
+    assert line["explanation"]["reason"] == Rule.ORGANIZATION_NAME_FLOOR.reason
+
+
+def test_a_pair_decided_by_its_weight_names_no_rule() -> None:
+    a = org("a", org_name("华为", "技术"), **STRONG)
+    b = org("b", org_name("华为", "技术"), **STRONG)
+    (pair,) = score_candidates(default_model(), a, [b])
+    assert pair.decision is Decision.AUTO
+    assert pair.explanation.rule is None
+    assert "rule" not in pair.to_dict()["explanation"]
+
+
+def test_rules_are_named_only_where_they_change_a_decision() -> None:
+    call = person("a", person_name("刘斌鹏"), where=address("苏州"), phone=("+8613609144918",))
+    web = person("b", person_name("刘斌鹏"), where=address("苏州"), phone=("+8619945307123",))
+    cols = Columns.from_records([call, web])
+    vectors = compare_pairs(cols, np.array([0, 0]), np.array([1, 1]))
+    # The same pair scored below and above the review threshold: only the
+    # first is in review by the floor.
+    decided = decide_pairs_ruled(np.array([-6.0, 1.0]), vectors, Thresholds())
+    assert decided.codes.tolist() == [REVIEW_CODE, REVIEW_CODE]
+    (floored,) = explain_many(default_model(), vectors, np.array([0]), decided.rules)
+    (scored,) = explain_many(default_model(), vectors, np.array([1]), decided.rules)
+    assert floored.rule is Rule.RARE_PERSON_NAME_FLOOR
+    assert scored.rule is None
+    with pytest.raises(ValueError, match="rule codes"):
+        explain_many(default_model(), vectors, np.array([0]), decided.rules[:1])
 
 
 def test_organizations_with_one_name_and_something_against_stay_distinct() -> None:
@@ -220,22 +266,77 @@ def test_a_short_name_sharing_a_switchboard_goes_to_review() -> None:
     assert _codes_at(-4.0, short, legal) == [REVIEW_CODE]
 
 
+def _namesakes(name: str, count: int) -> list[StandardRecord]:
+    """``count`` other persons called ``name``, one per city: they make the name common."""
+    cities = ("上海", "广州", "深圳", "成都", "武汉", "西安")
+    return [
+        person(f"other-{k}", person_name(name), where=address(cities[k]), phone=())
+        for k in range(count)
+    ]
+
+
 def test_namesakes_in_one_city_need_more_than_even_odds_for_review() -> None:
     city = address("北京")
     a = person("a", person_name("吴强"), where=city, phone=("+8615999067722",))
     b = person("b", person_name("吴强"), where=city, phone=("+8613646793382",))
+    others = _namesakes("吴强", 4)
     thresholds = Thresholds()
-    assert _codes_at(thresholds.namesake_lower - 0.1, a, b) == [DISTINCT_CODE]
-    assert _codes_at(thresholds.namesake_lower, a, b) == [REVIEW_CODE]
+    assert _codes_at(thresholds.namesake_lower - 0.1, a, b, *others) == [DISTINCT_CODE]
+    assert _codes_at(thresholds.namesake_lower, a, b, *others) == [REVIEW_CODE]
     # Without the city on one side they are no namesakes' trap: the person
     # thresholds apply.
     elsewhere = replace(b, address=address(None))
-    assert _codes_at(thresholds.namesake_lower - 0.1, a, elsewhere) == [REVIEW_CODE]
+    assert _codes_at(thresholds.namesake_lower - 0.1, a, elsewhere, *others) == [REVIEW_CODE]
     # A shared birth date is their own: the person thresholds apply.
     born = date(1980, 5, 1)
     assert _codes_at(
-        thresholds.namesake_lower - 0.1, replace(a, birth_date=born), replace(b, birth_date=born)
+        thresholds.namesake_lower - 0.1,
+        replace(a, birth_date=born),
+        replace(b, birth_date=born),
+        *others,
     ) == [REVIEW_CODE]
+
+
+def test_persons_of_one_rare_name_and_nothing_against_go_to_review() -> None:
+    # One person with two mobiles, one known to each department, in one
+    # city: only the name is shared, and no one else holds it.
+    suzhou = address("苏州")
+    call = person("a", person_name("刘斌鹏"), where=suzhou, phone=("+8613609144918",))
+    web = person("b", person_name("刘斌鹏"), where=suzhou, phone=("+8619945307123",))
+    assert _codes_at(-6.0, call, web) == [REVIEW_CODE]
+    assert _codes_at(-6.0, call, web, *_namesakes("刘斌鹏", 3)) == [REVIEW_CODE]
+    # A homophone typo (斌/彬) shares the sound, as rare as the name.
+    typo = replace(call, name=person_name("刘彬鹏"))
+    assert _codes_at(-6.0, typo, web) == [REVIEW_CODE]
+    # The home landline in one department, a mobile in the other, no city.
+    home = person("c", person_name("刘斌鹏"), phone=("+8651265876318",))
+    assert _codes_at(-6.0, home, replace(web, address=address(None))) == [REVIEW_CODE]
+
+
+def test_persons_of_a_common_name_stay_distinct_however_alike() -> None:
+    suzhou = address("苏州")
+    call = person("a", person_name("王伟"), where=suzhou, phone=("+8613609144918",))
+    web = person("b", person_name("王伟"), where=suzhou, phone=("+8619945307123",))
+    assert _codes_at(-6.0, call, web, *_namesakes("王伟", 3)) == [REVIEW_CODE]
+    assert _codes_at(-6.0, call, web, *_namesakes("王伟", 4)) == [DISTINCT_CODE]
+    assert Thresholds(rare_name_holders=4).rare_name_holders == 4
+    with pytest.raises(ValueError, match="rare_name_holders"):
+        Thresholds(rare_name_holders=-1)
+
+
+def test_persons_of_one_rare_name_with_something_against_stay_distinct() -> None:
+    first = person("a", person_name("刘斌鹏"), where=address("苏州"), phone=("+8613609144918",))
+    second = replace(first, source_key="b", phones=phones("+8619945307123"))
+    against = {
+        "another city": replace(second, address=address("北京")),
+        "another birth date": replace(second, birth_date=date(1971, 3, 2)),
+        "another gender": replace(second, gender="F"),
+        "another mail box": replace(second, emails=("liubinpeng@163.com",)),
+        "another mobile, no city in common": replace(second, address=address(None)),
+    }
+    first = replace(first, birth_date=date(1980, 5, 1), gender="M", emails=("lbp@qq.com",))
+    for label, other in against.items():
+        assert _codes_at(-6.0, first, other) == [DISTINCT_CODE], label
 
 
 def test_namesake_threshold_must_be_finite() -> None:

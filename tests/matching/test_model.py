@@ -48,6 +48,7 @@ def _vectors(
         levels=levels.astype(np.int8),
         tf=tf_arrays,
         constraints=np.zeros(n, dtype=np.uint8),
+        name_holders=np.zeros(n, dtype=np.int32),
     )
 
 

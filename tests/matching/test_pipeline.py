@@ -9,10 +9,10 @@ import pytest
 from bench.corpus import generate_corpus
 from bench.evaluate import pairwise_scores, review_scores
 from matching.block import KeyHashes
-from matching.decide import REVIEW_CODE, Decision, Thresholds
+from matching.decide import REVIEW_CODE, Decision, Rule, Thresholds
 from matching.model import default_model
 from matching.pipeline import MatchConfig, MatchResult, match_records, trace_match
-from matching.record import parse_record
+from matching.record import PartyType, parse_record
 from matching.standardize import standardize_record
 from matching.types import StandardRecord
 from tests.matching.standard_records import address, org, org_name
@@ -111,15 +111,24 @@ def test_review_pairs_carry_json_ready_explanations(
 ) -> None:
     result = match_records(project_corpus[0][:3000])
     assert result.reviews
-    for pair in result.reviews[:20]:
+    assert any(pair.explanation.rule is not None for pair in result.reviews)
+    for pair in result.reviews:
         line = json.loads(json.dumps(pair.to_dict()))
         assert set(line) >= {"left", "right", "score", "explanation"}
         assert pair.decision is Decision.REVIEW
-        # Below the review threshold only for a constraint, or for an
-        # organization pair whose names agree and nothing speaks against.
-        name = next(c.level for c in pair.explanation.comparisons if c.comparison == "name")
-        floored = name in {"exact", "romanised_equal", "trade_equal", "homophone"}
-        assert Thresholds().lower <= pair.weight or pair.explanation.constraints or floored
+        # Below the review threshold only for a constraint, or for a floor
+        # rule that the explanation names, with its reason.
+        explanation = line["explanation"]
+        lowest = min(Thresholds().bounds(party)[0] for party in PartyType)
+        if pair.weight < lowest and not pair.explanation.constraints:
+            assert pair.explanation.rule in {
+                Rule.ORGANIZATION_NAME_FLOOR,
+                Rule.RARE_PERSON_NAME_FLOOR,
+            }
+            assert explanation["rule"] == pair.explanation.rule.value
+            assert explanation["reason"] == pair.explanation.rule.reason
+        if pair.explanation.rule is None:
+            assert "rule" not in explanation
 
 
 def test_record_decisions_reflect_clusters_and_reviews(result: MatchResult) -> None:
