@@ -3,9 +3,10 @@
     python -m bench.hub_load_bench --entities 100000 [--splink] [--server URL]
 
 Generates (or reuses, under ``bench/data/``) a corpus of ``--entities``
-customers, creates a scratch database ``hub_bulk_bench_…`` (``--prefix``) on
-the server, migrates it, then runs ``hub load --bulk`` in its own process (wall
-time and peak RSS measured as in :mod:`bench.match_bench`). Afterwards it reads
+customers, creates a scratch database ``hub_bulk_bench_…`` (``--prefix``, or
+exactly ``--database`` / ``BENCH_DATABASE``) on the server, migrates it, then
+runs ``hub load --bulk`` in its own process (wall time and peak RSS measured
+as in :mod:`bench.match_bench`). Afterwards it reads
 the golden records back (they are queryable at the end of the load) and scores
 the stored clusters against the truth. ``--splink`` also runs the Splink
 baseline on the same file for the time ratio. The scratch database is dropped
@@ -223,6 +224,12 @@ def main(argv: list[str] | None = None) -> None:
         help="Name prefix of the scratch database (a random suffix follows).",
     )
     parser.add_argument(
+        "--database",
+        default=os.environ.get("BENCH_DATABASE"),
+        help="The scratch database's exact name (default: the prefix and a random suffix;"
+        " BENCH_DATABASE sets it too). It must not exist yet.",
+    )
+    parser.add_argument(
         "--no-record",
         dest="record",
         action="store_false",
@@ -234,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
     records = dataset / "records.jsonl"
     work = OUT / f"hub-load-{dataset.name}"
     work.mkdir(parents=True, exist_ok=True)
-    name = f"{args.prefix}{uuid.uuid4().hex[:10]}"
+    name = args.database or f"{args.prefix}{uuid.uuid4().hex[:10]}"
     base, _, _ = args.server.rpartition("/")
     url = f"{base}/{name}"
     hub = str(Path(sys.executable).with_name("hub"))

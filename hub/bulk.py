@@ -15,9 +15,10 @@ cores and PostgreSQL busy:
    Meanwhile the workers turn their records into COPY text (payloads,
    standardized forms, blocking keys) that PostgreSQL takes in, then make
    the survivorship members and name search tokens of their records;
-3. **survive**: a cluster whose members one worker keeps is survived there,
-   the others here, with the pure functions of the incremental path
-   (:func:`member_from_record`, :func:`survive`); golden records stream into
+3. **survive**: each cluster is survived by the worker keeping its first
+   member (the others send theirs over), with the pure functions of the
+   incremental path (:func:`member_from_record`, :func:`survive`), while this
+   process scores the links; golden records stream into
    PostgreSQL as they come, and their first versions are copied inside it;
 4. **profiles**: the indexes dropped for the load are built once, the
    foreign keys checked once, and every new customer's metrics,
@@ -39,6 +40,7 @@ import io
 import json
 import multiprocessing
 import os
+import pickle
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -126,12 +128,13 @@ class StandardizedChunk:
     """What a worker sends back about one chunk of lines: what matching needs.
 
     ``numbers`` are the line numbers of the accepted records, aligned with
-    ``records``, ``standards``, ``hashes`` and ``key_hashes``; ``rejected``
-    holds (line number, message) of the lines it refused.
+    ``standards``, ``hashes`` and ``key_hashes``; ``rejected`` holds (line
+    number, message) of the lines it refused. The records themselves stay
+    with the worker (a standardized record names its source, key and party
+    type, all this process needs of it).
     """
 
     numbers: list[int]
-    records: list[ContractRecord]
     standards: list[StandardRecord]
     hashes: list[bytes]
     key_hashes: KeyHashes
@@ -272,7 +275,6 @@ def standardize_chunk(
         _HELD[load, chunk] = _Held(records, standards, key_lines)
         return StandardizedChunk(
             numbers=numbers,
-            records=records,
             standards=standards,
             hashes=hashes,
             key_hashes=KeyHashes.of(key_hashes),
@@ -443,6 +445,43 @@ def survive_held(
     return writer.rows()
 
 
+def export_members(load: str, places: Sequence[tuple[int, int]]) -> bytes:
+    """The members at ``places`` (chunk, position), pickled for :func:`import_members`.
+
+    A cluster whose members several workers keep is survived by one of them:
+    the others send it their members (with their party types and the search
+    tokens of their names) rather than have them made twice.
+    """
+    tokens = _NAME_TOKENS.get(load, {})
+    members: list[tuple[int, int, Member, str]] = []
+    names: dict[str, frozenset[str]] = {}
+    for chunk, position in places:
+        held = _HELD[load, chunk]
+        member = held.members[position]
+        members.append((chunk, position, member, held.parties[position]))
+        for offer in (member.singles.get("name"), member.singles.get("name_en")):
+            if offer is not None and offer.value in tokens:
+                names[offer.value] = tokens[offer.value]
+    return pickle.dumps((members, names), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def import_members(load: str, exported: bytes) -> int:
+    """Keep the members another worker exported, as if this one had made them.
+
+    :func:`survive_held` then finds them where it finds its own. Returns how
+    many members came.
+    """
+    members, names = pickle.loads(exported)  # noqa: S301  (made by export_members, this load)
+    for chunk, position, member, party in members:
+        held = _HELD.get((load, chunk))
+        if held is None:
+            held = _HELD[load, chunk] = _Held(None, None, None, serialized=True)
+        held.members[position] = member
+        held.parties[position] = party
+    _NAME_TOKENS.setdefault(load, {}).update(names)
+    return len(members)
+
+
 def forget_chunks(load: str) -> None:
     """Drop whatever this process still keeps of ``load`` (a load that failed)."""
     for key in [k for k in _HELD if k[0] == load]:
@@ -527,9 +566,12 @@ class ChunkPlace:
 
 @dataclass(slots=True)
 class BulkInput:
-    """What the files hold: accepted records in file order, and the problems found."""
+    """What the files hold: accepted records in file order, and the problems found.
 
-    records: list[ContractRecord] = field(default_factory=list)
+    The records are kept by the workers that read them; here each is known by
+    its standardized form.
+    """
+
     standards: list[StandardRecord] = field(default_factory=list)
     hashes: list[bytes] = field(default_factory=list)
     places: list[str] = field(default_factory=list)  # "file:line" per accepted record
@@ -616,16 +658,15 @@ def read_records(
         problems: list[tuple[int, str]] = [(line.number, line.message) for line in chunk.bad]
         problems.extend(done.rejected)
         kept: list[int] = []
-        first = len(out.records)
+        first = len(out.standards)
         for position, number in enumerate(done.numbers):
-            record = done.records[position]
-            key = record.source, record.source_key
+            standard = done.standards[position]
+            key = standard.source, standard.source_key
             where = f"{chunk.path}:{number}"
             earlier = seen.get(key)
             if earlier is None:
-                seen[key] = len(out.records)
-                out.records.append(record)
-                out.standards.append(done.standards[position])
+                seen[key] = len(out.standards)
+                out.standards.append(standard)
                 out.hashes.append(done.hashes[position])
                 out.places.append(where)
                 out.locations.append((chunk.number, position))
@@ -991,7 +1032,7 @@ async def write_source_records(
     copy = await Copier.of(session)
     source_ids = {
         code: await ensure_source(session, code)
-        for code in sorted({r.source for r in loaded.records})
+        for code in sorted({r.source for r in loaded.standards})
     }
 
     def on_every_chunk(work: Callable[..., T]) -> list[asyncio.Future[T]]:
@@ -1019,7 +1060,7 @@ async def write_source_records(
             ("id", "source_id", "source_key", "party_type", "current_version", "content_hash"),
             (
                 (record_ids[i], source_ids[r.source], r.source_key, r.party_type.value, 1, h)
-                for i, (r, h) in enumerate(zip(loaded.records, loaded.hashes, strict=True))
+                for i, (r, h) in enumerate(zip(loaded.standards, loaded.hashes, strict=True))
             ),
         )
         for place, future in zip(loaded.chunks, serializing, strict=True):
@@ -1059,28 +1100,6 @@ async def attach_early_interactions(session: AsyncSession) -> None:
     )
 
 
-def _parent_rows(
-    loaded: BulkInput,
-    record_ids: Sequence[int],
-    clusters: Sequence[tuple[int, Cluster]],
-    *,
-    rules: SurvivorshipRules,
-    at: datetime,
-) -> GoldenRows:
-    """Golden records of clusters whose members several workers keep, survived here."""
-    writer = _GoldenWriter(rules, at)
-    tokens: dict[str, frozenset[str]] = {}
-    with collector_paused():
-        for golden_id, cluster in clusters:
-            members = [
-                member_from_record(record_ids[i], 1, loaded.records[i], loaded.standards[i])
-                for i in cluster.members
-            ]
-            party = loaded.records[cluster.members[0]].party_type.value
-            writer.add(golden_id, members, party, tokens)
-    return writer.rows()
-
-
 def _scored_links(
     loaded: BulkInput,
     record_ids: Sequence[int],
@@ -1118,48 +1137,66 @@ async def write_goldens(
 ) -> BulkWritten:
     """One golden record per cluster, with versions, links, reviews and events.
 
-    A cluster whose members one worker keeps is survived by that worker (call
-    it once the workers made their members), the others here, in a thread,
-    while another thread scores every link with ``model``; PostgreSQL takes
-    in each run of golden records as it comes. Their derived profiles are the
-    caller's next step.
+    Each cluster is survived by the worker keeping its first member (call it
+    once the workers made their members), which the other workers send their
+    members of the cluster to, while a thread here scores every link with
+    ``model``; PostgreSQL takes in each run of golden records as it comes.
+    Their derived profiles are the caller's next step.
     """
-    if not len(result.assignments) == len(loaded.records) == len(record_ids):
+    if not len(result.assignments) == len(loaded.standards) == len(record_ids):
         raise ValueError("the match result is not of these records")
     rules = rules or default_rules()
     copy = await Copier.of(session)
     golden_ids = await _reserve_ids(session, "golden_record", "id", len(clusters))
+    # Each cluster is survived by the worker keeping its first member; members
+    # other workers keep are sent over to it (by way of this process). Its own
+    # clusters are survived meanwhile, the others once their members came.
     held: dict[int, list[HeldCluster]] = defaultdict(list)
-    shared: list[tuple[int, Cluster]] = []
+    shared: dict[int, list[HeldCluster]] = defaultdict(list)
+    wanted: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
     for golden_id, cluster in zip(golden_ids, clusters, strict=True):
         places = [(*loaded.locations[i], record_ids[i]) for i in cluster.members]
-        owners = {workers.owner(chunk) for chunk, _, _ in places}
-        if len(owners) == 1:
-            held[owners.pop()].append((golden_id, places))
-        else:
-            shared.append((golden_id, cluster))
+        survivor = workers.owner(places[0][0])
+        foreign = [(c, p) for c, p, _ in places[1:] if workers.owner(c) != survivor]
+        (shared if foreign else held)[survivor].append((golden_id, places))
+        for chunk, position in foreign:
+            wanted[workers.owner(chunk), survivor].append((chunk, position))
     # Links are scored here meanwhile (every record's standardized form is here).
     linking = asyncio.ensure_future(
         asyncio.to_thread(
             _scored_links, loaded, record_ids, clusters, golden_ids, model=model, actor=actor
         )
     )
-    on_worker = partial(survive_held, rules=rules, at=at)
-    surviving = [
-        asyncio.ensure_future(
-            workers.run(owner, on_worker, workers.load, batch[start : start + SURVIVE_CHUNK])
-        )
-        for owner, batch in held.items()
-        for start in range(0, len(batch), SURVIVE_CHUNK)
-    ]
-    here = partial(_parent_rows, rules=rules, at=at)
-    surviving.extend(
-        asyncio.ensure_future(
-            asyncio.to_thread(here, loaded, record_ids, shared[start : start + SURVIVE_CHUNK])
-        )
-        for start in range(0, len(shared), SURVIVE_CHUNK)
-    )
+    exports: dict[tuple[int, int], asyncio.Future[bytes]] = {}
+    imports: list[asyncio.Future[int]] = []
+    surviving: list[asyncio.Future[GoldenRows]] = []
     try:
+        on_worker = partial(survive_held, rules=rules, at=at)
+
+        def survived(batches: Mapping[int, list[HeldCluster]]) -> list[asyncio.Future[GoldenRows]]:
+            return [
+                asyncio.ensure_future(
+                    workers.run(owner, on_worker, workers.load, batch[n : n + SURVIVE_CHUNK])
+                )
+                for owner, batch in batches.items()
+                for n in range(0, len(batch), SURVIVE_CHUNK)
+            ]
+
+        exports = {
+            (keeper, survivor): asyncio.ensure_future(
+                workers.run(keeper, export_members, workers.load, places)
+            )
+            for (keeper, survivor), places in wanted.items()
+        }
+        surviving = survived(held)
+        imports = [
+            asyncio.ensure_future(
+                workers.run(survivor, import_members, workers.load, await exported)
+            )
+            for (_, survivor), exported in exports.items()
+        ]
+        # Queued behind the imports in each worker.
+        surviving.extend(survived(shared))
         for finished in asyncio.as_completed(surviving):
             rows = await finished
             await copy.text(
@@ -1181,13 +1218,19 @@ async def write_goldens(
             await copy.text("search_token", ("token", "golden_id"), rows.tokens)
             if on_goldens is not None:
                 on_goldens(rows.count)
+        await asyncio.gather(*imports)
         await copy.text(
             "cross_reference",
             ("source_record_id", "golden_id", "link_kind", "score", "linked_by"),
             await linking,
         )
     finally:
-        unfinished: list[asyncio.Future[Any]] = [*surviving, linking]
+        unfinished: list[asyncio.Future[Any]] = [
+            *exports.values(),
+            *imports,
+            *surviving,
+            linking,
+        ]
         for future in unfinished:
             future.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
@@ -1206,7 +1249,7 @@ async def write_goldens(
             ),
             {"change": ChangeKind.CREATED.value, "first": golden_ids[0]},
         )
-    index_of = {(r.source, r.source_key): i for i, r in enumerate(loaded.records)}
+    index_of = {(r.source, r.source_key): i for i, r in enumerate(loaded.standards)}
     reviews = await copy.rows(
         "match_review",
         ("left_record_id", "right_record_id", "score", "explanation"),
@@ -1229,7 +1272,7 @@ async def write_goldens(
     )
     return BulkWritten(
         golden_ids=golden_ids,
-        records=len(loaded.records),
+        records=len(loaded.standards),
         goldens=len(golden_ids),
         reviews=reviews,
     )
@@ -1392,7 +1435,7 @@ async def _load_bulk(
         outcome.rejected, outcome.unchanged = loaded.rejected, loaded.repeated
         outcome.problems = loaded.problems
         outcome.seconds["read"] = time.perf_counter() - clock
-        if not loaded.records:
+        if not loaded.standards:
             return outcome
         written = await in_transaction(
             sessions,
@@ -1429,7 +1472,7 @@ async def _write_all(
     await claim_empty_hub(session)
     foreign_keys = await drop_foreign_keys(session, BULK_TABLES)
     indexes = await drop_indexes(session, BULK_TABLES)
-    record_ids = await _reserve_ids(session, "source_record", "id", len(loaded.records))
+    record_ids = await _reserve_ids(session, "source_record", "id", len(loaded.standards))
     stages = progress.add_task("match", total=1)
 
     def on_stage(stage: str, step: int, steps: int) -> None:
@@ -1444,7 +1487,7 @@ async def _write_all(
     matching = asyncio.create_task(asyncio.to_thread(match))
     groundwork: list[asyncio.Future[int]] = []
     try:
-        writing = progress.add_task("write records", total=len(loaded.records))
+        writing = progress.add_task("write records", total=len(loaded.standards))
         groundwork = await write_source_records(
             session, loaded, workers, record_ids, on_rows=lambda n: progress.advance(writing, n)
         )

@@ -9,6 +9,7 @@ of an address or a company name costs a few dozen probes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache, lru_cache
@@ -133,6 +134,8 @@ class DivisionTable:
     romanized: dict[str, str | None]
     postal_zones: dict[str, frozenset[str]]
     longest_name: int
+    # Per index (by field name): first character → lengths of its keys, longest first.
+    key_lengths: dict[str, dict[str, tuple[int, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +243,12 @@ def division_table() -> DivisionTable:
         ]
     )
     longest = max(len(key) for index in (provinces, cities, districts) for key in index)
+    indexes: dict[str, Mapping[str, object]] = {
+        "provinces": provinces,
+        "cities": cities,
+        "districts": districts,
+        "district_shorts": shorts,
+    }
     return DivisionTable(
         provinces=provinces,
         cities=cities,
@@ -248,13 +257,37 @@ def division_table() -> DivisionTable:
         romanized=_romanized(divisions),
         postal_zones=_postal_zones(),
         longest_name=longest,
+        key_lengths={name: _key_lengths(index) for name, index in indexes.items()},
     )
 
 
+def _key_lengths(index: Mapping[str, object]) -> dict[str, tuple[int, ...]]:
+    """First character → the lengths of the index's keys starting with it, longest first.
+
+    Only lengths of two characters and more: no one-character name is looked up.
+    """
+    lengths: dict[str, set[int]] = {}
+    for key in index:
+        if len(key) >= 2:
+            lengths.setdefault(key[0], set()).add(len(key))
+    return {first: tuple(sorted(found, reverse=True)) for first, found in lengths.items()}
+
+
 def _longest_at(
-    text: str, pos: int, index: dict[str, tuple[Division, ...]] | dict[str, Division], longest: int
+    text: str,
+    pos: int,
+    index: dict[str, tuple[Division, ...]] | dict[str, Division],
+    lengths: Mapping[str, tuple[int, ...]],
 ) -> tuple[str, tuple[Division, ...]] | None:
-    for size in range(min(longest, len(text) - pos), 1, -1):
+    """The longest key of ``index`` (two characters or more) at ``pos``, and its divisions.
+
+    Only the lengths of keys that start with the character at ``pos`` are
+    probed: most positions start no name at all.
+    """
+    room = len(text) - pos
+    for size in lengths.get(text[pos : pos + 1], ()):
+        if size > room:
+            continue
         key = text[pos : pos + size]
         found = index.get(key)
         if found is not None:
@@ -274,13 +307,13 @@ def _hit_at(
     text: str,
     pos: int,
     index: dict[str, tuple[Division, ...]] | dict[str, Division],
-    longest: int,
+    lengths: Mapping[str, tuple[int, ...]],
     context: Division | None,
     *,
     free_text: bool,
 ) -> tuple[tuple[Division, ...], int] | None:
     """The divisions named at ``pos`` that fit inside ``context``, and where the name ends."""
-    hit = _longest_at(text, pos, index, longest)
+    hit = _longest_at(text, pos, index, lengths)
     if hit is None:
         return None
     key, found = hit
@@ -321,18 +354,19 @@ def locate(
     pos = 0
     while len(found) < 3:
         deepest = max(found, default=Level.PROVINCE - 1)
-        indexes: list[tuple[Level, dict[str, tuple[Division, ...]] | dict[str, Division]]] = [
-            (Level.PROVINCE, table.provinces),
-            (Level.CITY, table.cities),
-            (Level.DISTRICT, table.districts),
+        indexes: list[tuple[Level, dict[str, tuple[Division, ...]] | dict[str, Division], str]] = [
+            (Level.PROVINCE, table.provinces, "provinces"),
+            (Level.CITY, table.cities, "cities"),
+            (Level.DISTRICT, table.districts, "districts"),
         ]
         if Level.CITY in found or not free_text:
-            indexes.append((Level.DISTRICT, table.district_shorts))
+            indexes.append((Level.DISTRICT, table.district_shorts, "district_shorts"))
         best: tuple[Level, tuple[Division, ...], int] | None = None
-        for level, index in indexes:
+        for level, index, name in indexes:
             if level <= deepest:
                 continue
-            hit = _hit_at(text, pos, index, table.longest_name, context, free_text=free_text)
+            lengths = table.key_lengths[name]
+            hit = _hit_at(text, pos, index, lengths, context, free_text=free_text)
             if hit is not None and (best is None or hit[1] > best[2]):
                 best = (level, *hit)
         if best is None:

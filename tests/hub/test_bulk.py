@@ -26,11 +26,15 @@ from hub.bulk import (
     canonical_payload,
     copy_text,
     derive_distinct,
+    export_members,
+    import_members,
     link_scores,
     payload_hash,
+    prepare_members,
     read_records,
     serialize_chunk,
     standardize_chunk,
+    survive_held,
 )
 from hub.db.models import (
     ChangeEvent,
@@ -200,7 +204,7 @@ async def test_bulk_goldens_hold_what_survivorship_gives_their_members(
     workers: int,
 ) -> None:
     monkeypatch.setattr(hub.bulk, "PROFILE_CHUNK", 7)  # profiles are derived in chunks
-    # Small chunks: with two workers, clusters are survived by one worker or here.
+    # Small chunks: with two workers, many clusters have members in both.
     monkeypatch.setattr(hub.bulk, "CHUNK_LINES", 40)
     monkeypatch.setattr(hub.bulk, "SURVIVE_CHUNK", 25)
     await load_files(sessions, [corpus], bulk=True, workers=workers)
@@ -321,7 +325,10 @@ async def test_a_repeated_record_is_unchanged_when_equal_and_rejected_when_diffe
     finally:
         workers.close()
 
-    assert [r.source_key for r in loaded.records] == [first["source_key"], second["source_key"]]
+    assert [r.source_key for r in loaded.standards] == [
+        first["source_key"],
+        second["source_key"],
+    ]
     assert (loaded.repeated, loaded.rejected) == (1, 1)
     assert loaded.problems[0].startswith(f"{path}:4: field 'source_key': ")
     assert f"was read at {path}:2" in loaded.problems[0]
@@ -356,7 +363,6 @@ def test_worker_processes_read_the_same_records_as_one_process(
     pooled, pooled_rows = _read_and_serialize(corpus, 2)
 
     assert len(alone.chunks) > 2
-    assert pooled.records == alone.records
     assert pooled.standards == alone.standards
     assert pooled.hashes == alone.hashes
     assert pooled.places == alone.places
@@ -558,7 +564,7 @@ def test_match_key_rows_are_the_blocking_keys_of_each_record_under_its_id() -> N
     load = "test-match-keys"
     try:
         done = standardize_chunk(load, 0, lines, None, raw_text=True)
-        kept = [0, 2, *range(5, len(done.records))]
+        kept = [0, 2, *range(5, len(done.standards))]
         ids = [1000 + 7 * n for n in range(len(kept))]
         rows = serialize_chunk(load, 0, kept, ids)
     finally:
@@ -570,6 +576,41 @@ def test_match_key_rows_are_the_blocking_keys_of_each_record_under_its_id() -> N
         for key in blocking_keys(done.standards[position])
     )
     assert rows.match_keys.decode() == expected
+
+
+def test_members_sent_to_another_worker_survive_there_as_where_they_were_made() -> None:
+    raws = department_records(30, seed=4)
+    lines = [(n, json.dumps(raw, ensure_ascii=False)) for n, raw in enumerate(raws, start=1)]
+    made, sent = "test-members-made", "test-members-sent"
+    try:
+        done = standardize_chunk(made, 3, lines, None, raw_text=True)
+        kept = list(range(len(done.standards)))
+        ids = [500 + n for n in kept]
+        serialize_chunk(made, 3, kept, ids)
+        prepare_members(made, 3, kept, ids)
+        # Golden records of one, two and three members, in no particular order.
+        groups = [
+            kept[n : n + size] for n, size in zip((0, 1, 3, 6, 9), (1, 2, 3, 1, 2), strict=True)
+        ]
+        clusters = [
+            (9000 + g, [(3, p, ids[p]) for p in reversed(group)]) for g, group in enumerate(groups)
+        ]
+        at = datetime(2024, 5, 1, tzinfo=UTC)
+        survived_where_made = survive_held(made, clusters, rules=default_rules(), at=at)
+        received = import_members(sent, export_members(made, [(3, p) for p in kept]))
+        survived_where_sent = survive_held(sent, clusters, rules=default_rules(), at=at)
+    finally:
+        hub.bulk.forget_chunks(made)
+        hub.bulk.forget_chunks(sent)
+
+    assert received == len(kept)
+    assert survived_where_made.count == len(groups)
+    assert survived_where_sent.goldens == survived_where_made.goldens
+    # The same rows of search tokens (a set's order is not kept in a pickle).
+    assert sorted(survived_where_sent.tokens.splitlines()) == sorted(
+        survived_where_made.tokens.splitlines()
+    )
+    assert survived_where_made.tokens
 
 
 def test_policies_run_once_per_distinct_figures_give_every_customer_its_profile() -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.standardize import standardize_address, standardize_postal_code
+from matching.standardize.divisions import _longest_at, division_table
 from matching.types import StandardAddress
 
 SHENZHEN_NANSHAN = StandardAddress(
@@ -154,3 +159,36 @@ def test_building_unit_and_room_have_one_spelling(text: str, detail: str) -> Non
 
 def test_street_numbers_with_dashes_are_left_alone() -> None:
     assert standardize_address("深圳市南山区建设路12-14号").value.detail == "建设路12-14号"
+
+
+def _longest_key_probing_every_length(
+    text: str, pos: int, index: Mapping[str, object]
+) -> str | None:
+    """The longest key (two characters or more) at ``pos``, every length probed."""
+    longest = division_table().longest_name
+    for size in range(min(longest, len(text) - pos), 1, -1):
+        if text[pos : pos + size] in index:
+            return text[pos : pos + size]
+    return None
+
+
+_PLACE_NAMES = sorted({*division_table().cities, *division_table().districts})[::7]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(_PLACE_NAMES) | st.text(alphabet="省市区县路号中山南京8-", max_size=4),
+        max_size=6,
+    ).map("".join)
+)
+def test_names_are_found_probing_only_the_lengths_of_keys_with_that_first_character(
+    text: str,
+) -> None:
+    table = division_table()
+    for name in ("provinces", "cities", "districts", "district_shorts"):
+        index = getattr(table, name)
+        for pos in range(len(text)):
+            hit = _longest_at(text, pos, index, table.key_lengths[name])
+            found = hit[0] if hit is not None else None
+            assert found == _longest_key_probing_every_length(text, pos, index)

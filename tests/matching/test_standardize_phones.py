@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from matching.standardize import standardize_phone
-from matching.standardize.phones import area_code_of
-from matching.types import PhoneKind
+from matching.standardize.phones import _kind, _plain_landline, area_code_of
+from matching.types import PhoneKind, StandardPhone
 
 
 @pytest.mark.parametrize(
@@ -107,3 +111,67 @@ def test_a_mobile_is_never_read_as_a_local_number() -> None:
     result = standardize_phone("13800138000", area_code="592")
     assert result.value is not None
     assert result.value.e164 == "+8613800138000"
+
+
+def _parsed_in_full(text: str) -> StandardPhone | None:
+    """The number phonenumbers' parser finds in ``text``, as the full path keeps it."""
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except NumberParseException:
+        return None
+    if number.extension or not phonenumbers.is_valid_number(number):
+        return None
+    return StandardPhone(
+        e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
+        kind=_kind(number),
+    )
+
+
+_AREA_CODES = ["10", "20", "21", "22", "23", "24", "25", "27", "28", "29", "311", "351"]
+_AREA_CODES += ["371", "411", "451", "531", "571", "591", "592", "731", "755", "898", "999"]
+
+
+@settings(max_examples=2_000, deadline=None)
+@given(
+    prefix=st.sampled_from(["", "0", "+86", "+86 ", "0086", "0086-", "+860", "+86 0", "86"]),
+    area=st.sampled_from(_AREA_CODES) | st.from_regex(r"[0-9]{1,4}", fullmatch=True),
+    number=st.from_regex(r"[0-9]{3,9}", fullmatch=True),
+    separator=st.sampled_from(["", "-", " ", ")", "－"]),
+    bracketed=st.booleans(),
+)
+def test_a_landline_read_without_the_parser_is_the_one_the_parser_reads(
+    prefix: str, area: str, number: str, separator: str, bracketed: bool
+) -> None:
+    head = f"{prefix}{area}"
+    text = f"({head}{separator}{number}" if bracketed else f"{head}{separator}{number}"
+    fast = _plain_landline(text)
+    if fast is not None:
+        assert fast.flags == ()
+        assert fast.value == _parsed_in_full(text)
+    # Whichever path it takes, the answer is that of the parser's path.
+    full = standardize_phone.__wrapped__(text)  # type: ignore[attr-defined]
+    if full.value is not None and not full.flags:
+        assert full.value == _parsed_in_full(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "e164"),
+    [
+        ("0371-39855958", "+8637139855958"),
+        ("(0451)44293034", "+8645144293034"),
+        ("057142459992", "+8657142459992"),
+        ("+86 411 5761 3944", "+8641157613944"),
+        ("0086-731-86444985", "+8673186444985"),
+        ("0592-3871 740", "+865923871740"),
+    ],
+)
+def test_landlines_with_their_area_code_take_the_fast_path(text: str, e164: str) -> None:
+    found = _plain_landline(text)
+    assert found is not None
+    assert found.value == StandardPhone(e164=e164, kind=PhoneKind.LANDLINE)
+    assert found.value == _parsed_in_full(text)
+
+
+@pytest.mark.parametrize("text", ["2437843", "0000-1234567", "010-1234", "4008123123"])
+def test_local_invalid_and_service_numbers_leave_the_fast_path_to_the_parser(text: str) -> None:
+    assert _plain_landline(text) is None
