@@ -48,8 +48,12 @@ SUBMIT = (
 )
 
 
-def fresh_records(workdir: Path, entities: int, count: int) -> list[dict[str, Any]]:
-    """Records of a corpus generated with another seed: new customers and new versions."""
+def fresh_records(workdir: Path, entities: int, count: int, skip: int = 0) -> list[dict[str, Any]]:
+    """Records of a corpus generated with another seed: new customers and new versions.
+
+    The first ``skip`` records are passed over: runs against one store with
+    different ``skip`` submit records it has not seen in another run.
+    """
     from bench.corpus import write_corpus
 
     path = workdir / f"corpus-{entities}-seed-99"
@@ -60,7 +64,9 @@ def fresh_records(workdir: Path, entities: int, count: int) -> list[dict[str, An
     # records again instead of unchanged ones (which would be no-ops).
     run = time.strftime("%H%M%S")
     with (path / "records.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
+        for position, line in enumerate(lines):
+            if position < skip:
+                continue
             item = json.loads(line)
             item["source_key"] = f"bench-{run}-{item['source_key']}"
             records.append(item)
@@ -199,6 +205,13 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="serve the scratch database as it is, if loaded"
     )
+    parser.add_argument(
+        "--skip",
+        type=int,
+        default=0,
+        help="pass over this many records of the second corpus (repeated runs on one store:"
+        " each run's records join the customers earlier runs submitted, which then grow)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="hub serve worker processes")
     parser.add_argument(
         "--submitters",
@@ -221,7 +234,7 @@ def main() -> None:
     check_loopback(url)
     try:
         records = fresh_records(
-            Path(args.workdir), args.entities, args.singles + args.batches * 100
+            Path(args.workdir), args.entities, args.singles + args.batches * 100, args.skip
         )
         figures = run(url, key, records, args.singles, args.batches, args.submitters, meters)
     finally:

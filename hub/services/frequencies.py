@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from sqlalchemy import text
@@ -32,10 +33,12 @@ from matching.pipeline import MatchConfig
 from matching.types import StandardRecord
 
 __all__ = [
+    "POPULATION_HEAD",
     "REFRESH_SHARE",
     "SnapshotHead",
     "count_term_frequencies",
     "latest_snapshot",
+    "matcher_of_population",
     "needs_refresh",
     "note_population_changes",
     "population_matcher",
@@ -278,6 +281,23 @@ class _ProcessState:
 _STATE = _ProcessState()
 
 
+# The change counter once :changes records are counted, and the latest
+# snapshot's head: a submission reads it with the statement that stores its
+# versions (:func:`matcher_of_population`), a caller without writes on its own.
+POPULATION_HEAD = (
+    "SELECT current_database() AS database, coalesce("
+    "  (SELECT max(n) FROM (SELECT nextval('population_change_seq') AS n"
+    "   FROM generate_series(1, :changes)) AS advanced),"
+    "  (SELECT CASE WHEN is_called THEN last_value ELSE 0 END"
+    "   FROM population_change_seq)) AS changes,"
+    " s.id, s.records, s.changes_mark"
+    " FROM (SELECT 1) AS one LEFT JOIN LATERAL ("
+    "  SELECT id, records, changes_mark FROM term_frequency_snapshot"
+    "  ORDER BY id DESC LIMIT 1) AS s ON true"
+)
+_POPULATION_HEAD = text(POPULATION_HEAD)
+
+
 async def population_matcher(
     session: AsyncSession,
     base: Matcher,
@@ -288,29 +308,27 @@ async def population_matcher(
     """``base`` scoring with the stored population's frequencies, once it is large enough.
 
     Counts ``changes`` records stored, changed or retired and reads the latest
-    snapshot's id in one round trip; the counts are read again only when the
-    snapshot changed. A ``base`` with frequencies of its own keeps them. When
-    the population has moved by :data:`REFRESH_SHARE`, a count starts: in the
-    background for a session on an engine, in this transaction for one bound
-    to a connection (a script or a test holding one transaction).
+    snapshot's id in one round trip (:data:`POPULATION_HEAD`), then goes on
+    as :func:`matcher_of_population`.
+    """
+    row = (await session.execute(_POPULATION_HEAD, {"changes": changes})).one()
+    return await matcher_of_population(session, base, row, min_records=min_records)
+
+
+async def matcher_of_population(
+    session: AsyncSession, base: Matcher, head_row: Any, *, min_records: int | None = None
+) -> Matcher:
+    """``base`` scoring with the frequencies of the snapshot ``head_row`` names.
+
+    ``head_row`` is a row of :data:`POPULATION_HEAD`. The counts are read
+    again only when the snapshot changed. A ``base`` with frequencies of its
+    own keeps them. When the population has moved by :data:`REFRESH_SHARE`,
+    a count starts: in the background for a session on an engine, in this
+    transaction for one bound to a connection (a script or a test holding one
+    transaction).
     """
     floor = MatchConfig().tf_min_records if min_records is None else min_records
-    row = (
-        await session.execute(
-            text(
-                "SELECT current_database() AS database, coalesce("
-                "  (SELECT max(n) FROM (SELECT nextval('population_change_seq') AS n"
-                "   FROM generate_series(1, :changes)) AS advanced),"
-                "  (SELECT CASE WHEN is_called THEN last_value ELSE 0 END"
-                "   FROM population_change_seq)) AS changes,"
-                " s.id, s.records, s.changes_mark"
-                " FROM (SELECT 1) AS one LEFT JOIN LATERAL ("
-                "  SELECT id, records, changes_mark FROM term_frequency_snapshot"
-                "  ORDER BY id DESC LIMIT 1) AS s ON true"
-            ),
-            {"changes": changes},
-        )
-    ).one()
+    row = head_row
     head = None if row.id is None else SnapshotHead(row.id, row.records, row.changes_mark)
     if needs_refresh(head, row.changes, min_records=floor):
         head = await _start_refresh(session, floor) or head

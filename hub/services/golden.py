@@ -214,6 +214,75 @@ async def link_many(
     )
 
 
+_CREATE_AND_LINK = text(
+    "WITH created AS ("
+    " INSERT INTO golden_record (party_type, version, name, attributes, lineage)"
+    " SELECT p.party_type, 0, '', '{}'::jsonb, '{}'::jsonb"
+    " FROM unnest(CAST(:parties AS text[])) WITH ORDINALITY AS p(party_type, position)"
+    " ORDER BY p.position RETURNING id"
+    # Ids are drawn in insertion order: the n-th smallest is the n-th party type's.
+    "), started AS ("
+    " SELECT c.id, p.placeholder"
+    " FROM (SELECT id, row_number() OVER (ORDER BY id) AS position FROM created) AS c"
+    " JOIN unnest(CAST(:placeholders AS bigint[])) WITH ORDINALITY AS p(placeholder, position)"
+    "  USING (position)"
+    "), linked AS ("
+    " INSERT INTO cross_reference (source_record_id, golden_id, link_kind, linked_by, score)"
+    " SELECT l.record_id, coalesce(s.id, l.golden_id), l.link_kind, :linked_by, l.score"
+    " FROM unnest(CAST(:records AS bigint[]), CAST(:goldens AS bigint[]),"
+    "  CAST(:kinds AS text[]), CAST(:scores AS float8[]))"
+    "  AS l(record_id, golden_id, link_kind, score)"
+    " LEFT JOIN started s ON s.placeholder = l.golden_id"
+    " ON CONFLICT (source_record_id) DO UPDATE SET golden_id = excluded.golden_id,"
+    " link_kind = excluded.link_kind, linked_by = excluded.linked_by,"
+    " score = excluded.score, linked_at = now()"
+    # The stored golden records to refresh are locked here, in id order (so
+    # lockers never deadlock): their refresh reads them in its next statement.
+    "), locked AS ("
+    " SELECT id FROM golden_record WHERE id = ANY(CAST(:lock AS bigint[]))"
+    " ORDER BY id FOR UPDATE"
+    ") SELECT NULL AS placeholder, NULL AS id, (SELECT count(*) FROM locked) AS locked"
+    " UNION ALL SELECT placeholder, id, NULL FROM started"
+)
+
+
+async def create_and_link(
+    session: AsyncSession,
+    started: Sequence[tuple[int, PartyType]],
+    links: Sequence[tuple[int, int, str, float | None]],
+    *,
+    linked_by: str,
+    changes: ChangeSet,
+    lock: Iterable[int] = (),
+) -> dict[int, int]:
+    """:func:`create_goldens` and :func:`link_many` in one statement.
+
+    ``started`` holds (placeholder, party type) of the golden records to
+    create, placeholders being negative; a link (record id, golden id, link
+    kind, score) may name a placeholder for its golden record. The rows of
+    the stored golden records ``lock`` are locked for the rest of the
+    transaction (for ``refresh_goldens(..., locked=True)``). Returns
+    placeholder -> stored id.
+    """
+    rows = await session.execute(
+        _CREATE_AND_LINK,
+        {
+            "lock": sorted(set(lock)),
+            "parties": [party_type.value for _, party_type in started],
+            "placeholders": [placeholder for placeholder, _ in started],
+            "records": [record_id for record_id, _, _, _ in links],
+            "goldens": [golden_id for _, golden_id, _, _ in links],
+            "kinds": [kind for _, _, kind, _ in links],
+            "scores": [score for _, _, _, score in links],
+            "linked_by": linked_by,
+        },
+    )
+    stored = {row.placeholder: row.id for row in rows if row.placeholder is not None}
+    changes.created.update(stored.values())
+    changes.touched.update(stored.values())
+    return stored
+
+
 async def lock_goldens(session: AsyncSession, golden_ids: Iterable[int]) -> dict[int, GoldenRecord]:
     """Lock the rows of ``golden_ids`` (in id order, so lockers never deadlock)."""
     ids = sorted(set(golden_ids))
@@ -242,6 +311,7 @@ async def refresh_goldens(
     at: datetime,
     rules: SurvivorshipRules | None = None,
     members: Mapping[int, list[MemberRecord]] | None = None,
+    locked: bool = False,
 ) -> None:
     """Recompute the values of ``golden_ids`` from their members; version what changed.
 
@@ -249,7 +319,9 @@ async def refresh_goldens(
     the caller has them at hand (a submission has just placed them); they are
     read from the database otherwise. Plain rows throughout: the golden records
     are locked and read in one statement, their overrides and last versions'
-    members in another, and every change written in a third.
+    members in another, and every change written in a third. ``locked`` says
+    the caller locked the stored ones in an earlier statement of its
+    transaction (:func:`create_and_link`): one statement reads all of that.
     """
     ids = sorted(set(golden_ids))
     if not ids:
@@ -257,13 +329,17 @@ async def refresh_goldens(
     rules = rules or default_rules()
     # Changes to golden records made through the ORM reach the rows read here.
     await session.flush()
-    goldens = await _lock_golden_rows(session, ids)
+    if locked:
+        goldens = await _read_locked_golden_rows(session, ids)
+    else:
+        goldens = await _lock_golden_rows(session, ids)
     if members is None:
         loaded: dict[int, list[MemberRecord]] = defaultdict(list)
         for record in await load_member_records(session, golden_ids=ids):
             loaded[record.golden_id].append(record)
         members = loaded
-    await _read_overrides_and_members(session, goldens)
+    if not locked:
+        await _read_overrides_and_members(session, goldens)
     refreshed = [
         refreshed
         for golden in goldens
@@ -276,11 +352,31 @@ async def refresh_goldens(
         is not None
     ]
     await _write_refreshed(session, refreshed, at=at)
-    changed = [r.id for r in refreshed]
+    before = {g.id: g for g in goldens}
+    searched_differently = [r for r in refreshed if not _searched_alike(before[r.id], r)]
     await index_goldens(
-        session, changed, active={r.id: r.attributes for r in refreshed if r.status == "active"}
+        session,
+        [r.id for r in searched_differently],
+        active={r.id: r.attributes for r in searched_differently if r.status == "active"},
     )
-    await refresh_profiles(session, changed, now=at)
+    await refresh_profiles(session, [r.id for r in refreshed], now=at)
+
+
+# What a golden record's search tokens are made of (``search.golden_tokens``).
+SEARCHED_ATTRIBUTES = ("name", "name_en", "phones", "emails", "uscc", "national_id", "identifiers")
+
+
+def _searched_alike(before: _GoldenRow, after: _Refreshed) -> bool:
+    """Whether the golden record's search tokens stay as they are: its searched values did.
+
+    Rewriting a record's tokens was the dearest statement of a submission;
+    most records joining a customer add nothing one searches by.
+    """
+    return (
+        before.status == "active"
+        and after.status == "active"
+        and all(before.attributes.get(a) == after.attributes.get(a) for a in SEARCHED_ATTRIBUTES)
+    )
 
 
 @dataclass(slots=True)
@@ -332,21 +428,51 @@ async def _lock_golden_rows(session: AsyncSession, ids: Sequence[int]) -> list[_
         _LOCK_GOLDEN_ROWS,
         {"ids": list(ids)},
     )
-    return [
-        _GoldenRow(
-            row.id,
-            row.status,
-            row.version,
-            row.merged_into_id,
-            row.attributes,
-            row.lineage,
-            row.name,
-            row.region,
-            row.industry,
-            row.updated_at,
-        )
-        for row in rows
-    ]
+    return [_golden_row(row) for row in rows]
+
+
+def _golden_row(row: Any, members: list[int] | None = None) -> _GoldenRow:
+    """A golden record's row of :data:`_LOCK_GOLDEN_ROWS` or :data:`_LOCKED_GOLDEN_ROWS`."""
+    return _GoldenRow(
+        row.id,
+        row.status,
+        row.version,
+        row.merged_into_id,
+        row.attributes,
+        row.lineage,
+        row.name,
+        row.region,
+        row.industry,
+        row.updated_at,
+        members,
+    )
+
+
+_LOCKED_GOLDEN_ROWS = text(
+    "SELECT g.id, g.status, g.version, g.merged_into_id, g.attributes, g.lineage, g.name,"
+    " g.region, g.industry, g.updated_at, v.members, o.attribute, o.value, o.set_by, o.set_at"
+    " FROM golden_record g"
+    " LEFT JOIN golden_record_version v ON v.golden_id = g.id AND v.version = g.version"
+    " LEFT JOIN attribute_override o ON o.golden_id = g.id"
+    " WHERE g.id = ANY(CAST(:ids AS bigint[])) ORDER BY g.id"
+).columns(attributes=JSONB, lineage=JSONB, value=JSONB)
+
+
+async def _read_locked_golden_rows(session: AsyncSession, ids: Sequence[int]) -> list[_GoldenRow]:
+    """The rows of ``ids``, locked by the caller, with overrides and last versions' members.
+
+    A statement of its own after the locks were taken: it sees every change
+    committed by whoever held them before.
+    """
+    goldens: dict[int, _GoldenRow] = {}
+    for row in await session.execute(_LOCKED_GOLDEN_ROWS, {"ids": list(ids)}):
+        golden = goldens.get(row.id)
+        if golden is None:
+            members = None if row.members is None else list(row.members)
+            golden = goldens[row.id] = _golden_row(row, members)
+        if row.attribute is not None:
+            golden.overrides.append(Override(row.attribute, row.value, row.set_by, row.set_at))
+    return list(goldens.values())
 
 
 _OVERRIDES_AND_MEMBERS = text(

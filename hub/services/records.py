@@ -33,16 +33,18 @@ from hub.db.sql import among
 from hub.errors import Invalid
 from hub.matcher import Matcher, PairVerdict, default_matcher
 from hub.services.events import emit_changes, jsonb_text
-from hub.services.frequencies import note_population_changes, population_matcher
+from hub.services.frequencies import (
+    POPULATION_HEAD,
+    matcher_of_population,
+    note_population_changes,
+)
 from hub.services.golden import (
     ChangeSet,
     MemberRecord,
-    create_goldens,
-    link_many,
+    create_and_link,
     merge_goldens,
     refresh_goldens,
 )
-from hub.services.interactions import attach_waiting_interactions
 from hub.services.sources import ensure_source
 from matching import PartyType, RecordError, StandardRecord, parse_record
 from matching import SourceRecord as ContractRecord
@@ -188,10 +190,10 @@ async def submit_records(
     source_id, stored = await _claim_record_rows(session, source, accepted)
     arrivals = _sort_out_unchanged(accepted, stored, keys, result)
     if arrivals:
+        population = await _store_versions(session, source_id, arrivals, at=at)
         # Scored with the stored population's term frequencies once it is
         # large enough, as `hub match` scores with those of its input.
-        matcher = await population_matcher(session, base, changes=len(arrivals))
-        await _store_versions(session, source_id, arrivals, at=at)
+        matcher = await matcher_of_population(session, base, population)
         changes = ChangeSet()
         placement, decisions = await _place_arrivals(
             session, source, arrivals, matcher=matcher, actor=actor, changes=changes, at=at
@@ -212,6 +214,7 @@ async def submit_records(
             changes=changes,
             at=at,
             members=placement.members_of(changes.touched, database),
+            locked=True,
         )
         await emit_changes(session, changes.events)
     result.outcomes.sort(key=lambda outcome: outcome.index)
@@ -386,7 +389,7 @@ def _stored_row(row: Any) -> _StoredRow:
 
 
 _STORE_VERSIONS = text(
-    "WITH current AS ("
+    "WITH current AS ("  # noqa: S608 - constant fragments only
     " UPDATE source_record r SET current_version = a.version,"
     "  content_hash = a.content_hash, retired_at = NULL, party_type = a.party_type,"
     "  updated_at = :at"
@@ -397,21 +400,34 @@ _STORE_VERSIONS = text(
     "), keys AS ("
     " INSERT INTO match_key (key, source_record_id)"
     " SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:holders AS bigint[]))"
-    ") INSERT INTO source_record_version (source_record_id, version, payload,"
-    " standardized, flags, source_updated_at)"
+    "), versions AS ("
+    " INSERT INTO source_record_version (source_record_id, version, payload,"
+    "  standardized, flags, source_updated_at)"
     " SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:versions AS int[]),"
     "  CAST(:payloads AS jsonb[]), CAST(:standardized AS jsonb[]),"
     "  CAST(:flags AS jsonb[]), CAST(:updated AS timestamptz[]))"
+    # Interactions that arrived before their customer's record attach to it
+    # now (as hub.services.interactions.attach_waiting_interactions does).
+    "), attached AS ("
+    " UPDATE interaction i SET source_record_id = w.record_id"
+    " FROM unnest(CAST(:created_keys AS text[]), CAST(:created_ids AS bigint[]))"
+    "  AS w(customer_key, record_id)"
+    " WHERE i.source_id = :source_id AND i.customer_key = w.customer_key"
+    "  AND i.source_record_id IS NULL"
+    f") {POPULATION_HEAD}"
 )
 
 
 async def _store_versions(
     session: AsyncSession, source_id: int, arrivals: Sequence[_Arrival], *, at: datetime
-) -> None:
+) -> Any:
     """New versions, current pointers and blocking keys of the arrivals.
 
     One statement over arrays writes the three, whatever the number of
-    arrivals; a changed record's old keys go first.
+    arrivals, attaches the interactions waiting for the new records, counts
+    the arrivals as population changes and returns the latest frequency
+    snapshot's head (a row of :data:`~hub.services.frequencies.POPULATION_HEAD`).
+    A changed record's old keys go first.
     """
     changed = [a.record_id for a in arrivals if a.status == "updated"]
     if changed:
@@ -419,9 +435,14 @@ async def _store_versions(
     ids = [a.record_id for a in arrivals]
     _written_by(session).update(ids)
     versions = [a.version for a in arrivals]
-    await session.execute(
+    created = [a for a in arrivals if a.status == "created"]
+    result = await session.execute(
         _STORE_VERSIONS,
         {
+            "source_id": source_id,
+            "created_keys": [a.item.record.source_key for a in created],
+            "created_ids": [a.record_id for a in created],
+            "changes": len(arrivals),
             "ids": ids,
             "versions": versions,
             "hashes": [a.item.content_hash for a in arrivals],
@@ -445,11 +466,7 @@ async def _store_versions(
             "updated": [a.item.record.updated_at for a in arrivals],
         },
     )
-    await attach_waiting_interactions(
-        session,
-        source_id,
-        [(a.item.record.source_key, a.record_id) for a in arrivals if a.status == "created"],
-    )
+    return result.one()
 
 
 async def key_holders(
@@ -946,12 +963,17 @@ def _member_of(row: Any, database: str, uncommitted: set[int]) -> MemberRecord:
     return member
 
 
+# The cross-references are looked up record by record and golden record by
+# golden record (LATERAL, kept from being flattened by OFFSET 0): for a batch
+# of a hundred records the planner otherwise hashes all of cross_reference,
+# twice, which took most of the statement's time with 170k records stored.
 _HOLDERS_AND_MEMBERS = text(
     f"WITH {_HELD},"  # noqa: S608 - constant fragments only
     " found AS ("
     " SELECT held.key, held.source_record_id, x.golden_id, held.holders > :cap AS capped"
-    " FROM held LEFT JOIN cross_reference x"
-    "  ON x.source_record_id = held.source_record_id AND held.holders <= :cap"
+    " FROM held LEFT JOIN LATERAL (SELECT x.golden_id FROM cross_reference x"
+    "  WHERE x.source_record_id = held.source_record_id AND held.holders <= :cap"
+    "  OFFSET 0) AS x ON true"
     " WHERE held.holders <= :cap OR held.position = 1"
     "), goldens AS ("
     " SELECT golden_id FROM found WHERE golden_id IS NOT NULL"
@@ -960,7 +982,8 @@ _HOLDERS_AND_MEMBERS = text(
     " NULL AS source_key, NULL::int AS version, NULL AS standardized, NULL AS payload"
     " FROM found"
     f" UNION ALL SELECT NULL, {_MEMBER_COLUMNS}"
-    " FROM goldens g JOIN cross_reference x ON x.golden_id = g.golden_id"
+    " FROM goldens g CROSS JOIN LATERAL (SELECT x.source_record_id, x.golden_id"
+    "  FROM cross_reference x WHERE x.golden_id = g.golden_id OFFSET 0) AS x"
     f" {_MEMBER_JOINS} WHERE r.retired_at IS NULL"
 )
 
@@ -1059,16 +1082,23 @@ async def _place_arrivals(
                 at=at,
             )
         )
-    provisional = await _create_started_goldens(session, placement, changes=changes)
-    placement.settle(provisional)
-    await link_many(
+    # The golden records the batch started are inserted as the records link to them.
+    provisional = await create_and_link(
         session,
+        [
+            (g, placement.party_types[g])
+            for g in sorted(placement.party_types, reverse=True)
+            if placement.members.get(g)
+        ],
         [
             (record_id, placement.golden_of[record_id], link.kind, link.score)
             for record_id, link in placement.links.items()
         ],
         linked_by=actor,
+        changes=changes,
+        lock=(g for g in changes.touched if g > 0),
     )
+    placement.settle(provisional)
     await _open_reviews(
         session,
         [
@@ -1162,19 +1192,6 @@ async def _bridge(
         survivor = max(golden_ids)  # the first one the batch started
     placement.fold(golden_ids, survivor)
     return survivor
-
-
-async def _create_started_goldens(
-    session: AsyncSession, placement: _Placement, *, changes: ChangeSet
-) -> dict[int, int]:
-    """Insert the golden records the batch started; provisional id -> stored id."""
-    started = [g for g in sorted(placement.party_types, reverse=True) if placement.members.get(g)]
-    if not started:
-        return {}
-    stored = await create_goldens(
-        session, [placement.party_types[g] for g in started], changes=changes
-    )
-    return dict(zip(started, stored, strict=True))
 
 
 async def _steward_pairs(

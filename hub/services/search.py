@@ -25,7 +25,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     case,
-    delete,
     func,
     select,
     text,
@@ -33,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db.models import GoldenRecord, SearchToken
+from hub.db.models import GoldenRecord
 from hub.db.sql import among
 from hub.domain import Customer
 from hub.errors import Invalid
@@ -154,11 +153,14 @@ async def index_goldens(
 
     ``active`` holds the values of those of them that are active when the
     caller has them at hand; they are read from the database otherwise.
+    Only the difference is written: tokens a record no longer has go, new
+    ones come, the ones it keeps stay where they are (rewriting them all was
+    the dearest statement of a submission). The caller holds the golden
+    records' locks.
     """
     ids = sorted(set(golden_ids))
     if not ids:
         return
-    await session.execute(delete(SearchToken).where(among(SearchToken.golden_id, ids)))
     if active is None:
         rows = await session.execute(
             select(GoldenRecord.id, GoldenRecord.attributes).where(
@@ -172,15 +174,22 @@ async def index_goldens(
         found = golden_tokens(attributes)
         tokens.extend(found)
         owners.extend([golden_id] * len(found))
-    if tokens:
-        # Two arrays in one statement: a batch's thousands of tokens in one round trip.
-        await session.execute(
-            text(
-                "INSERT INTO search_token (token, golden_id)"
-                " SELECT * FROM unnest(CAST(:tokens AS text[]), CAST(:owners AS bigint[]))"
-            ),
-            {"tokens": tokens, "owners": owners},
-        )
+    # Arrays in one statement: a batch's thousands of tokens in one round trip.
+    await session.execute(_REWRITE_TOKENS, {"ids": ids, "tokens": tokens, "owners": owners})
+
+
+_REWRITE_TOKENS = text(
+    "WITH wanted AS ("
+    " SELECT * FROM unnest(CAST(:tokens AS text[]), CAST(:owners AS bigint[]))"
+    "  AS w(token, golden_id)"
+    "), gone AS ("
+    " DELETE FROM search_token s WHERE s.golden_id = ANY(CAST(:ids AS bigint[]))"
+    "  AND NOT EXISTS (SELECT FROM wanted w"
+    "   WHERE w.token = s.token AND w.golden_id = s.golden_id)"
+    # A token kept is neither deleted nor inserted again: the insert skips it.
+    ") INSERT INTO search_token (token, golden_id) SELECT token, golden_id FROM wanted"
+    " ON CONFLICT DO NOTHING"
+)
 
 
 @dataclass(frozen=True, slots=True)
