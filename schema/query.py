@@ -11,7 +11,6 @@ from hub.auth import Permission
 from hub.domain import (
     Cursors,
     Page,
-    SourceRecordRef,
     decode_cursor,
     encode_cursor,
     parse_customer_id,
@@ -73,20 +72,26 @@ class Query:
         info.context.require(Permission.READ_CUSTOMERS)
         golden_id = parse_customer_id(str(id))
         session = info.context.session
-        standing = None
-        if as_of is None and _selects_standing(info):
-            # The customer and its standing in one statement, not two.
-            found, standing = await credit.get_customer_with_standing(
-                session, golden_id, now=datetime.now(UTC)
+        asked = interactions_asked(info)
+        if as_of is None and (asked is not None or _selects_standing(info)):
+            # The customer, its standing and its page of interactions in one
+            # statement: the fields then answer at once.
+            profile = await credit.read_profile(
+                session, golden_id, now=datetime.now(UTC), interactions=asked
             )
-        else:
-            found = await customers.get_customer(session, golden_id, as_of=as_of)
+            pages = (
+                {asked: profile.interactions}
+                if asked is not None and profile.interactions is not None
+                else None
+            )
+            return Customer.from_domain(profile.customer, profile.standing, interactions=pages)
+        found = await customers.get_customer(session, golden_id, as_of=as_of)
         pages = None
-        if (asked := interactions_asked(info)) is not None:
+        if asked is not None:
             # Read here rather than through the loader, so that the field answers at once.
             read = await interactions.interactions_of(session, [found.golden_id], asked)
             pages = {asked: read[found.golden_id]}
-        return Customer.from_domain(found, standing, interactions=pages)
+        return Customer.from_domain(found, interactions=pages)
 
     @strawberry.field(description="The customer a department's record belongs to.")
     async def customer_by_source_key(self, info: Info, source: str, key: str) -> Customer:
@@ -134,31 +139,31 @@ class Query:
         order = customers.CustomerOrder(order_by.value)
         # Counting every match is the dearest part of a page; only when asked.
         with_total = selects(info, "totalCount")
-        session = info.context.session
-        page = await customers.list_customers(
-            session, first=size, after=after, wanted=wanted, order=order, with_total=with_total
+        asked = interactions_asked(info, below=NODE)
+        # The page with what its customers' fields ask for, read along (the
+        # standing by the listing's own statement, source records and interactions
+        # a statement each): each customer then answers them at once instead of
+        # awaiting a loader.
+        listed = await credit.list_profiles(
+            info.context.session,
+            first=size,
+            after=after,
+            wanted=wanted,
+            order=order,
+            with_total=with_total,
+            now=datetime.now(UTC),
+            standing=_selects_standing(info, below=NODE),
+            source_records=selects(info, "sourceRecords", below=NODE),
+            interactions=asked,
         )
-        # The statements the loaders would make, made here: each customer then
-        # answers its source records, standing and interactions at once instead
-        # of awaiting. The standing is read by the page's ids, a statement made
-        # once: joined to the listing's (made per page) it was built again for
-        # every request, which cost the hub more than the extra round trip.
-        ids = [found.golden_id for found in page.items]
-        standing: dict[int, credit.Standing] = {}
-        if ids and _selects_standing(info, below=NODE):
-            standing = await credit.standing_of(session, ids, now=datetime.now(UTC))
-        refs: dict[int, list[SourceRecordRef]] | None = None
-        if ids and selects(info, "sourceRecords", below=NODE):
-            refs = await customers.source_records_of(session, ids)
-        asked = interactions_asked(info, below=NODE) if ids else None
-        pages = await interactions.interactions_of(session, ids, asked) if asked else {}
+        refs = listed.source_records
         return connection_from_page(
-            page,
+            listed.page,
             lambda found: Customer.from_domain(
                 found,
-                standing.get(found.golden_id),
+                listed.standing.get(found.golden_id),
                 refs.get(found.golden_id, []) if refs is not None else None,
-                {asked: pages[found.golden_id]} if asked else None,
+                {asked: listed.interactions[found.golden_id]} if asked else None,
             ),
         )
 

@@ -8,13 +8,14 @@ which the current limit applies again. Every change keeps who, when and why.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, bindparam, func, select, true
+from sqlalchemy import BigInteger, ColumnElement, Label, Select, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
@@ -27,7 +28,15 @@ from hub.db.models import (
     CustomerMetrics,
     GoldenRecord,
 )
-from hub.domain import Customer, Page, decode_cursor, encode_cursor, format_customer_id
+from hub.domain import (
+    Customer,
+    InteractionView,
+    Page,
+    SourceRecordRef,
+    decode_cursor,
+    encode_cursor,
+    format_customer_id,
+)
 from hub.errors import Conflict, Invalid, NotFound
 from hub.policies import (
     Tier,
@@ -40,6 +49,7 @@ from hub.policies import (
 from hub.services import customers
 from hub.services.customers import resolve_golden_id
 from hub.services.events import audit
+from hub.services.interactions import InteractionQuery, PageAlong, interactions_of
 from hub.services.metrics import Metrics
 from hub.services.profile import DIMENSION_COLUMNS, load_figures
 
@@ -288,23 +298,71 @@ _CUSTOMER_WITH_STANDING = with_standing(
 )
 
 
-async def get_customer_with_standing(
-    session: AsyncSession, golden_id: int, *, now: datetime
-) -> tuple[Customer, Standing | None]:
-    """``customers.get_customer`` and the customer's standing, in one statement.
+@functools.cache
+def _customer_with_standing_and(columns: tuple[Label[Any], ...]) -> Select[Any]:
+    """The customer, ``columns`` and its standing (last, for ``standing_from``); one
+    statement per set of columns, built once."""
+    query = customers.select_customers().where(GoldenRecord.id == bindparam("golden_id"))
+    return with_standing(query.add_columns(*columns), GoldenRecord.__table__, GoldenRecord.id)
 
-    A merged-away id resolves as ``get_customer`` does; its survivor's standing
-    is then not read (``None``: read it with ``standing_of``).
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A customer with its standing and, when asked, a page of its interactions."""
+
+    customer: Customer
+    standing: Standing
+    interactions: Page[InteractionView] | None
+
+
+async def read_profile(
+    session: AsyncSession,
+    golden_id: int,
+    *,
+    now: datetime,
+    interactions: InteractionQuery | None = None,
+) -> Profile:
+    """``customers.get_customer``, the customer's standing and the page of interactions
+    ``interactions`` asks for, in one statement (one per merge followed).
+
+    A merged-away id resolves to its survivor as ``get_customer`` does.
     """
-    row = (await session.execute(_CUSTOMER_WITH_STANDING, {"golden_id": golden_id})).one_or_none()
-    if row is None or (row.status == "merged" and row.merged_into_id is not None):
-        return await customers.get_customer(session, golden_id), None
-    return customers.customer_from_row(row, requested_id=golden_id), standing_from(
-        row, golden_id, now
-    )
+    along = PageAlong.of(interactions, "golden_record.id") if interactions else None
+    statement = _customer_with_standing_and(along.columns) if along else _CUSTOMER_WITH_STANDING
+    parameters = along.parameters if along else {}
+    current = golden_id
+    for _ in range(customers.MAX_MERGE_CHAIN):
+        row = (await session.execute(statement, {**parameters, "golden_id": current})).one_or_none()
+        if row is None:
+            raise NotFound(f"no customer with id C{golden_id}", field="id")
+        if row.status != "merged" or row.merged_into_id is None:
+            return Profile(
+                customer=customers.customer_from_row(row, requested_id=golden_id),
+                standing=standing_from(row, current, now),
+                interactions=along.page_from(row) if along else None,
+            )
+        current = row.merged_into_id
+    raise RuntimeError(f"merge chain from golden record {golden_id} does not end")
 
 
-async def list_customers_with_standing(
+@dataclass(frozen=True, slots=True)
+class ListedProfiles:
+    """A page of customers and, by golden id, what was read with them: their standing,
+    their source records (None when not asked) and a page of their interactions."""
+
+    page: Page[Customer]
+    standing: dict[int, Standing]
+    source_records: dict[int, list[SourceRecordRef]] | None
+    interactions: dict[int, Page[InteractionView]]
+
+
+@functools.cache
+def _listing_with_standing(listing: Select[Any]) -> Select[Any]:
+    """The listing statement with each customer's standing; built once per listing."""
+    return with_standing(listing, GoldenRecord.__table__, GoldenRecord.id)
+
+
+async def list_profiles(
     session: AsyncSession,
     *,
     first: int,
@@ -313,15 +371,29 @@ async def list_customers_with_standing(
     order: customers.CustomerOrder,
     with_total: bool,
     now: datetime,
-) -> tuple[Page[Customer], dict[int, Standing]]:
-    """``customers.list_customers`` and the standing of each customer listed, in the
-    same statements."""
+    standing: bool,
+    source_records: bool,
+    interactions: InteractionQuery | None,
+) -> ListedProfiles:
+    """``customers.list_customers`` with each customer's standing (read by the listing's
+    own statement), source records and page of interactions ``interactions`` (a
+    statement each for the whole page), each only when asked.
+    """
     listing = customers.Listing.of(first=first, after=after, wanted=wanted, order=order)
-    query = with_standing(listing.query, GoldenRecord.__table__, GoldenRecord.id)
-    rows = (await session.execute(query)).all()
+    statement = _listing_with_standing(listing.query) if standing else listing.query
+    read = (await session.execute(statement, listing.parameters)).all()
     total = await customers.count_customers(session, wanted) if with_total else -1
-    page = listing.page(rows, total)
-    return page, {row.id: standing_from(row, row.id, now) for row in rows[:first]}
+    rows = read[:first]  # one more was read: whether a next page exists
+    ids = [row.id for row in rows]
+    refs = None
+    if source_records:
+        refs = await customers.source_records_of(session, ids) if ids else {}
+    return ListedProfiles(
+        page=listing.page(read, total),
+        standing={row.id: standing_from(row, row.id, now) for row in rows} if standing else {},
+        source_records=refs,
+        interactions=await interactions_of(session, ids, interactions) if interactions else {},
+    )
 
 
 async def credit_of(

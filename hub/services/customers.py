@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -182,47 +183,97 @@ class CustomerFilter:
     credit_rating: str | None = None
 
 
-def _filtered(query: Select[*Ts], wanted: CustomerFilter) -> Select[*Ts]:
+def _filter_values(wanted: CustomerFilter) -> dict[str, Any]:
+    """The conditions ``wanted`` gives, by name (the names of their bound parameters)."""
+    return {name: value for name in _FILTER_NAMES if (value := getattr(wanted, name)) is not None}
+
+
+_FILTER_NAMES = (
+    "party_type",
+    "region",
+    "industry",
+    "category",
+    "ownership",
+    "updated_since",
+    "tier",
+    "lifecycle",
+    "credit_rating",
+    "source",
+)
+
+
+def _filtered(query: Select[*Ts], given: Collection[str]) -> Select[*Ts]:
+    """``query`` narrowed to active customers meeting the conditions named in ``given``,
+    each value a bound parameter of that name (see ``_filter_values``)."""
     query = query.where(GoldenRecord.status == "active")
-    if wanted.party_type is not None:
-        query = query.where(GoldenRecord.party_type == wanted.party_type)
-    if wanted.region is not None:
-        query = query.where(GoldenRecord.region == wanted.region)
-    if wanted.industry is not None:
-        query = query.where(GoldenRecord.industry == wanted.industry)
-    for key, value in (("category", wanted.category), ("ownership", wanted.ownership)):
-        if value is not None:
-            query = query.where(GoldenRecord.attributes[key].astext == value)
-    if wanted.updated_since is not None:
-        query = query.where(GoldenRecord.updated_at >= wanted.updated_since)
-    for column, value in (
-        (Classification.tier, wanted.tier),
-        (Classification.lifecycle, wanted.lifecycle),
+    for name, attribute in (
+        ("party_type", GoldenRecord.party_type),
+        ("region", GoldenRecord.region),
+        ("industry", GoldenRecord.industry),
     ):
-        if value is not None:
+        if name in given:
+            query = query.where(attribute == bindparam(name))
+    for key in ("category", "ownership"):
+        if key in given:
+            query = query.where(GoldenRecord.attributes[key].astext == bindparam(key))
+    if "updated_since" in given:
+        query = query.where(GoldenRecord.updated_at >= bindparam("updated_since"))
+    for name, attribute in (
+        ("tier", Classification.tier),
+        ("lifecycle", Classification.lifecycle),
+    ):
+        if name in given:
             query = query.where(
                 select(Classification.golden_id)
-                .where(Classification.golden_id == GoldenRecord.id, column == value)
+                .where(Classification.golden_id == GoldenRecord.id, attribute == bindparam(name))
                 .exists()
             )
-    if wanted.credit_rating is not None:
+    if "credit_rating" in given:
         query = query.where(
             select(CreditProfile.golden_id)
             .where(
                 CreditProfile.golden_id == GoldenRecord.id,
-                CreditProfile.rating == wanted.credit_rating,
+                CreditProfile.rating == bindparam("credit_rating"),
             )
             .exists()
         )
-    if wanted.source is not None:
+    if "source" in given:
         query = query.where(
             select(CrossReference.golden_id)
             .join(SourceRecord, SourceRecord.id == CrossReference.source_record_id)
             .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
-            .where(CrossReference.golden_id == GoldenRecord.id, SourceSystem.code == wanted.source)
+            .where(
+                CrossReference.golden_id == GoldenRecord.id,
+                SourceSystem.code == bindparam("source"),
+            )
             .exists()
         )
     return query
+
+
+# Built once per combination of conditions and order, values bound: a statement
+# built for every page cost the hub more than reading its rows.
+@functools.cache
+def _listing_statement(given: frozenset[str], order: CustomerOrder) -> Select[Any]:
+    query = _filtered(select_customers(), given)
+    if order is CustomerOrder.ID:
+        query = query.where(GoldenRecord.id > bindparam("listing_position")).order_by(
+            GoldenRecord.id
+        )
+    elif order is CustomerOrder.NAME:
+        query = query.order_by(GoldenRecord.name, GoldenRecord.id).offset(
+            bindparam("listing_position")
+        )
+    else:
+        query = query.order_by(GoldenRecord.updated_at.desc(), GoldenRecord.id).offset(
+            bindparam("listing_position")
+        )
+    return query.limit(bindparam("listing_limit"))
+
+
+@functools.cache
+def _count_statement(given: frozenset[str]) -> Select[int]:
+    return _filtered(select(func.count(GoldenRecord.id)), given)
 
 
 def _id_cursor(customer: Customer) -> str:
@@ -234,6 +285,7 @@ class Listing:
     """One page of a customer listing: its statement, and how to read its rows."""
 
     query: Select[*tuple[Any, ...]]
+    parameters: dict[str, Any]
     first: int
     position: int
     order: CustomerOrder
@@ -248,15 +300,15 @@ class Listing:
         added); in the other orders it is a position.
         """
         position = decode_cursor(after) if after is not None else 0
-        query = _filtered(select_customers(), wanted)
-        if order is CustomerOrder.ID:
-            query = query.where(GoldenRecord.id > position).order_by(GoldenRecord.id)
-        elif order is CustomerOrder.NAME:
-            query = query.order_by(GoldenRecord.name, GoldenRecord.id).offset(position)
-        else:
-            query = query.order_by(GoldenRecord.updated_at.desc(), GoldenRecord.id).offset(position)
+        values = _filter_values(wanted)
         # One more than the page: whether a next page exists.
-        return cls(query=query.limit(first + 1), first=first, position=position, order=order)
+        return cls(
+            query=_listing_statement(frozenset(values), order),
+            parameters=values | {"listing_position": position, "listing_limit": first + 1},
+            first=first,
+            position=position,
+            order=order,
+        )
 
     def page(self, rows: Sequence[Row[Any]], total: int) -> Page[Customer]:
         """The page of the rows ``query`` returned (their leading columns)."""
@@ -277,7 +329,8 @@ class Listing:
 
 async def count_customers(session: AsyncSession, wanted: CustomerFilter) -> int:
     """How many active customers match ``wanted`` (reads every one of them)."""
-    counted = await session.execute(_filtered(select(func.count(GoldenRecord.id)), wanted))
+    values = _filter_values(wanted)
+    counted = await session.execute(_count_statement(frozenset(values)), values)
     return int(counted.scalar_one())
 
 
@@ -297,7 +350,7 @@ async def list_customers(
     """
     wanted = wanted or CustomerFilter()
     listing = Listing.of(first=first, after=after, wanted=wanted, order=order)
-    rows = (await session.execute(listing.query)).all()
+    rows = (await session.execute(listing.query, listing.parameters)).all()
     total = await count_customers(session, wanted) if with_total else -1
     return listing.page(rows, total)
 

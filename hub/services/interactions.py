@@ -16,8 +16,9 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import BigInteger, Label, Row, TextClause, column, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import NullType
 
 from hub.domain import (
     Cursors,
@@ -430,6 +431,51 @@ def _interaction_cursor(view: InteractionView) -> str:
     return encode_keyset(epoch_micros(view.occurred_at), view.interaction_id)
 
 
+def _page_parameters(query: InteractionQuery) -> tuple[str, str, dict[str, Any]]:
+    """The fixed filter and keyset clauses of ``query`` and the values they bind."""
+    condition, params = _interaction_filter(query)
+    keyset = ""
+    if query.after is not None:
+        micros, last_id = decode_keyset(query.after, 2)
+        keyset = " AND (i.occurred_at, i.id) < (:after_time, :after_id)"
+        params |= {"after_time": from_epoch_micros(micros), "after_id": last_id}
+    params["limit"] = query.first + 1
+    return condition, keyset, params
+
+
+def _view(columns: Sequence[Any]) -> InteractionView:
+    """The view of the columns of ``_VIEW_COLUMNS`` (in that order)."""
+    return InteractionView(
+        interaction_id=columns[0],
+        source=columns[1],
+        interaction_key=columns[2],
+        customer_key=columns[3],
+        type=columns[4],
+        occurred_at=columns[5],
+        channel=columns[6],
+        amount=columns[7],
+        currency=columns[8],
+        due_date=columns[9],
+        paid_date=columns[10],
+        summary=columns[11],
+        attributes=columns[12],
+    )
+
+
+def _page(
+    items: list[InteractionView], total: int, query: InteractionQuery
+) -> Page[InteractionView]:
+    """The page of ``items`` (up to one more than the page, newest first)."""
+    shown = items[: query.first]
+    return Page(
+        items=shown,
+        cursors=Cursors(shown, _interaction_cursor),
+        has_next_page=len(items) > query.first,
+        has_previous_page=query.after is not None,
+        total_count=total if query.with_total else -1,
+    )
+
+
 async def interactions_of(
     session: AsyncSession, golden_ids: Sequence[int], query: InteractionQuery
 ) -> dict[int, Page[InteractionView]]:
@@ -437,60 +483,80 @@ async def interactions_of(
     when ``query.with_total`` is off)."""
     if not golden_ids:
         return {}
-    condition, params = _interaction_filter(query)
-    keyset = ""
-    if query.after is not None:
-        micros, last_id = decode_keyset(query.after, 2)
-        keyset = " AND (i.occurred_at, i.id) < (:after_time, :after_id)"
-        params |= {"after_time": from_epoch_micros(micros), "after_id": last_id}
-    params |= {"ids": list(golden_ids), "limit": query.first + 1}
+    condition, keyset, params = _page_parameters(query)
+    params["ids"] = list(golden_ids)
     page_sql, count_sql = _interaction_statements(condition, keyset)
     rows = await session.execute(page_sql, params)
     found: dict[int, list[InteractionView]] = {g: [] for g in golden_ids}
     # By position (a page of 50 customers reads 500 of these rows).
-    for (
-        gid,
-        interaction_id,
-        source,
-        interaction_key,
-        customer_key,
-        kind,
-        occurred_at,
-        channel,
-        amount,
-        currency,
-        due_date,
-        paid_date,
-        summary,
-        attributes,
-    ) in rows:
-        found[gid].append(
-            InteractionView(
-                interaction_id=interaction_id,
-                source=source,
-                interaction_key=interaction_key,
-                customer_key=customer_key,
-                type=kind,
-                occurred_at=occurred_at,
-                channel=channel,
-                amount=amount,
-                currency=currency,
-                due_date=due_date,
-                paid_date=paid_date,
-                summary=summary,
-                attributes=attributes,
-            )
-        )
+    for row in rows:
+        found[row[0]].append(_view(row[1:]))
     counted: dict[int, int] = (
         dict((await session.execute(count_sql, params)).all()) if query.with_total else {}
     )
     return {
-        golden_id: Page(
-            items=items[: query.first],
-            cursors=Cursors(items[: query.first], _interaction_cursor),
-            has_next_page=len(items) > query.first,
-            has_previous_page=query.after is not None,
-            total_count=counted.get(golden_id, 0) if query.with_total else -1,
-        )
+        golden_id: _page(items, counted.get(golden_id, 0), query)
         for golden_id, items in found.items()
     }
+
+
+@functools.cache
+def _page_of_one(
+    golden_id: str, condition: str, keyset: str, with_total: bool
+) -> tuple[Label[Any], ...]:
+    """Columns holding the page of the customer ``golden_id`` (an SQL column of the
+    statement they are added to) for one combination of fixed clauses: its rows as
+    one array, and their count when ``with_total``."""
+    rows = (
+        text(
+            f"SELECT array_agg(ROW({_VIEW_COLUMNS})"  # noqa: S608
+            " ORDER BY i.occurred_at DESC, i.id DESC)"
+            " FROM (SELECT i.* FROM cross_reference x"
+            "   CROSS JOIN LATERAL (SELECT i.* FROM interaction i"
+            f"     WHERE i.source_record_id = x.source_record_id{condition}{keyset}"
+            "     ORDER BY i.occurred_at DESC, i.id DESC LIMIT :limit) AS i"
+            f"   WHERE x.golden_id = {golden_id}"
+            "   ORDER BY i.occurred_at DESC, i.id DESC LIMIT :limit) AS i"
+            " JOIN source_system s ON s.id = i.source_id"
+        )
+        .columns(column("page", NullType()))
+        .scalar_subquery()
+        .label("interaction_page")
+    )
+    if not with_total:
+        return (rows,)
+    total = (
+        text(
+            "SELECT count(*) FROM interaction i"  # noqa: S608
+            " JOIN cross_reference x ON x.source_record_id = i.source_record_id"
+            f" WHERE x.golden_id = {golden_id}{condition}"
+        )
+        .columns(column("total", BigInteger()))
+        .scalar_subquery()
+        .label("interaction_total")
+    )
+    return rows, total
+
+
+@dataclass(frozen=True, slots=True)
+class PageAlong:
+    """A customer's page of interactions read by the statement that reads the customer
+    (a profile in one round trip instead of two): ``with_page`` adds it to the
+    statement, ``page_from`` reads it from the statement's row."""
+
+    query: InteractionQuery
+    columns: tuple[Label[Any], ...]
+    parameters: dict[str, Any]
+
+    @classmethod
+    def of(cls, query: InteractionQuery, golden_id: str) -> PageAlong:
+        """The page ``query`` asks of the customer whose id is the SQL column ``golden_id``."""
+        condition, keyset, parameters = _page_parameters(query)
+        return cls(query, _page_of_one(golden_id, condition, keyset, query.with_total), parameters)
+
+    def page_from(self, row: Row[Any]) -> Page[InteractionView]:
+        """The page in ``row`` (of a statement with ``columns``)."""
+        mapping = row._mapping
+        items = [_view(columns) for columns in mapping["interaction_page"] or ()]
+        total = mapping["interaction_total"] if self.query.with_total else -1
+        return _page(items, total, self.query)

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.errors import NotFound
+from hub.services.credit import read_profile
 from hub.services.interactions import (
     InteractionQuery,
     interactions_of,
@@ -388,3 +390,54 @@ async def test_a_cursor_beyond_any_date_is_refused_as_invalid(session: AsyncSess
     golden = await customer_of(session, "finance", FINANCE)
     with pytest.raises(Invalid, match="not a cursor"):
         await interactions_of(session, [golden], InteractionQuery(after=encode_keyset(10**20, 1)))
+
+
+async def test_a_profile_reads_the_same_page_as_the_listing_of_interactions(
+    session: AsyncSession,
+) -> None:
+    a = await customer_of(session, "finance", FINANCE)
+    b = await customer_of(session, "sales", SALES)
+    await record(
+        session,
+        "finance",
+        *(order(f"O-{m}", "F-1", f"{m}.50", f"2026-{m:02d}-01T00:00:00Z") for m in range(1, 7)),
+    )
+    await record(session, "sales", order("S-9", "S-1", "9.00", "2026-03-15T00:00:00Z"))
+    async with session.begin_nested():
+        survivor = await merge_customers(session, [a, b], actor="steward")
+    merged_away = b if survivor == a else a
+    first = InteractionQuery(first=3)
+    queries = [
+        first,
+        InteractionQuery(first=10, with_total=False),
+        InteractionQuery(types=("ORDER",), first=2),
+        InteractionQuery(
+            occurred_from=datetime(2026, 3, 1, tzinfo=UTC),
+            occurred_to=datetime(2026, 5, 1, tzinfo=UTC),
+        ),
+        InteractionQuery(
+            first=3, after=(await interactions_of(session, [survivor], first))[survivor].cursors[-1]
+        ),
+    ]
+    now = datetime.now(UTC)
+    for query in queries:
+        listed = (await interactions_of(session, [survivor], query))[survivor]
+        # A merged-away id reads its survivor's profile, as ``get_customer`` does.
+        for asked in (survivor, merged_away):
+            profile = await read_profile(session, asked, now=now, interactions=query)
+            assert profile.customer.golden_id == survivor
+            assert profile.customer.requested_id == asked
+            assert profile.interactions is not None
+            assert profile.interactions.items == listed.items
+            assert list(profile.interactions.cursors) == list(listed.cursors)
+            assert profile.interactions.total_count == listed.total_count
+            assert profile.interactions.has_next_page == listed.has_next_page
+            assert profile.interactions.has_previous_page == listed.has_previous_page
+    assert (await read_profile(session, survivor, now=now)).interactions is None
+
+
+async def test_a_profile_of_an_unknown_customer_is_not_found(session: AsyncSession) -> None:
+    with pytest.raises(NotFound):
+        await read_profile(
+            session, 987_654_321, now=datetime.now(UTC), interactions=InteractionQuery()
+        )

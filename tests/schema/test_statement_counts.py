@@ -83,11 +83,11 @@ async def test_a_page_of_customers_with_relations_costs_a_constant_number_of_sta
     await submit_people(api, 45, 100)
     large = await statements_for_page(api, connection, 50)
     assert small == large
-    # authentication, the page, its count, its customers' standing (metrics,
-    # classification and credit, by the page's ids: a statement made once, not
-    # one built again per request), source records, histories, credit history,
-    # interactions (a page per customer in one statement, and their counts)
-    assert large == 9
+    # authentication, the page with its customers' standing (metrics,
+    # classification and credit, read by the listing's statement), its count,
+    # source records, histories, credit history, interactions (a page per
+    # customer in one statement, and their counts)
+    assert large == 8
 
 
 async def test_the_total_is_counted_only_when_asked_for(
@@ -130,3 +130,23 @@ async def test_a_profile_reads_its_customer_and_standing_in_one_statement(
         answers.append(body["data"])
     assert answers[0] == answers[1] == answers[2]
     assert answers[0]["customer"]["classification"]
+
+
+async def test_a_profile_reads_its_interactions_in_the_same_statement(
+    api: Api, connection: AsyncConnection
+) -> None:
+    await submit_people(api, 1, 0)
+    listed = await api("{ customers(first: 1) { edges { node { id } } } }", role="credit_officer")
+    customer = listed["data"]["customers"]["edges"][0]["node"]["id"]
+    interactions = "interactions(first: 10) { totalCount edges { node { type occurredAt } } }"
+    for fields in (f"name {STANDING_FIELDS} {interactions}", f"name {interactions}"):
+        with counting(connection) as statements:
+            body = await api(
+                f"query($id: ID!) {{ customer(id: $id) {{ {fields} }} }}",
+                {"id": customer},
+                role="credit_officer",
+            )
+        assert "errors" not in body, body["errors"]
+        assert body["data"]["customer"]["interactions"] == {"totalCount": 0, "edges": []}
+        # authentication, then the customer with its standing, its page and its count
+        assert len(statements) == 2
