@@ -9,6 +9,7 @@ import pytest
 
 from matching.compare import Columns, Constraint, compare_pairs
 from matching.decide import (
+    AUTO_CODE,
     DISTINCT_CODE,
     REVIEW_CODE,
     Decision,
@@ -375,3 +376,69 @@ def test_a_legal_name_that_only_sounds_the_same_goes_to_review() -> None:
     # Without the region and legal form it is a trade name that sounds alike.
     short = replace(typed, name=org_name("顺和", "材料", legal_form=None))
     assert _codes_at(-1.0, short, filed) == [DISTINCT_CODE]
+
+
+def _ruled_at(
+    weight: float, a: StandardRecord, b: StandardRecord, *population: StandardRecord
+) -> tuple[int, Rule | None]:
+    """Decision code and rule of one pair scored ``weight`` (see ``_codes_at``)."""
+    cols = Columns.from_records([a, b, *population])
+    vectors = compare_pairs(cols, np.array([0]), np.array([1]))
+    decided = decide_pairs_ruled(np.array([weight]), vectors, Thresholds())
+    (explanation,) = explain_many(default_model(), vectors, np.array([0]), decided.rules)
+    return int(decided.codes[0]), explanation.rule
+
+
+def test_a_short_name_sounding_like_a_trade_name_many_hold_is_another_company() -> None:
+    suzhou = address("苏州")
+    short = org("a", org_name("天新", None, legal_form=None), where=suzhou)
+    full = org("b", org_name("天鑫", "物流"), where=suzhou)
+    # Companies in other cities whose names sound the same (tianxin).
+    same_sound = [
+        org(f"s{k}", org_name(trade, None, legal_form=None), where=address(city))
+        for k, (trade, city) in enumerate(
+            [
+                ("天心", "北京"),
+                ("天欣", "上海"),
+                ("添新", "广州"),
+                ("田新", "南京"),
+                ("天馨", "杭州"),
+            ]
+        )
+    ]
+    assert _ruled_at(2.0, short, full, *same_sound[:2]) == (REVIEW_CODE, None)
+    assert _ruled_at(2.0, short, full, *same_sound) == (DISTINCT_CODE, Rule.COMMON_SOUND)
+    # One legal form in common makes it a typed-in typo of the legal name.
+    legal = replace(short, name=org_name("天新", "物流"))
+    assert _ruled_at(2.0, legal, full, *same_sound)[0] == REVIEW_CODE
+
+
+def test_a_shared_trade_name_with_mail_boxes_of_other_domains_is_two_companies() -> None:
+    shanghai = address("上海")
+    short = org("a", org_name("辉宝", None, legal_form=None), emails=("sales@huibao.cn",))
+    full = org("b", org_name("辉宝", "汽车配件"), emails=("info@hbqp.com",), where=shanghai)
+    assert _ruled_at(3.0, short, full) == (DISTINCT_CODE, Rule.GROUP_COMPANIES)
+    assert _ruled_at(3.0, replace(short, emails=()), full) == (REVIEW_CODE, None)
+
+
+def test_one_company_name_in_one_city_with_one_industry_links() -> None:
+    shanghai = address("上海")
+    short = org("a", org_name("辉宝", None, legal_form=None), where=shanghai)
+    full = org("b", org_name("辉宝", "汽车配件"), where=shanghai)
+    filed = [replace(r, industry="automotive") for r in (short, full)]
+    assert _ruled_at(3.0, *filed) == (AUTO_CODE, Rule.CORROBORATED_COMPANY)
+    # Without the industry, or with numbers of their own, a steward decides.
+    assert _ruled_at(3.0, short, full) == (REVIEW_CODE, None)
+    numbers = ("+862161234567", "+862187654321")
+    own = [replace(r, phones=phones(p)) for r, p in zip(filed, numbers, strict=True)]
+    assert _ruled_at(3.0, *own)[0] == REVIEW_CODE
+    # Another city is against it.
+    elsewhere = replace(filed[1], address=address("北京"))
+    assert _ruled_at(3.0, filed[0], elsewhere)[0] != AUTO_CODE
+
+
+def test_one_company_name_with_one_contact_person_links() -> None:
+    short = org("a", org_name("辉宝", None, legal_form=None), where=address("上海"))
+    full = org("b", org_name("辉宝", "汽车配件"))
+    named = [replace(r, contact_name="王建国") for r in (short, full)]
+    assert _ruled_at(3.0, *named) == (AUTO_CODE, Rule.CORROBORATED_COMPANY)
