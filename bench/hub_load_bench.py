@@ -173,7 +173,8 @@ class ForkServerMeter(_CpuPoller):
     The load's worker processes are forked by a multiprocessing fork server
     that the hub process never waits for: their time reaches no
     ``RUSAGE_CHILDREN`` of ours. The server waits for each worker it forked,
-    so its children's times are theirs.
+    so its children's times are theirs. The workers carry the server's
+    command line: they are counted through it, not again on their own.
     """
 
     interval = 0.2
@@ -181,13 +182,18 @@ class ForkServerMeter(_CpuPoller):
     def _poll(self) -> None:
         for process in psutil.Process().children(recursive=True):
             try:
-                if "multiprocessing.forkserver" in " ".join(process.cmdline()):
+                if _is_fork_server(process) and not _is_fork_server(process.parent()):
                     times = process.cpu_times()
                     self.seen[process.pid] = (
                         times.user + times.system + times.children_user + times.children_system
                     )
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
+
+
+def _is_fork_server(process: psutil.Process | None) -> bool:
+    """Whether ``process`` runs a multiprocessing fork server's code (a forked worker does too)."""
+    return process is not None and "multiprocessing.forkserver" in " ".join(process.cmdline())
 
 
 def measured(command: list[str], log: Path, database: str) -> tuple[Run, Cpu]:

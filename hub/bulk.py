@@ -99,7 +99,7 @@ from matching.model import Model, default_model
 from matching.pipeline import MatchConfig, MatchResult, match_records
 from matching.pipeline import Progress as StageProgress
 from matching.record import record_to_dict
-from matching.standardize import load_reference_tables, standard_record_to_dict, standardize_record
+from matching.standardize import load_reference_tables, standard_record_json, standardize_record
 
 T = TypeVar("T")
 
@@ -163,8 +163,10 @@ class _Held:
     records: list[ContractRecord] | None  # until members are made
     standards: list[StandardRecord] | None
     # Each record's blocking keys as COPY text, a key per line, the record id
-    # still to add: made with the key hashes, kept until serialized.
+    # still to add, and its canonical payload (UTF-8): made with the key
+    # hashes and the content hash, kept until serialized.
     keys: list[str] | None
+    payloads: list[bytes] | None
     serialized: bool = False
     # What survivorship reads, made while this process would otherwise wait
     # for the match: each kept record as a member (and its party type).
@@ -244,6 +246,7 @@ def standardize_chunk(
     hashes: list[bytes] = []
     key_hashes: list[list[int]] = []
     key_lines: list[str] = []
+    payloads: list[bytes] = []
     rejected: list[tuple[int, str]] = []
     with collector_paused():
         for number, value in lines:
@@ -266,13 +269,13 @@ def standardize_chunk(
             numbers.append(number)
             records.append(record)
             standards.append(standard)
-            hashes.append(payload_hash(canonical_payload(record)))
+            canonical = canonical_payload(record)
+            hashes.append(payload_hash(canonical))
+            payloads.append(canonical.encode())
             keys = blocking_keys(standard)
             key_hashes.append([key_hash(key) for key in keys])
             key_lines.append("".join(f"{copy_text(key)}\n" for key in keys))
-        # Payloads are made again when serialized: kept until then, they would
-        # cost more memory than their making costs time. Keys cost less kept.
-        _HELD[load, chunk] = _Held(records, standards, key_lines)
+        _HELD[load, chunk] = _Held(records, standards, key_lines, payloads)
         return StandardizedChunk(
             numbers=numbers,
             standards=standards,
@@ -299,6 +302,11 @@ def copy_json(value: str) -> str:
     return value.replace("\\", "\\\\") if "\\" in value else value
 
 
+def copy_json_bytes(value: bytes) -> bytes:
+    """:func:`copy_json` of UTF-8 JSON text."""
+    return value.replace(b"\\", b"\\\\") if b"\\" in value else value
+
+
 def serialize_chunk(
     load: str, chunk: int, kept: Sequence[int], record_ids: Sequence[int]
 ) -> SerializedChunk:
@@ -307,29 +315,31 @@ def serialize_chunk(
     The chunk's records stay for :func:`prepare_members`.
     """
     held = _HELD[load, chunk]
-    records, standards, keys = held.records, held.standards, held.keys
-    if records is None or standards is None or keys is None or held.serialized:
+    records, standards, keys, payloads = held.records, held.standards, held.keys, held.payloads
+    if records is None or standards is None or keys is None or payloads is None:
         raise RuntimeError(f"chunk {chunk} was serialized already")
     held.serialized = True
-    held.keys = None
-    versions: list[str] = []
+    held.keys = held.payloads = None
+    versions: list[bytes] = []
     match_keys: list[str] = []
     with collector_paused():
         for position, record_id in zip(kept, record_ids, strict=True):
             record, standard = records[position], standards[position]
-            standardized = orjson.dumps(standard_record_to_dict(standard)).decode()
-            flags = orjson.dumps(
-                [{"field": f.field, "code": f.code, "message": f.message} for f in standard.flags]
-            ).decode()
-            updated = record.updated_at.isoformat() if record.updated_at is not None else "\\N"
+            updated = (
+                record.updated_at.isoformat().encode() if record.updated_at is not None else b"\\N"
+            )
             versions.append(
-                f"{record_id}\t1\t{copy_json(canonical_payload(record))}\t"
-                f"{copy_json(standardized)}\t{copy_json(flags)}\t{updated}\n"
+                b"%d\t1\t%b\t%b\t%b\t%b\n"
+                % (
+                    record_id,
+                    copy_json_bytes(payloads[position]),
+                    copy_json_bytes(standard_record_json(standard)),
+                    copy_json_bytes(orjson.dumps(standard.flags)),
+                    updated,
+                )
             )
             match_keys.append(keys[position].replace("\n", f"\t{record_id}\n"))
-    return SerializedChunk(
-        versions="".join(versions).encode(), match_keys="".join(match_keys).encode()
-    )
+    return SerializedChunk(versions=b"".join(versions), match_keys="".join(match_keys).encode())
 
 
 # A golden record to survive where its members are: its id, and each member's
@@ -475,7 +485,7 @@ def import_members(load: str, exported: bytes) -> int:
     for chunk, position, member, party in members:
         held = _HELD.get((load, chunk))
         if held is None:
-            held = _HELD[load, chunk] = _Held(None, None, None, serialized=True)
+            held = _HELD[load, chunk] = _Held(None, None, None, None, serialized=True)
         held.members[position] = member
         held.parties[position] = party
     _NAME_TOKENS.setdefault(load, {}).update(names)
@@ -487,6 +497,11 @@ def forget_chunks(load: str) -> None:
     for key in [k for k in _HELD if k[0] == load]:
         del _HELD[key]
     _NAME_TOKENS.pop(load, None)
+
+
+def process_cpu_seconds() -> float:
+    """CPU seconds this process has spent (user and system)."""
+    return time.process_time()
 
 
 def _start_worker() -> None:
@@ -521,6 +536,8 @@ class Workers:
         ]
         self.local = ThreadPoolExecutor(max_workers=1) if not self.pools else None
         self.load = os.urandom(8).hex()
+        self.closed = False
+        self.spent = 0.0  # CPU seconds of the processes, when last asked
 
     def submit(self, chunk: int, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         """Run ``fn`` for ``chunk`` where that chunk lives (alone: now, in this thread)."""
@@ -543,8 +560,22 @@ class Workers:
             return await asyncio.wrap_future(self.submit(chunk, fn, *args))
         return await asyncio.get_running_loop().run_in_executor(self.local, partial(fn, *args))
 
+    async def cpu_seconds(self) -> float:
+        """CPU seconds the worker processes have spent so far (0 when this process works alone).
+
+        Asked of each process behind the tasks it was given: call it between
+        steps. Once they are closed, what they had spent when last asked.
+        """
+        if self.pools and not self.closed:
+            spent = await asyncio.gather(
+                *(asyncio.wrap_future(pool.submit(process_cpu_seconds)) for pool in self.pools)
+            )
+            self.spent = sum(spent)
+        return self.spent
+
     def close(self) -> None:
         """Stop the processes (and forget what this process kept for the load)."""
+        self.closed = True
         for pool in self.pools:
             pool.shutdown(wait=True, cancel_futures=True)
         if self.local is not None:
@@ -1365,6 +1396,30 @@ async def derive_new_profiles(
             on_profiles(len(done))
 
 
+class StageClock:
+    """Wall and CPU seconds of each step of a load, into ``seconds``.
+
+    CPU seconds are this process's and its worker processes' (not
+    PostgreSQL's), recorded as ``"<step> cpu"``: on a shared machine wall
+    time says little by itself.
+    """
+
+    def __init__(self, seconds: dict[str, float], workers: Workers, *, started: float) -> None:
+        self.seconds = seconds
+        self.workers = workers
+        self.wall = started  # time.perf_counter() when the first step began
+        self.cpu = process_cpu_seconds()
+        self.worker_cpu = 0.0
+
+    async def lap(self, step: str) -> None:
+        """Close ``step``; call it while the workers are idle (or closed)."""
+        worker_cpu = await self.workers.cpu_seconds()
+        wall, cpu = time.perf_counter(), process_cpu_seconds()
+        self.seconds[step] = wall - self.wall
+        self.seconds[f"{step} cpu"] = cpu - self.cpu + worker_cpu - self.worker_cpu
+        self.wall, self.cpu, self.worker_cpu = wall, cpu, worker_cpu
+
+
 @dataclass(slots=True)
 class BulkOutcome:
     """What a bulk load did: counts, problems by file and line, stage timings."""
@@ -1375,6 +1430,7 @@ class BulkOutcome:
     goldens: int = 0
     reviews: int = 0
     problems: list[str] = field(default_factory=list)
+    # Wall seconds by step, and CPU seconds as "<step> cpu" (see StageClock).
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -1419,9 +1475,10 @@ async def _load_bulk(
     async with sessions() as session, session.begin():
         if not await hub_is_empty(session):
             raise Conflict(NOT_EMPTY)
-    clock = time.perf_counter()
+    started = time.perf_counter()
     total = sum(count_lines(path) for path in files if path.is_file())
     pool = Workers(workers if workers is not None else default_workers(total))
+    clock = StageClock(outcome.seconds, pool, started=started)
     try:
         reading = progress.add_task("read + standardize", total=total)
         loaded = await asyncio.to_thread(
@@ -1434,7 +1491,7 @@ async def _load_bulk(
         progress.update(reading, completed=total)
         outcome.rejected, outcome.unchanged = loaded.rejected, loaded.repeated
         outcome.problems = loaded.problems
-        outcome.seconds["read"] = time.perf_counter() - clock
+        await clock.lap("read")
         if not loaded.standards:
             return outcome
         written = await in_transaction(
@@ -1446,10 +1503,11 @@ async def _load_bulk(
                 actor=actor,
                 model=model or default_model(),
                 progress=progress,
-                seconds=outcome.seconds,
+                clock=clock,
             ),
             attempts=1,
         )
+        await clock.lap("frequencies + commit")
     finally:
         pool.close()
     outcome.created = written.records
@@ -1466,9 +1524,8 @@ async def _write_all(
     actor: str,
     model: Model,
     progress: Progress,
-    seconds: dict[str, float],
+    clock: StageClock,
 ) -> BulkWritten:
-    clock = time.perf_counter()
     await claim_empty_hub(session)
     foreign_keys = await drop_foreign_keys(session, BULK_TABLES)
     indexes = await drop_indexes(session, BULK_TABLES)
@@ -1495,10 +1552,9 @@ async def _write_all(
         await asyncio.wait([matching])
         result, clusters = matching.result()
         progress.update(stages, description="match", completed=progress.tasks[stages].total)
-        seconds["match + write records"] = time.perf_counter() - clock
-        clock = time.perf_counter()
         # The members survivorship reads: made while the match ran.
         await asyncio.gather(*groundwork)
+        await clock.lap("match + write records")
     except BaseException:
         for future in groundwork:
             future.cancel()
@@ -1523,14 +1579,14 @@ async def _write_all(
         on_goldens=lambda n: progress.advance(surviving, n),
     )
     # The workers are done: what they keep is freed now, not after the profiles.
+    await workers.cpu_seconds()
     workers.close()
     await build_indexes(session, indexes.of(GOLDEN_TABLES))
     await restore_foreign_keys(session, foreign_keys)
     await attach_early_interactions(session)
     await analyze_tables(session, BULK_TABLES)
-    seconds["survive + write goldens"] = time.perf_counter() - clock
+    await clock.lap("survive + write goldens")
 
-    clock = time.perf_counter()
     # Metrics, classification and credit, as refresh_goldens leaves a new golden record.
     deriving = progress.add_task("derive profiles", total=len(written.golden_ids))
     await derive_new_profiles(
@@ -1539,7 +1595,7 @@ async def _write_all(
         now=at,
         on_profiles=lambda n: progress.advance(deriving, n),
     )
-    seconds["profiles"] = time.perf_counter() - clock
+    await clock.lap("profiles")
     # The counts the load was matched with: what submissions will score with.
     await write_loaded_frequencies(session, loaded.standards)
     return written

@@ -25,12 +25,17 @@ from matching.standardize.names import (
 )
 from matching.standardize.phones import standardize_phone
 from matching.standardize.record import load_reference_tables, standardize_record
-from matching.standardize.serialize import standard_record_from_dict, standard_record_to_dict
+from matching.standardize.serialize import (
+    standard_record_from_dict,
+    standard_record_json,
+    standard_record_to_dict,
+)
 
 __all__ = [
     "ResidentId",
     "load_reference_tables",
     "standard_record_from_dict",
+    "standard_record_json",
     "standard_record_to_dict",
     "standardize_address",
     "standardize_email",

@@ -317,7 +317,7 @@ def _hit_at(
     if hit is None:
         return None
     key, found = hit
-    fitting = tuple(d for d in found if context is None or d.within(context))
+    fitting = found if context is None else tuple(d for d in found if d.within(context))
     if not fitting:
         return None
     end = pos + len(key)

@@ -99,7 +99,8 @@ def standardize_record(record: SourceRecord) -> StandardRecord:
 
 
 def _collect(result: Standardized[T], field: str, flags: list[Flag]) -> T | None:
-    flags.extend(replace(flag, field=field) for flag in result.flags)
+    if result.flags:
+        flags.extend(replace(flag, field=field) for flag in result.flags)
     return result.value
 
 

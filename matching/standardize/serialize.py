@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+import orjson
+
 from matching.record import PartyType
 from matching.standardize.text import romanize
 from matching.types import (
@@ -17,7 +19,7 @@ from matching.types import (
     StandardRecord,
 )
 
-__all__ = ["standard_record_from_dict", "standard_record_to_dict"]
+__all__ = ["standard_record_from_dict", "standard_record_json", "standard_record_to_dict"]
 
 _NAME_TEXT_FIELDS = ("raw", "normalized", "core", "trade", "pinyin", "trade_pinyin")
 _NAME_OPTIONAL_FIELDS = ("industry_term", "legal_form", "region", "branch")
@@ -56,6 +58,15 @@ def standard_record_to_dict(record: StandardRecord) -> dict[str, Any]:
             for flag in record.flags
         ],
     }
+
+
+def standard_record_json(record: StandardRecord) -> bytes:
+    """:func:`standard_record_to_dict` of ``record`` as JSON (UTF-8), its keys in field order.
+
+    The same object, written straight from the dataclasses (several times
+    faster); only the order of its keys differs, which a JSONB column drops.
+    """
+    return orjson.dumps(record)
 
 
 def standard_record_from_dict(data: Mapping[str, Any]) -> StandardRecord:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 
 import opencc
-from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PHRASES_DICT, PINYIN_DICT, RE_HANS
 from pypinyin.pinyin_dict import pinyin_dict
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "romanize",
     "romanize_syllables",
     "to_simplified",
+    "tone_readings",
 ]
 
 # Built once: the converter is pure and its dictionaries are costly to load.
@@ -87,11 +89,85 @@ def romanize_syllables(text: str) -> tuple[str, ...]:
         return tuple(fast)  # type: ignore[arg-type]  # None was just ruled out
     out: list[str] = []
     # Tone marks are stripped here: pypinyin's own toneless style is slower.
-    for chunk in lazy_pinyin(text, style=Style.TONE):
+    for chunk in tone_readings(text):
         for word in _NOT_LATIN_WORD.split(chunk.translate(_TONE_MARKS).lower()):
             if word:
                 out.append(word)
     return tuple(out)
+
+
+def tone_readings(text: str) -> list[str]:
+    """``pypinyin.lazy_pinyin(text, style=Style.TONE)``, without its converter's overhead.
+
+    The same steps: runs of Han characters cut into pypinyin's phrases as its
+    segmenter cuts them (runs without Han characters kept whole), a phrase's
+    readings from its phrase table, other characters' first reading from its
+    character table (the character itself when it has none). The tone style
+    leaves readings as the tables write them: the converter's hooks add
+    nothing but time.
+    """
+    out: list[str] = []
+    for run in _HAN_RUNS.split(text):
+        if not run:
+            continue
+        if RE_HANS.match(run) is None:
+            out.append(run)
+            continue
+        for word in _phrases(run):
+            phrase = PHRASES_DICT.get(word)
+            if phrase is not None:
+                out.extend(readings[0] for readings in phrase)
+                continue
+            for char in word:
+                readings = PINYIN_DICT.get(ord(char))
+                out.append(readings.split(",", 1)[0] if readings is not None else char)
+    return out
+
+
+def _han_class() -> str:
+    # pypinyin tells Han characters by RE_HANS, a run of one character class.
+    pattern: str = RE_HANS.pattern
+    if not (pattern.startswith("^(?:[") and pattern.endswith("])+$")):
+        raise RuntimeError(f"pypinyin's RE_HANS has an unexpected form: {pattern[:40]}")
+    return pattern[len("^(?:") : -len(")+$")]
+
+
+# Splits text into runs of Han characters (captured) and runs of other text.
+_HAN_RUNS = re.compile(f"({_han_class()}+)")
+
+
+def _phrases(run: str) -> Iterator[str]:
+    """A Han run cut as pypinyin's segmenter cuts it (``mmseg.seg``: strict phrases).
+
+    At each position the longest phrase of its table is taken, looking no
+    further than the text stays a phrase's prefix; without one, a single
+    character. When the rest of the run is all a prefix but holds no
+    phrase, every character of it stands alone.
+    """
+    prefixes = _phrase_prefixes()
+    pos, size = 0, len(run)
+    while pos < size:
+        end = pos + 1
+        longest = 0
+        while end <= size and run[pos:end] in prefixes:
+            if run[pos:end] in PHRASES_DICT:
+                longest = end
+            end += 1
+        if longest:
+            yield run[pos:longest]
+            pos = longest
+        elif end > size:
+            yield from run[pos:]
+            return
+        else:
+            yield run[pos]
+            pos += 1
+
+
+@lru_cache(maxsize=1)
+def _phrase_prefixes() -> frozenset[str]:
+    """Every prefix of every phrase in pypinyin's phrase table."""
+    return frozenset(phrase[:end] for phrase in PHRASES_DICT for end in range(1, len(phrase) + 1))
 
 
 # Tone-marked pinyin letters → plain ones (ü is written u); combining marks go.
@@ -110,8 +186,9 @@ _TONE_MARKS = str.maketrans(
 
 
 def load_readings() -> None:
-    """Load the table of single-reading characters (on first use otherwise)."""
+    """Load the tables of readings and phrases (on first use otherwise)."""
     _single_readings()
+    _phrase_prefixes()
 
 
 @lru_cache(maxsize=1)

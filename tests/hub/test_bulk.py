@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +194,15 @@ async def test_bulk_load_stores_the_clusters_and_reviews_of_match_records(
     assert await count(session, ChangeEvent) == len(by_cluster)
     assert await count(session, SourceRecordVersion) == len(records)
     assert await count(session, MatchKey) > len(records)
+    steps = [step for step in report.seconds if not step.endswith(" cpu")]
+    assert steps == [
+        "read",
+        "match + write records",
+        "survive + write goldens",
+        "profiles",
+        "frequencies + commit",
+    ]
+    assert all(report.seconds[f"{step} cpu"] >= 0 for step in steps)
 
 
 @pytest.mark.parametrize("workers", [0, 2], ids=["alone", "two-workers"])
@@ -353,6 +363,24 @@ def _read_and_serialize(path: Path, processes: int) -> tuple[Any, list[Any]]:
     finally:
         workers.close()
     return loaded, serialized
+
+
+async def test_worker_processes_report_the_cpu_seconds_they_spent() -> None:
+    raws = department_records(100, seed=4)
+    lines = [(n, json.dumps(raw, ensure_ascii=False)) for n, raw in enumerate(raws, start=1)]
+    workers = Workers(1)
+    try:
+        before = await workers.cpu_seconds()
+        await workers.run(
+            0, partial(standardize_chunk, raw_text=True), workers.load, 0, lines, None
+        )
+        after = await workers.cpu_seconds()
+    finally:
+        workers.close()
+
+    assert after > before
+    assert await workers.cpu_seconds() == after  # closed: what they had spent when last asked
+    assert await Workers(0).cpu_seconds() == 0  # alone, this process spends it all
 
 
 def test_worker_processes_read_the_same_records_as_one_process(

@@ -7,12 +7,14 @@ import pickle
 from datetime import date
 from typing import Any
 
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching.record import PartyType, parse_record
 from matching.standardize import (
     standard_record_from_dict,
+    standard_record_json,
     standard_record_to_dict,
     standardize_record,
 )
@@ -206,6 +208,48 @@ def test_any_record_round_trips(
     record = standardize(**cleaned)
     data = json.loads(json.dumps(standard_record_to_dict(record)))
     assert standard_record_from_dict(data) == record
+
+
+# Text JSON can carry (no lone surrogates: neither writer takes them).
+_JSON_TEXT = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    party_type=st.sampled_from(["organization", "person"]),
+    name=_JSON_TEXT.filter(lambda s: s.strip() and "\x00" not in s),
+    name_en=st.none() | _JSON_TEXT,
+    phones=st.lists(_JSON_TEXT, max_size=3),
+    address=st.none() | _JSON_TEXT,
+    contact_name=st.none() | _JSON_TEXT,
+    national_id=st.sampled_from([None, VALID_RESIDENT_ID, "12345"]),
+)
+def test_json_written_from_the_dataclasses_is_the_dict(
+    party_type: str,
+    name: str,
+    name_en: str | None,
+    phones: list[str],
+    address: str | None,
+    contact_name: str | None,
+    national_id: str | None,
+) -> None:
+    fields = {
+        "party_type": party_type,
+        "name": name,
+        "name_en": name_en,
+        "phones": phones,
+        "address": address,
+        "contact_name": contact_name,
+        "national_id": national_id,
+        "birth_date": "1990-02-03",
+        "identifiers": [{"type": "passport", "value": "E1234"}],
+        "emails": ["w@example.com"],
+    }
+    cleaned = {k: v for k, v in fields.items() if not (isinstance(v, str) and "\x00" in v)}
+    record = standardize(
+        **{k: [p for p in v if "\x00" not in p] if k == "phones" else v for k, v in cleaned.items()}
+    )
+    assert orjson.loads(standard_record_json(record)) == standard_record_to_dict(record)
 
 
 def test_records_survive_pickling_between_processes() -> None:
