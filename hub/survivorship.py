@@ -19,6 +19,7 @@ from importlib import resources
 from typing import Any
 
 from hub.errors import Invalid
+from matching.fastpickle import pickled_by_fields
 from matching.record import SourceRecord
 from matching.types import StandardRecord
 
@@ -154,6 +155,7 @@ def default_rules() -> SurvivorshipRules:
     return parse_rules(text)
 
 
+@pickled_by_fields  # members cross between the first load's workers
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """One record's offer for one attribute; ``key`` is its standardized form."""
@@ -163,6 +165,7 @@ class Candidate:
     valid: bool = True
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Member:
     """A source record's current version, as survivorship sees it."""

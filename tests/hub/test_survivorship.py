@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime
 from typing import Any
 
@@ -175,3 +176,17 @@ def test_lists_must_use_union() -> None:
     )
     with pytest.raises(Invalid, match="phones is a list"):
         parse_rules(text)
+
+
+def test_a_member_crosses_between_processes_unchanged() -> None:
+    sent = member(
+        7,
+        "finance",
+        singles={"name": "北京星河智能科技有限公司", "uscc": "91110108MA01C2X37X"},
+        invalid=frozenset({"uscc"}),
+        phones=("+861062881234",),
+        address={"city": "北京市"},
+    )
+    received = pickle.loads(pickle.dumps(sent))
+    assert received == sent
+    assert received.singles["uscc"].valid is False
