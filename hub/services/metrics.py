@@ -24,8 +24,10 @@ CLOSE_ACCOUNT_WORDS = ("注销", "销户", "关闭账户", "close account", "clo
 CONTACT_TYPES = ("VISIT", "CALL", "EMAIL", "COMPLAINT", "TICKET", "FEEDBACK", "ORDER", "PAYMENT")
 OPEN_STATES_EXCLUDED = ("closed", "resolved")
 
-_UPSERT = text(
-    """
+# The upsert of the metrics of ``:ids`` from their interactions, without a
+# RETURNING clause: ``hub.services.profile`` reads the figures from it in the same
+# statement.
+UPSERT_METRICS = """
     INSERT INTO customer_metrics AS m (
         golden_id, transaction_count, transaction_amount, revenue_12m,
         first_transaction_at, last_transaction_at, average_days_late, open_complaints,
@@ -69,7 +71,8 @@ _UPSERT = text(
         close_requested_at = excluded.close_requested_at,
         computed_at = excluded.computed_at
     """
-)
+
+_UPSERT = text(UPSERT_METRICS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +100,23 @@ async def recompute_metrics(
     if not golden_ids:
         return
     await session.execute(
-        _UPSERT,
-        {
-            "ids": sorted(set(golden_ids)),
-            "base": base_currency,
-            "since": now - timedelta(days=365),
-            "now": now,
-            "closed_states": list(OPEN_STATES_EXCLUDED),
-            "contact_types": list(CONTACT_TYPES),
-            "close_patterns": [f"%{w}%" for w in CLOSE_ACCOUNT_WORDS],
-        },
+        _UPSERT, metrics_parameters(golden_ids, now=now, base_currency=base_currency)
     )
+
+
+def metrics_parameters(
+    golden_ids: Sequence[int], *, now: datetime, base_currency: str
+) -> dict[str, object]:
+    """The parameters of :data:`UPSERT_METRICS` for ``golden_ids``."""
+    return {
+        "ids": sorted(set(golden_ids)),
+        "base": base_currency,
+        "since": now - timedelta(days=365),
+        "now": now,
+        "closed_states": list(OPEN_STATES_EXCLUDED),
+        "contact_types": list(CONTACT_TYPES),
+        "close_patterns": [f"%{w}%" for w in CLOSE_ACCOUNT_WORDS],
+    }
 
 
 def metrics_from_row(row: CustomerMetrics) -> Metrics:

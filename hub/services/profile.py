@@ -6,10 +6,11 @@ joining or leaving the customer (merge, split, matching), and in batch
 Every stored result carries the rule-set version and the inputs it used.
 
 The policies run in Python (they are the specification, see ``hub/policies``);
-everything around them is set-based: one query reads the figures of a batch,
-one statement stores its classifications and retention alerts, one its credit
-standing and first limits. A retention alert is raised when a customer starts
-meeting an alert rule and cleared, never deleted, when it stops.
+everything around them is set-based: one statement recomputes the metrics of a
+batch and reads its figures (with the tier cutoffs), one stores its
+classifications, retention alerts, credit standing and first limits. A
+retention alert is raised when a customer starts meeting an alert rule and
+cleared, never deleted, when it stops.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, text
+from sqlalchemy import ColumnElement, bindparam, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import CustomerMetrics, GoldenRecord, TierCutoff
@@ -41,7 +42,7 @@ from hub.policies import (
     tier_cutoffs,
 )
 from hub.policies.classification import NO_ALERT
-from hub.services.metrics import recompute_metrics
+from hub.services.metrics import UPSERT_METRICS, metrics_parameters
 
 # Amounts in other currencies are stored exactly but left out of the figures.
 BASE_CURRENCY = "CNY"
@@ -54,33 +55,19 @@ DIMENSION_COLUMNS = tuple(dimension.value for dimension in Dimension)
 async def refresh_profiles(
     session: AsyncSession, golden_ids: Sequence[int], *, now: datetime
 ) -> None:
-    """Recompute metrics, classification and credit of ``golden_ids``."""
+    """Recompute metrics, classification and credit of ``golden_ids``.
+
+    Two statements in the usual case: one recomputes the metrics and reads them
+    back with the golden values and the latest tier cutoffs, one stores what
+    the policies derive from them. Customers that are no longer active get
+    their open retention alerts cleared.
+    """
     if not golden_ids:
         return
     ids = sorted(set(golden_ids))
-    await recompute_metrics(session, ids, now=now, base_currency=BASE_CURRENCY)
-    await reclassify(session, ids, now=now)
-
-
-async def reclassify(
-    session: AsyncSession,
-    golden_ids: Sequence[int],
-    *,
-    now: datetime,
-    cutoffs: TierCutoffs | None = None,
-) -> None:
-    """Classification and credit of ``golden_ids`` from their stored metrics (set-based).
-
-    Customers that are no longer active get their open retention alerts
-    cleared. ``cutoffs`` default to the latest stored tier cutoffs.
-    """
-    ids = sorted(set(golden_ids))
-    if not ids:
-        return
     rules = default_classification_rules()
-    if cutoffs is None:
-        cutoffs = await current_cutoffs(session, rules, now=now)
-    figures = await load_figures(session, ids)
+    stored_cutoffs, figures = await recompute_figures(session, ids, rules, now=now)
+    cutoffs = stored_cutoffs or await recompute_cutoffs(session, rules, now=now)
     profiles = derive_profiles(figures, cutoffs, rules, default_credit_policy(), now)
     await store_profiles(session, profiles, now=now)
     inactive = sorted(set(ids) - {f.golden_id for f in figures})
@@ -138,6 +125,69 @@ async def load_figures_after(
     return _figures(await session.execute(query.limit(limit)))
 
 
+_FIGURE_COLUMNS = (
+    "g.id, g.party_type,"
+    + ", ".join(
+        f"CASE WHEN jsonb_typeof(g.attributes -> '{name}') = 'string'"
+        f" THEN g.attributes ->> '{name}' END"
+        for name in ("ownership", "category")
+    )
+    + ", g.region, g.industry, m.transaction_count, m.transaction_amount, m.revenue_12m,"
+    " m.first_transaction_at, m.last_transaction_at, m.last_contact_at, m.average_days_late,"
+    " m.open_complaints, m.open_receivables, m.close_requested_at"
+)
+_CUTOFF_COLUMNS = 4
+
+# The metrics upsert returns the stored metrics of the active customers; they
+# are read back with their golden values (what ``_FIGURES`` reads) and, in the
+# same row, the latest tier cutoffs of the rule set. One row at least: with no
+# active customer it carries the cutoffs alone.
+_RECOMPUTE_FIGURES = text(
+    f"""
+    WITH metrics AS ({UPSERT_METRICS} RETURNING m.*
+    ), latest_cutoff AS (
+        SELECT key_min_revenue, regular_min_revenue, customers, total_revenue
+        FROM tier_cutoff
+        WHERE rule_set_version = :rule_set_version
+        ORDER BY id DESC
+        LIMIT 1
+    )
+    SELECT {_FIGURE_COLUMNS},
+        c.key_min_revenue, c.regular_min_revenue, c.customers, c.total_revenue
+    FROM (VALUES (1)) AS one (row)
+    LEFT JOIN latest_cutoff AS c ON true
+    LEFT JOIN (metrics AS m JOIN golden_record AS g ON g.id = m.golden_id) ON true
+    ORDER BY g.id
+    """  # noqa: S608 - fixed column names only
+)
+
+
+async def recompute_figures(
+    session: AsyncSession, golden_ids: Sequence[int], rules: ClassificationRules, *, now: datetime
+) -> tuple[TierCutoffs | None, list[CustomerFigures]]:
+    """Recompute the metrics of ``golden_ids`` and read the figures of the active ones,
+    with the latest stored tier cutoffs of ``rules`` (None if there are none)."""
+    rows = (
+        await session.execute(
+            _RECOMPUTE_FIGURES,
+            metrics_parameters(golden_ids, now=now, base_currency=BASE_CURRENCY)
+            | {"rule_set_version": rules.version},
+        )
+    ).all()
+    key_min, regular_min, customers, total = rows[0][-_CUTOFF_COLUMNS:]
+    cutoffs = (
+        None
+        if customers is None
+        else TierCutoffs(
+            key_min_revenue=key_min,
+            regular_min_revenue=regular_min,
+            customers=customers,
+            total_revenue=total,
+        )
+    )
+    return cutoffs, _figures(row[:-_CUTOFF_COLUMNS] for row in rows if row[0] is not None)
+
+
 def _figures(rows: Iterable[Sequence[Any]]) -> list[CustomerFigures]:
     return [
         CustomerFigures(
@@ -182,17 +232,20 @@ def _figures(rows: Iterable[Sequence[Any]]) -> list[CustomerFigures]:
 # ── Tier cutoffs ────────────────────────────────────────────────────────────
 
 
+_LATEST_CUTOFF = (
+    select(TierCutoff)
+    .where(TierCutoff.rule_set_version == bindparam("rule_set_version"))
+    .order_by(TierCutoff.id.desc())
+    .limit(1)
+)
+
+
 async def current_cutoffs(
     session: AsyncSession, rules: ClassificationRules, *, now: datetime
 ) -> TierCutoffs:
     """The latest stored tier cutoffs of this rule set, computed now if there are none."""
     stored = (
-        await session.execute(
-            select(TierCutoff)
-            .where(TierCutoff.rule_set_version == rules.version)
-            .order_by(TierCutoff.id.desc())
-            .limit(1)
-        )
+        await session.execute(_LATEST_CUTOFF, {"rule_set_version": rules.version})
     ).scalar_one_or_none()
     if stored is not None:
         return TierCutoffs(
@@ -299,20 +352,13 @@ async def store_profiles(session: AsyncSession, profiles: Profiles, *, now: date
     if not profiles:
         return
     await session.execute(
-        _STORE_CLASSIFICATIONS,
+        _STORE_PROFILES,
         {
             "golden_ids": profiles.golden_ids,
             **dict(zip(DIMENSION_COLUMNS, profiles.values, strict=True)),
             "explanations": profiles.explanations,
             "rule_set_version": profiles.rule_set_version,
-            "now": now,
             "no_alert": NO_ALERT,
-        },
-    )
-    await session.execute(
-        _STORE_CREDIT,
-        {
-            "golden_ids": profiles.golden_ids,
             "ratings": profiles.ratings,
             "recommended_limits": profiles.recommended_limits,
             "settlement_terms": profiles.settlement_terms,
@@ -341,22 +387,31 @@ def _lasting(alias: str) -> str:
 
 _VALUES = ", ".join(("rule_set_version", *DIMENSION_COLUMNS))
 
-# The batch arrives as one array per column. Retention alerts follow the
-# retention value ('KEY_DORMANT+CLOSE_REQUESTED' is two reasons): a reason
-# that appears is raised (unless already open), an open one that disappears
-# is cleared with the rule that no longer raises it. All parts read the state
-# from before the statement. A stored row whose values and lasting inputs are
-# unchanged is left alone, not even locked: ``computed_at`` and ``as_of`` say
-# since when it holds.
-_STORE_CLASSIFICATIONS = text(
+# One statement stores a batch; every part reads the state from before it, and
+# each writes its own table. The batch arrives as one array per column.
+#
+# Retention alerts follow the retention value ('KEY_DORMANT+CLOSE_REQUESTED' is
+# two reasons): a reason that appears is raised (unless already open), an open
+# one that disappears is cleared with the rule that no longer raises it.
+#
+# The credit profile is the policy's view of each customer. A customer without
+# a current limit takes the policy's recommendation as its first limit,
+# recorded as a decision; an approved limit stays whatever the policy now says.
+#
+# A stored classification or credit profile whose values and lasting inputs
+# are unchanged (apart from ``as_of``) is left alone, not even locked:
+# ``computed_at``, ``updated_at`` and ``as_of`` say since when it holds.
+_STORE_PROFILES = text(
     f"""
     WITH item AS (
         SELECT * FROM unnest(
             CAST(:golden_ids AS bigint[]), CAST(:tier AS text[]), CAST(:lifecycle AS text[]),
             CAST(:nature AS text[]), CAST(:region AS text[]), CAST(:category AS text[]),
-            CAST(:contact AS text[]), CAST(:retention AS text[]), CAST(:explanations AS jsonb[])
+            CAST(:contact AS text[]), CAST(:retention AS text[]), CAST(:explanations AS jsonb[]),
+            CAST(:ratings AS text[]), CAST(:recommended_limits AS numeric[]),
+            CAST(:settlement_terms AS text[]), CAST(:inputs AS jsonb[])
         ) AS item(golden_id, tier, lifecycle, nature, region, category, contact, retention,
-                  explanations)
+                  explanations, rating, recommended_limit, settlement_terms, inputs)
     ), alerting AS (
         SELECT item.golden_id, part.reason, item.explanations -> 'retention' AS retention
         FROM item, unnest(string_to_array(item.retention, '+')) AS part(reason)
@@ -375,36 +430,23 @@ _STORE_CLASSIFICATIONS = text(
             AND alert.cleared_at IS NULL
             AND alert.golden_id = item.golden_id
             AND alert.reason <> ALL(string_to_array(item.retention, '+'))
-    )
-    INSERT INTO classification AS c (golden_id, {_VALUES}, explanations, computed_at)
-    SELECT item.golden_id, CAST(:rule_set_version AS text),
-        {", ".join(f"item.{d}" for d in DIMENSION_COLUMNS)}, item.explanations, :now
-    FROM item
-    LEFT JOIN classification AS old ON old.golden_id = item.golden_id
-    WHERE old.golden_id IS NULL
-        OR ({", ".join(f"old.{v}" for v in _VALUES.split(", "))})
-            IS DISTINCT FROM
-            (CAST(:rule_set_version AS text), {", ".join(f"item.{d}" for d in DIMENSION_COLUMNS)})
-        OR {_lasting("old")} IS DISTINCT FROM {_lasting("item")}
-    ON CONFLICT (golden_id) DO UPDATE SET
-        ({_VALUES}, explanations, computed_at)
-        = (excluded.rule_set_version, {", ".join(f"excluded.{d}" for d in DIMENSION_COLUMNS)},
-           excluded.explanations, excluded.computed_at)
-    """  # noqa: S608 - fixed column names only
-)
-
-# The policy's view of each customer. A customer without a current limit takes
-# the policy's recommendation as its first limit, recorded as a decision; an
-# approved limit stays whatever the policy now says. As above, a profile the
-# policy sees unchanged (apart from ``as_of``) is left alone.
-_STORE_CREDIT = text(
-    """
-    WITH item AS (
-        SELECT * FROM unnest(
-            CAST(:golden_ids AS bigint[]), CAST(:ratings AS text[]),
-            CAST(:recommended_limits AS numeric[]), CAST(:settlement_terms AS text[]),
-            CAST(:inputs AS jsonb[])
-        ) AS item(golden_id, rating, recommended_limit, settlement_terms, inputs)
+    ), classified AS (
+        INSERT INTO classification AS c (golden_id, {_VALUES}, explanations, computed_at)
+        SELECT item.golden_id, CAST(:rule_set_version AS text),
+            {", ".join(f"item.{d}" for d in DIMENSION_COLUMNS)}, item.explanations, :now
+        FROM item
+        LEFT JOIN classification AS old ON old.golden_id = item.golden_id
+        WHERE old.golden_id IS NULL
+            OR ({", ".join(f"old.{v}" for v in _VALUES.split(", "))})
+                IS DISTINCT FROM
+                (CAST(:rule_set_version AS text),
+                 {", ".join(f"item.{d}" for d in DIMENSION_COLUMNS)})
+            OR {_lasting("old")} IS DISTINCT FROM {_lasting("item")}
+        ON CONFLICT (golden_id) DO UPDATE SET
+            ({_VALUES}, explanations, computed_at)
+            = (excluded.rule_set_version,
+               {", ".join(f"excluded.{d}" for d in DIMENSION_COLUMNS)},
+               excluded.explanations, excluded.computed_at)
     ), first_limit AS (
         INSERT INTO credit_decision (
             golden_id, kind, status, decided_limit, assessment, reason, requested_by,
@@ -438,7 +480,7 @@ _STORE_CREDIT = text(
         inputs = excluded.inputs,
         updated_at = excluded.updated_at,
         current_limit = coalesce(p.current_limit, excluded.current_limit)
-    """
+    """  # noqa: S608 - fixed column names only
 )
 
 

@@ -295,6 +295,40 @@ async def test_a_batch_costs_the_same_statements_whatever_its_size(
     assert counted[0] == counted[1]
 
 
+async def statements_to_submit(
+    session: AsyncSession, engine: AsyncEngine, source: str, record: dict[str, Any]
+) -> list[str]:
+    """The statements one submission sends, less the test's own savepoints."""
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):
+            sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+        await submit(session, source, record)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", note)
+    return sent
+
+
+async def test_one_record_costs_at_most_thirteen_statements_two_for_its_profile(
+    session: AsyncSession, engine: AsyncEngine
+) -> None:
+    # The first submission from a source also registers it.
+    await submit(session, "finance", SHANGHAI_SIBLING)
+    new_customer = await statements_to_submit(session, engine, "finance", FINANCE_XINGHE)
+    changed = FINANCE_XINGHE | {"phones": ["010-62889999"], "updated_at": "2026-09-02T08:00:00Z"}
+    new_version = await statements_to_submit(session, engine, "finance", changed)
+    profile_tables = ("customer_metrics", "tier_cutoff", "classification", "credit_profile")
+    for sent in (new_customer, new_version):
+        # The metrics read back with the figures and tier cutoffs, then what the policies derive.
+        assert sum(any(table in s for table in profile_tables) for s in sent) == 2
+    assert len(new_customer) <= 11
+    assert len(new_version) <= 13
+
+
 TRADE_NAMES = (
     "星河", "蓝海", "恒通", "天成", "华信", "鼎盛", "金桥", "瑞丰", "宏图", "远航",
     "朝阳", "新元", "同创", "中科", "博远", "嘉禾",
