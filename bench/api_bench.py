@@ -12,7 +12,13 @@ may run with it off), and the hub is served as in production
 earlier run as it is, so that a large corpus is loaded once.
 
 Each scenario runs for a bounded time with a fixed number of concurrent
-clients and prints p50/p95/p99 latency and requests per second. The load
+clients and prints p50/p95/p99 latency and requests per second. Closed-loop
+clients (the default) send their next request as soon as an answer comes: the
+machine is saturated and latency is what that many clients queue for.
+``--rate R`` makes it open-loop instead (as wrk2 does): requests are due at R
+per second, spread over the clients, and each latency counts from when its
+request was due, so a hub that falls behind is charged for the wait (no
+coordinated omission). That is the measure of "p95 at N requests/s". The load
 generator shares the machine with the hub and PostgreSQL, so it is kept
 light: plain HTTP/1.1 keep-alive connections on asyncio (uvloop when
 installed), one per client. Each scenario also reports the CPU time per
@@ -23,6 +29,7 @@ included).
     python -m bench.api_bench --entities 20000 --seconds 15 --concurrency 16
     python -m bench.api_bench --entities 20000 --reuse --workers 2
     python -m bench.api_bench --url http://127.0.0.1:8000 --key hub_... --seconds 20
+    python -m bench.api_bench --entities 20000 --reuse --only profile --rate 800 --concurrency 32
 
 ``--no-record`` prints the figures without writing docs/PERFORMANCE.md.
 """
@@ -181,13 +188,16 @@ class Outcome:
     def figure(self, scenario: Scenario, args: argparse.Namespace) -> Figure:
         """This outcome as a row of docs/PERFORMANCE.md."""
         workers = f", {args.workers} workers" if not args.url else ""
+        offered = f" at {args.rate:g} req/s offered" if args.rate else ""
         return Figure(
-            name=f"GraphQL {scenario.name}, {_scale(args)}, {args.concurrency} clients{workers}",
+            name=f"GraphQL {scenario.name}, {_scale(args)}, {args.concurrency} clients"
+            f"{offered}{workers}",
             value=f"p95 {self.percentile(0.95):.1f} ms, {self.rate:.0f} req/s, "
             f"{self.errors} errors; {self.usage.per_request(len(self.latencies))}",
             target=scenario.target,
             command=f"{database_prefix()}python -m bench.api_bench --entities {args.entities} "
-            f"--seconds {args.seconds:g} --concurrency {args.concurrency} --workers {args.workers}",
+            f"--seconds {args.seconds:g} --concurrency {args.concurrency} --workers {args.workers}"
+            + (f" --rate {args.rate:g}" if args.rate else ""),
         )
 
     def row(self) -> str:
@@ -332,8 +342,13 @@ async def run_scenario(
     concurrency: int,
     max_requests: int,
     meters: Meters,
+    rate: float | None = None,
 ) -> Outcome:
-    """Send the scenario's requests from ``concurrency`` clients until time or count runs out."""
+    """Send the scenario's requests from ``concurrency`` clients until time or count runs out.
+
+    With ``rate``, client ``c`` of ``n`` sends its requests when they are due,
+    at ``(c + k n) / rate`` seconds, and a latency counts from that moment.
+    """
     latencies: list[float] = []
     errors = 0
     connections = [Connection(url, key) for _ in range(concurrency)]
@@ -341,9 +356,16 @@ async def run_scenario(
     async def client_loop(connection: Connection, seed: int, deadline: float) -> None:
         nonlocal errors
         rng = random.Random(seed)
+        due = time.perf_counter() + (abs(seed) % concurrency) / rate if rate else 0.0
         while time.perf_counter() < deadline and len(latencies) + errors < max_requests:
             body = json.dumps(scenario.request(rng)).encode()
-            started = time.perf_counter()
+            if rate:
+                if due > time.perf_counter():
+                    await asyncio.sleep(due - time.perf_counter())
+                started = due
+                due += concurrency / rate
+            else:
+                started = time.perf_counter()
             status, payload = await connection.post(body)
             elapsed = time.perf_counter() - started
             if status != 200 or "errors" in parse_json(payload):
@@ -353,7 +375,7 @@ async def run_scenario(
 
     # One warm-up second (connections opened, caches filled), not counted.
     warm = time.perf_counter() + 1
-    await asyncio.gather(*(client_loop(c, -s - 1, warm) for s, c in enumerate(connections)))
+    await asyncio.gather(*(client_loop(c, -s, warm) for s, c in enumerate(connections)))
     latencies.clear()
     errors = 0
 
@@ -576,7 +598,9 @@ async def main_async(args: argparse.Namespace) -> None:
     try:
         ids, names, cursors = await sample_targets(url, key, 5000)
         print(
-            f"\n{len(ids)} customers sampled; {args.concurrency} clients, {args.seconds:g} s each\n"
+            f"\n{len(ids)} customers sampled; {args.concurrency} clients"
+            + (f", {args.rate:g} requests/s due" if args.rate else "")
+            + f", {args.seconds:g} s each\n"
         )
         columns = ("requests", "errors", "req/s", "mean ms", "p50 ms", "p95 ms", "p99 ms")
         widths = (8, 6, 9, 8, 8, 8, 8)
@@ -594,6 +618,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 concurrency=args.concurrency,
                 max_requests=args.max_requests,
                 meters=meters,
+                rate=args.rate,
             )
             print(f"{scenario.name:<52} {outcome.row()}")
             print(f"{'':<52} {outcome.usage.per_request(len(outcome.latencies))}")
@@ -636,6 +661,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of each scenario")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients")
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap per scenario")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="open loop: requests due per second, spread over the clients"
+        " (latency counts from when a request was due)",
+    )
     parser.add_argument(
         "--only", nargs="*", help="run the scenarios whose names hold one of these words"
     )

@@ -1,0 +1,81 @@
+"""The GraphQL load generator: closed-loop clients, and open-loop ones at a due rate."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bench.api_bench import Meters, Scenario, run_scenario
+
+SERVICE_SECONDS = 0.02
+
+
+async def _answer_slowly(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A hub that takes SERVICE_SECONDS per request, one request at a time per connection."""
+    while True:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError:
+            break
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length")
+        )
+        await reader.readexactly(length)
+        await asyncio.sleep(SERVICE_SECONDS)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        await writer.drain()
+    writer.close()
+
+
+@pytest.fixture
+async def slow_hub() -> AsyncIterator[str]:
+    server = await asyncio.start_server(_answer_slowly, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"http://127.0.0.1:{port}"
+
+
+PING = Scenario("ping", "", lambda rng: {"query": "{ ping }"})
+
+
+async def test_a_closed_loop_client_measures_the_service_time(slow_hub: str) -> None:
+    outcome = await run_scenario(
+        slow_hub, "key", PING, seconds=0.5, concurrency=1, max_requests=1000, meters=Meters()
+    )
+    assert outcome.errors == 0
+    assert SERVICE_SECONDS * 1000 <= outcome.percentile(0.95) < SERVICE_SECONDS * 1000 * 5
+
+
+async def test_an_open_loop_charges_a_hub_that_falls_behind_for_the_wait(slow_hub: str) -> None:
+    # Due every 5 ms, served every 20 ms: the queue grows for the whole run.
+    outcome = await run_scenario(
+        slow_hub,
+        "key",
+        PING,
+        seconds=0.5,
+        concurrency=1,
+        max_requests=1000,
+        meters=Meters(),
+        rate=200,
+    )
+    assert outcome.percentile(0.95) > SERVICE_SECONDS * 1000 * 5
+    assert outcome.rate < 200 / 2
+
+
+async def test_an_open_loop_within_capacity_keeps_to_the_rate(slow_hub: str) -> None:
+    outcome = await run_scenario(
+        slow_hub,
+        "key",
+        PING,
+        seconds=0.6,
+        concurrency=4,
+        max_requests=1000,
+        meters=Meters(),
+        rate=50,
+    )
+    assert outcome.percentile(0.50) < SERVICE_SECONDS * 1000 * 5
+    assert 40 <= outcome.rate <= 60
