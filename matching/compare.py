@@ -569,9 +569,15 @@ class Columns:
     core_tf: FloatArray
     trade_tf: FloatArray
     pinyin_tf: FloatArray
-    # How many records of the party hold the name, and its sound (pinyin).
+    # How many records of the party hold the name, and its sound (pinyin);
+    # the trade name, and its sound. Counted in the batch, or looked up in a
+    # frequency source: there a trade name counts the full names that carry
+    # it, and a trade name's sound the names that sound like it whole (a
+    # source keeps no trade-name sounds), both at most what the batch counts.
     core_holders: IntArray
     pinyin_holders: IntArray
+    trade_holders: IntArray
+    trade_pinyin_holders: IntArray
     address_tf: FloatArray
     contact_tf: FloatArray
     # Latin-script persons and foreign addresses ("" / -1 elsewhere).
@@ -824,6 +830,8 @@ class _ColumnBuilder:
             pinyin_tf=tf.of_values(arrays["pinyin"], "pinyin", TF_PINYIN),
             core_holders=tf.holders(arrays["core"], "core", TF_NAME),
             pinyin_holders=tf.holders(arrays["pinyin"], "pinyin", TF_PINYIN),
+            trade_holders=tf.holders(arrays["trade"], "trade", TF_TRADE),
+            trade_pinyin_holders=tf.holders(arrays["trade_pinyin"], "trade_pinyin", TF_PINYIN),
             address_tf=tf.of_values(arrays["address"], "address", TF_ADDRESS),
             contact_tf=tf.of_values(arrays["contact"], "contact", TF_CONTACT),
             given=text["given"],
@@ -1718,7 +1726,8 @@ class ComparisonVectors:
     share of records holding the agreed value (0.0 when not applicable);
     ``constraints[k]`` is a :class:`Constraint` bit set; ``name_holders[k]``
     how many records hold the name both records share (of names that sound
-    alike, its sound), 0 when they share none.
+    alike, its sound; of a short name against a full one, the trade name or
+    its sound), 0 when they share none.
     """
 
     left: IntArray
@@ -1785,17 +1794,38 @@ def compare_pairs(
         levels=levels,
         tf=tf,
         constraints=_constraints(cols, left, right),
-        name_holders=_name_holders(cols, left, levels[:, comparison_names().index("name")]),
+        name_holders=_name_holders(cols, left, right, levels[:, comparison_names().index("name")]),
     )
 
 
-def _name_holders(cols: Columns, left: IntArray, name: LevelArray) -> npt.NDArray[np.int32]:
-    """Holders of the name a pair shares: the name itself, or for homophones its sound."""
+def _name_holders(
+    cols: Columns, left: IntArray, right: IntArray, name: LevelArray
+) -> npt.NDArray[np.int32]:
+    """Holders of what a pair's names share: the name, the trade name, or their sound.
+
+    A short name against a full one (泰晟 / 泰晟纺织, or 太晟 / 泰晟纺织 by
+    sound) shares the trade name only: the holders of the trade name (of its
+    sound), not those of either full name, say how common it is.
+    """
     holders = np.zeros(len(left), dtype=np.int32)
     exact = (name == NAME_LEVELS.index("exact")) | (name == NAME_LEVELS.index("exact_same_place"))
     holders[exact] = cols.core_holders[left[exact]]
     homophone = name == NAME_LEVELS.index("homophone")
-    holders[homophone] = cols.pinyin_holders[left[homophone]]
+    whole = homophone & (cols.pinyin_code[left] == cols.pinyin_code[right])
+    holders[whole] = cols.pinyin_holders[left[whole]]
+    trade_sound = homophone & ~whole
+    holders[trade_sound] = cols.trade_pinyin_holders[left[trade_sound]]
+    trade = np.flatnonzero(name == NAME_LEVELS.index("trade_equal"))
+    if len(trade):
+        a, b = left[trade], right[trade]
+        # Without one trade name, one name contains the other: the shorter is the trade name.
+        shorter = np.fromiter(
+            (len(x) <= len(y) for x, y in zip(cols.core[a], cols.core[b], strict=True)),
+            np.bool_,
+            len(trade),
+        )
+        one_trade = cols.trade_code[a] == cols.trade_code[b]
+        holders[trade] = cols.trade_holders[np.where(one_trade | shorter, a, b)]
     return holders
 
 

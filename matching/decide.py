@@ -63,6 +63,7 @@ class Rule(StrEnum):
     REFUSED_LINK = "refused_link"
     COMMON_SOUND = "common_sound"
     CORROBORATED_COMPANY = "corroborated_company"
+    RARE_TRADE_NAME_FLOOR = "rare_trade_name_floor"
 
     @property
     def reason(self) -> str:
@@ -97,6 +98,10 @@ _REASONS: dict[Rule, str] = {
     ),
     Rule.CORROBORATED_COMPANY: (
         "one company name in one city, with the same industry or contact and nothing against"
+    ),
+    Rule.RARE_TRADE_NAME_FLOOR: (
+        "a rare trade name (or its sound) in one city with nothing against it: too weak to link,"
+        " too likely to ignore"
     ),
 }
 # Rules as codes for arrays: 0 is "decided by its weight" (and the hard constraints).
@@ -147,14 +152,21 @@ class Thresholds:
     # three to five holders recall with review still rose a point per 0.1%
     # of records in review; a common name (王伟) stays a namesake's.
     rare_name_holders: int = 5
+    # Company names that only sound alike, a sound more than this many
+    # records hold, are two companies (see ``_common_sound``). Set on seed 11
+    # at 1M records: up to 20 holders, two such proposals in five were true;
+    # beyond 100, one in sixteen.
+    common_sound_holders: int = 20
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.namesake_lower):
             raise ValueError("thresholds must be finite numbers")
-        if self.rare_name_holders < 0:
-            raise ValueError(
-                f"rare_name_holders must not be negative, got {self.rare_name_holders}"
-            )
+        for field, holders in (
+            ("rare_name_holders", self.rare_name_holders),
+            ("common_sound_holders", self.common_sound_holders),
+        ):
+            if holders < 0:
+                raise ValueError(f"{field} must not be negative, got {holders}")
         for lower, upper in (self.bounds(PartyType.ORGANIZATION), self.bounds(PartyType.PERSON)):
             if not (math.isfinite(lower) and math.isfinite(upper)):
                 raise ValueError("thresholds must be finite numbers")
@@ -329,7 +341,8 @@ def decide_pairs_ruled(
     name in one city and nothing of their own, need ``namesake_lower``.
     Organizations whose names agree with nothing against them go to review
     whatever their weight (see ``_organization_floor``), and so do persons
-    of one rare name (see ``_person_floor``).
+    of one rare name (see ``_person_floor``) and organizations of one rare
+    trade name in one city (see ``_rare_trade_name``).
 
     Each pair a rule decided otherwise than its weight carries that rule
     (the last one to change its decision).
@@ -400,14 +413,20 @@ def decide_pairs_ruled(
         floor = _person_floor(vectors, thresholds.rare_name_holders)
         decided.floor(floor, REVIEW_CODE, Rule.RARE_PERSON_NAME_FLOOR)
     if not persons.all():
-        decided.apply(_group_companies(vectors), DISTINCT_CODE, Rule.GROUP_COMPANIES)
+        group = _group_companies(vectors)
+        decided.apply(group, DISTINCT_CODE, Rule.GROUP_COMPANIES)
         floor = _organization_floor(vectors, names_agree)
         decided.floor(floor, REVIEW_CODE, Rule.ORGANIZATION_NAME_FLOOR)
         in_review = decided.codes == REVIEW_CODE
-        common = _common_sound(vectors, thresholds.rare_name_holders)
+        common = _common_sound(vectors, thresholds.common_sound_holders)
         decided.apply(in_review & common, DISTINCT_CODE, Rule.COMMON_SOUND)
         corroborated = _corroborated_company(vectors)
         decided.apply(in_review & corroborated, AUTO_CODE, Rule.CORROBORATED_COMPANY)
+        # Last: the floor lifts no pair out of another rule's decision, nor
+        # two companies of one group that the weight alone kept distinct.
+        rare_trade = _rare_trade_name(vectors, thresholds.rare_name_holders) & ~group
+        floor_only = rare_trade & (decided.rules == NO_RULE)
+        decided.floor(floor_only, REVIEW_CODE, Rule.RARE_TRADE_NAME_FLOOR)
     return decided
 
 
@@ -424,9 +443,7 @@ def _person_floor(vectors: ComparisonVectors, rare_name_holders: int) -> npt.NDA
     common one is not.
     """
     levels = vectors.levels
-    against = _any_of(levels[:, _ADDRESS], (_DIFFERENT_CITY, _DIFFERENT_STREET))
-    for column, level in _PERSON_AGAINST:
-        against |= levels[:, column] == level
+    against = _spoken_against(levels, _PERSON_AGAINST)
     # Each with a number of their own that differs and no city in common, a
     # rare name is still a namesake more often than not (seed 11 at 100k
     # records: one such proposal in six was true).
@@ -513,9 +530,7 @@ def _organization_floor(
     switchboard = (levels[:, _PHONES] == _HOUSEHOLD_LINE) & _any_of(
         levels[:, _NAME], (_NAME_EXACT, _NAME_TRADE, _NAME_HOMOPHONE)
     )
-    against = _any_of(levels[:, _ADDRESS], (_DIFFERENT_CITY, _DIFFERENT_STREET))
-    for column, level in _AGAINST:
-        against |= levels[:, column] == level
+    against = _spoken_against(levels, _AGAINST)
     other_numbers = levels[:, _PHONES] == _PHONES_DIFFERENT
     floor: npt.NDArray[np.bool_] = (
         (vectors.party == PARTIES.index(PartyType.ORGANIZATION))
@@ -526,23 +541,56 @@ def _organization_floor(
     return floor
 
 
-def _common_sound(vectors: ComparisonVectors, rare_name_holders: int) -> npt.NDArray[np.bool_]:
+def _spoken_against(
+    levels: npt.NDArray[np.int8], against: tuple[tuple[int, int], ...]
+) -> npt.NDArray[np.bool_]:
+    """Pairs in other cities or streets, or at one of the ``against`` levels."""
+    found = _any_of(levels[:, _ADDRESS], (_DIFFERENT_CITY, _DIFFERENT_STREET))
+    for column, level in against:
+        found |= levels[:, column] == level
+    return found
+
+
+def _common_sound(vectors: ComparisonVectors, holders: int) -> npt.NDArray[np.bool_]:
     """Organization pairs whose names only sound alike, a sound many records hold.
 
     Without one legal form in common (星浩 / 兴浩科技), two companies of one
     sound in one city are as likely as a homophone typo, and ever more so
-    as the records grow: more than ``rare_name_holders`` holders of the
-    sound (seed 11 at 1M records: one such review proposal in twelve was
-    true, against one in four for rarer sounds).
+    as the records grow: more than ``holders`` holders of the sound (of the
+    trade name's sound, for a short name against a full one).
     """
     levels = vectors.levels
     common: npt.NDArray[np.bool_] = (
         (vectors.party == PARTIES.index(PartyType.ORGANIZATION))
         & (levels[:, _NAME] == _NAME_HOMOPHONE)
         & (levels[:, _LEGAL_FORM] != _LEGAL_SAME)
-        & (vectors.name_holders > rare_name_holders)
+        & (vectors.name_holders > holders)
     )
     return common
+
+
+def _rare_trade_name(vectors: ComparisonVectors, rare_name_holders: int) -> npt.NDArray[np.bool_]:
+    """Organization pairs of one rare trade name (or its sound) in one city, nothing against.
+
+    A short name against a full one (盛佳 / 盛佳信息技术), or names that sound
+    alike, that at most ``rare_name_holders`` records share, in one city and
+    with nothing against (see ``_organization_floor``): a department that
+    keeps a mobile where the other keeps the switchboard leaves little else
+    (seed 11 at 1M records: one such pair in two was true, against one in
+    seven for more common trade names).
+    """
+    levels = vectors.levels
+    against = _spoken_against(levels, _AGAINST)
+    rare: npt.NDArray[np.bool_] = (
+        (vectors.party == PARTIES.index(PartyType.ORGANIZATION))
+        & _any_of(levels[:, _NAME], (_NAME_TRADE, _NAME_HOMOPHONE))
+        & (levels[:, _ADDRESS] >= _SAME_CITY)
+        & ~against
+        & (vectors.name_holders > 0)
+        & (vectors.name_holders <= rare_name_holders)
+        & (vectors.constraints == 0)
+    )
+    return rare
 
 
 def _corroborated_company(vectors: ComparisonVectors) -> npt.NDArray[np.bool_]:
@@ -557,9 +605,7 @@ def _corroborated_company(vectors: ComparisonVectors) -> npt.NDArray[np.bool_]:
     """
     levels = vectors.levels
     named = _any_of(levels[:, _NAME], (_NAME_EXACT, _NAME_TRADE))
-    against = _any_of(levels[:, _ADDRESS], (_DIFFERENT_CITY, _DIFFERENT_STREET))
-    for column, level in _AGAINST:
-        against |= levels[:, column] == level
+    against = _spoken_against(levels, _AGAINST)
     same_city = levels[:, _ADDRESS] >= _SAME_CITY
     industry = (levels[:, _INDUSTRY] == _INDUSTRY_SAME) & (levels[:, _PHONES] != _PHONES_DIFFERENT)
     contact = levels[:, _CONTACT] == _CONTACT_SAME

@@ -7,6 +7,7 @@ import pytest
 
 from matching.compare import (
     COMPARISONS,
+    NAME_LEVELS,
     RARE_HOLDERS,
     Columns,
     Constraint,
@@ -470,6 +471,22 @@ def test_mobiles_and_shared_area_codes_say_nowhere() -> None:
     two = org("c", org_name("宇盛"), phone=("+862563721919", "+862161035510"))
     assert landline_city(two) is None
     assert landline_city(org("d", org_name("宇盛"), phone=("+8651265876318",))) == "苏州"
+
+
+def test_a_short_name_counts_the_holders_of_the_trade_name_it_shares() -> None:
+    records = [
+        org("a", org_name("天鑫", None, legal_form=None)),
+        org("b", org_name("天鑫", "物流")),
+        org("c", org_name("天鑫", "电器")),
+        org("d", org_name("天新", None, legal_form=None)),
+        org("e", org_name("天心", None, legal_form=None)),
+    ]
+    cols = Columns.from_records(records)
+    vectors = compare_pairs(cols, np.array([0, 3]), np.array([1, 1]))
+    # 天鑫 / 天鑫物流 share the trade name, which three records hold (not the
+    # full name, which one holds); 天新 / 天鑫物流 its sound, which all five hold.
+    assert [NAME_LEVELS[level] for level in vectors.levels[:, 0]] == ["trade_equal", "homophone"]
+    assert vectors.name_holders.tolist() == [3, 5]
 
 
 def test_pairs_count_the_holders_of_the_name_they_share() -> None:

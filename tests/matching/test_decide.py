@@ -393,24 +393,67 @@ def test_a_short_name_sounding_like_a_trade_name_many_hold_is_another_company() 
     suzhou = address("苏州")
     short = org("a", org_name("天新", None, legal_form=None), where=suzhou)
     full = org("b", org_name("天鑫", "物流"), where=suzhou)
-    # Companies in other cities whose names sound the same (tianxin).
+    # Companies in other cities whose trade names sound the same (tianxin).
     same_sound = [
-        org(f"s{k}", org_name(trade, None, legal_form=None), where=address(city))
-        for k, (trade, city) in enumerate(
-            [
-                ("天心", "北京"),
-                ("天欣", "上海"),
-                ("添新", "广州"),
-                ("田新", "南京"),
-                ("天馨", "杭州"),
-            ]
-        )
+        org(f"s{k}", org_name(f"{tian}{xin}", None, legal_form=None), where=address("北京"))
+        for k, (tian, xin) in enumerate((t, x) for t in "天田添甜填" for x in "心欣馨信芯")
     ]
-    assert _ruled_at(2.0, short, full, *same_sound[:2]) == (REVIEW_CODE, None)
-    assert _ruled_at(2.0, short, full, *same_sound) == (DISTINCT_CODE, Rule.COMMON_SOUND)
+    holders = Thresholds().common_sound_holders
+    assert _ruled_at(2.0, short, full, *same_sound[: holders - 2]) == (REVIEW_CODE, None)
+    assert _ruled_at(2.0, short, full, *same_sound[: holders - 1]) == (
+        DISTINCT_CODE,
+        Rule.COMMON_SOUND,
+    )
     # One legal form in common makes it a typed-in typo of the legal name.
     legal = replace(short, name=org_name("天新", "物流"))
     assert _ruled_at(2.0, legal, full, *same_sound)[0] == REVIEW_CODE
+
+
+def test_common_sound_holders_must_not_be_negative() -> None:
+    assert Thresholds(common_sound_holders=8).common_sound_holders == 8
+    with pytest.raises(ValueError, match="common_sound_holders"):
+        Thresholds(common_sound_holders=-1)
+
+
+def test_a_rare_trade_name_in_one_city_goes_to_review() -> None:
+    # The call centre keeps the sales manager's mobile, finance the switchboard.
+    zhengzhou = address("郑州")
+    short = org(
+        "a", org_name("盛佳", None, legal_form=None), phone=("+8618824982839",), where=zhengzhou
+    )
+    full = org("b", org_name("盛佳", "信息技术"), phone=("+8637183353500",), where=zhengzhou)
+    assert _ruled_at(-2.0, short, full) == (REVIEW_CODE, Rule.RARE_TRADE_NAME_FLOOR)
+    # Without a city in common there is too little to ask about.
+    elsewhere = replace(short, address=address("洛阳"))
+    assert _ruled_at(-2.0, elsewhere, full) == (DISTINCT_CODE, None)
+
+
+def test_a_trade_name_many_companies_hold_stays_distinct() -> None:
+    zhengzhou = address("郑州")
+    short = org(
+        "a", org_name("盛佳", None, legal_form=None), phone=("+8618824982839",), where=zhengzhou
+    )
+    full = org("b", org_name("盛佳", "信息技术"), phone=("+8637183353500",), where=zhengzhou)
+    siblings = [
+        org(f"s{k}", org_name("盛佳", term), where=address("北京"))
+        for k, term in enumerate(("物流", "医药", "电器", "纺织"))
+    ]
+    assert Thresholds().rare_name_holders == 5
+    assert _ruled_at(-2.0, short, full, *siblings[:3]) == (
+        REVIEW_CODE,
+        Rule.RARE_TRADE_NAME_FLOOR,
+    )
+    assert _ruled_at(-2.0, short, full, *siblings) == (DISTINCT_CODE, None)
+
+
+def test_two_companies_of_one_group_are_not_floored_by_their_rare_trade_name() -> None:
+    # Each with a landline of its own and no industry in common: two companies.
+    zhengzhou = address("郑州")
+    short = org(
+        "a", org_name("盛佳", None, legal_form=None), phone=("+8637183353511",), where=zhengzhou
+    )
+    full = org("b", org_name("盛佳", "信息技术"), phone=("+8637183353500",), where=zhengzhou)
+    assert _ruled_at(-2.0, short, full)[0] == DISTINCT_CODE
 
 
 def test_a_shared_trade_name_with_mail_boxes_of_other_domains_is_two_companies() -> None:

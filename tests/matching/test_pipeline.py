@@ -124,6 +124,7 @@ def test_review_pairs_carry_json_ready_explanations(
             assert pair.explanation.rule in {
                 Rule.ORGANIZATION_NAME_FLOOR,
                 Rule.RARE_PERSON_NAME_FLOOR,
+                Rule.RARE_TRADE_NAME_FLOOR,
             }
             assert explanation["rule"] == pair.explanation.rule.value
             assert explanation["reason"] == pair.explanation.rule.reason
