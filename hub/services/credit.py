@@ -291,13 +291,6 @@ async def standing_of(
     return {row[0]: standing_from(row, row[0], now) for row in rows}
 
 
-_CUSTOMER_WITH_STANDING = with_standing(
-    customers.select_customers().where(GoldenRecord.id == bindparam("golden_id")),
-    GoldenRecord.__table__,
-    GoldenRecord.id,
-)
-
-
 @functools.cache
 def _customer_with_standing_and(columns: tuple[Label[Any], ...]) -> Select[Any]:
     """The customer, ``columns`` and its standing (last, for ``standing_from``); one
@@ -328,7 +321,7 @@ async def read_profile(
     A merged-away id resolves to its survivor as ``get_customer`` does.
     """
     along = PageAlong.of(interactions, "golden_record.id") if interactions else None
-    statement = _customer_with_standing_and(along.columns) if along else _CUSTOMER_WITH_STANDING
+    statement = _customer_with_standing_and(along.columns if along else ())
     parameters = along.parameters if along else {}
     current = golden_id
     for _ in range(customers.MAX_MERGE_CHAIN):

@@ -316,11 +316,11 @@ async def population_matcher(
 
 
 async def matcher_of_population(
-    session: AsyncSession, base: Matcher, head_row: Any, *, min_records: int | None = None
+    session: AsyncSession, base: Matcher, row: Any, *, min_records: int | None = None
 ) -> Matcher:
-    """``base`` scoring with the frequencies of the snapshot ``head_row`` names.
+    """``base`` scoring with the frequencies of the snapshot ``row`` names.
 
-    ``head_row`` is a row of :data:`POPULATION_HEAD`. The counts are read
+    ``row`` is a row of :data:`POPULATION_HEAD`. The counts are read
     again only when the snapshot changed. A ``base`` with frequencies of its
     own keeps them. When the population has moved by :data:`REFRESH_SHARE`,
     a count starts: in the background for a session on an engine, in this
@@ -328,7 +328,6 @@ async def matcher_of_population(
     transaction).
     """
     floor = MatchConfig().tf_min_records if min_records is None else min_records
-    row = head_row
     head = None if row.id is None else SnapshotHead(row.id, row.records, row.changes_mark)
     if needs_refresh(head, row.changes, min_records=floor):
         head = await _start_refresh(session, floor) or head

@@ -33,7 +33,7 @@ from hub.db.sql import among
 from hub.errors import Conflict, Invalid, NotFound
 from hub.services.events import ChangeKind, jsonb_text
 from hub.services.profile import close_retention_alerts, refresh_profiles
-from hub.services.search import index_goldens
+from hub.services.search import SEARCHED_ATTRIBUTES, index_goldens
 from hub.survivorship import (
     OVERRIDABLE,
     Member,
@@ -360,10 +360,6 @@ async def refresh_goldens(
         active={r.id: r.attributes for r in searched_differently if r.status == "active"},
     )
     await refresh_profiles(session, [r.id for r in refreshed], now=at)
-
-
-# What a golden record's search tokens are made of (``search.golden_tokens``).
-SEARCHED_ATTRIBUTES = ("name", "name_en", "phones", "emails", "uscc", "national_id", "identifiers")
 
 
 def _searched_alike(before: _GoldenRow, after: _Refreshed) -> bool:

@@ -338,29 +338,17 @@ def _json(value: Mapping[str, Any]) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-async def attach_waiting_interactions(
-    session: AsyncSession, source_id: int, records: Sequence[tuple[str, int]]
-) -> None:
-    """Interactions that arrived before their customers' records get attached to them now.
-
-    ``records`` holds (source key, source record id) of records new to ``source_id``.
-    """
-    if not records:
-        return
-    await session.execute(
-        text(
-            "UPDATE interaction i SET source_record_id = r.record_id"
-            " FROM unnest(CAST(:keys AS text[]), CAST(:ids AS bigint[]))"
-            "  AS r(customer_key, record_id)"
-            " WHERE i.source_id = :source_id AND i.customer_key = r.customer_key"
-            " AND i.source_record_id IS NULL"
-        ),
-        {
-            "source_id": source_id,
-            "keys": [key for key, _ in records],
-            "ids": [record_id for _, record_id in records],
-        },
-    )
+# Interactions that arrived before their customers' records get attached to
+# them when the records come: ``:created_keys`` and ``:created_ids`` hold the
+# source key and the source record id of each record new to ``:source_id``.
+# A statement of its own, or a part of the one that stores the records.
+ATTACH_WAITING_INTERACTIONS = (
+    "UPDATE interaction i SET source_record_id = r.record_id"
+    " FROM unnest(CAST(:created_keys AS text[]), CAST(:created_ids AS bigint[]))"
+    "  AS r(customer_key, record_id)"
+    " WHERE i.source_id = :source_id AND i.customer_key = r.customer_key"
+    " AND i.source_record_id IS NULL"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,8 +529,8 @@ def _page_of_one(
 @dataclass(frozen=True, slots=True)
 class PageAlong:
     """A customer's page of interactions read by the statement that reads the customer
-    (a profile in one round trip instead of two): ``with_page`` adds it to the
-    statement, ``page_from`` reads it from the statement's row."""
+    (a profile in one round trip instead of two): ``columns`` are added to the
+    statement, ``page_from`` reads the page from the statement's row."""
 
     query: InteractionQuery
     columns: tuple[Label[Any], ...]

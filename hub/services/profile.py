@@ -83,24 +83,30 @@ def _string_attribute(name: str) -> ColumnElement[Any]:
     return case((func.jsonb_typeof(value) == "string", value.astext), else_=None).label(name)
 
 
+# What the policies read, in the order ``_figures`` takes it: golden columns,
+# golden attributes that must be JSON strings, metrics columns.
+_GOLDEN_FIGURES = ("id", "party_type")
+_STRING_FIGURES = ("ownership", "category")
+_PLACE_FIGURES = ("region", "industry")
+_METRICS_FIGURES = (
+    "transaction_count",
+    "transaction_amount",
+    "revenue_12m",
+    "first_transaction_at",
+    "last_transaction_at",
+    "last_contact_at",
+    "average_days_late",
+    "open_complaints",
+    "open_receivables",
+    "close_requested_at",
+)
+
 _FIGURES = (
     select(
-        GoldenRecord.id,
-        GoldenRecord.party_type,
-        _string_attribute("ownership"),
-        _string_attribute("category"),
-        GoldenRecord.region,
-        GoldenRecord.industry,
-        CustomerMetrics.transaction_count,
-        CustomerMetrics.transaction_amount,
-        CustomerMetrics.revenue_12m,
-        CustomerMetrics.first_transaction_at,
-        CustomerMetrics.last_transaction_at,
-        CustomerMetrics.last_contact_at,
-        CustomerMetrics.average_days_late,
-        CustomerMetrics.open_complaints,
-        CustomerMetrics.open_receivables,
-        CustomerMetrics.close_requested_at,
+        *(getattr(GoldenRecord, name) for name in _GOLDEN_FIGURES),
+        *(_string_attribute(name) for name in _STRING_FIGURES),
+        *(getattr(GoldenRecord, name) for name in _PLACE_FIGURES),
+        *(getattr(CustomerMetrics, name) for name in _METRICS_FIGURES),
     )
     .join(CustomerMetrics, CustomerMetrics.golden_id == GoldenRecord.id)
     .where(GoldenRecord.status == "active")
@@ -125,16 +131,18 @@ async def load_figures_after(
     return _figures(await session.execute(query.limit(limit)))
 
 
-_FIGURE_COLUMNS = (
-    "g.id, g.party_type,"
-    + ", ".join(
-        f"CASE WHEN jsonb_typeof(g.attributes -> '{name}') = 'string'"
-        f" THEN g.attributes ->> '{name}' END"
-        for name in ("ownership", "category")
-    )
-    + ", g.region, g.industry, m.transaction_count, m.transaction_amount, m.revenue_12m,"
-    " m.first_transaction_at, m.last_transaction_at, m.last_contact_at, m.average_days_late,"
-    " m.open_complaints, m.open_receivables, m.close_requested_at"
+# The columns of ``_FIGURES`` over golden_record g and customer_metrics m.
+_FIGURE_COLUMNS = ", ".join(
+    [
+        *(f"g.{name}" for name in _GOLDEN_FIGURES),
+        *(
+            f"CASE WHEN jsonb_typeof(g.attributes -> '{name}') = 'string'"
+            f" THEN g.attributes ->> '{name}' END"
+            for name in _STRING_FIGURES
+        ),
+        *(f"g.{name}" for name in _PLACE_FIGURES),
+        *(f"m.{name}" for name in _METRICS_FIGURES),
+    ]
 )
 _CUTOFF_COLUMNS = 4
 

@@ -45,6 +45,7 @@ from hub.services.golden import (
     merge_goldens,
     refresh_goldens,
 )
+from hub.services.interactions import ATTACH_WAITING_INTERACTIONS
 from hub.services.sources import ensure_source
 from matching import PartyType, RecordError, StandardRecord, parse_record
 from matching import SourceRecord as ContractRecord
@@ -406,14 +407,8 @@ _STORE_VERSIONS = text(
     " SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:versions AS int[]),"
     "  CAST(:payloads AS jsonb[]), CAST(:standardized AS jsonb[]),"
     "  CAST(:flags AS jsonb[]), CAST(:updated AS timestamptz[]))"
-    # Interactions that arrived before their customer's record attach to it
-    # now (as hub.services.interactions.attach_waiting_interactions does).
-    "), attached AS ("
-    " UPDATE interaction i SET source_record_id = w.record_id"
-    " FROM unnest(CAST(:created_keys AS text[]), CAST(:created_ids AS bigint[]))"
-    "  AS w(customer_key, record_id)"
-    " WHERE i.source_id = :source_id AND i.customer_key = w.customer_key"
-    "  AND i.source_record_id IS NULL"
+    # Interactions that arrived before their customer's record attach to it now.
+    f"), attached AS ({ATTACH_WAITING_INTERACTIONS}"
     f") {POPULATION_HEAD}"
 )
 

@@ -86,6 +86,10 @@ def name_tokens(name: str) -> set[str]:
     return tokens
 
 
+# What a golden record's search tokens are made of (:func:`golden_tokens`).
+SEARCHED_ATTRIBUTES = ("name", "name_en", "phones", "emails", "uscc", "national_id", "identifiers")
+
+
 def contact_tokens(attributes: Mapping[str, Any]) -> set[str]:
     """Exact tokens of phones, e-mails and identifiers."""
     tokens = {f"x:{phone}" for phone in attributes.get("phones") or []}

@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from hub.db.models import GoldenRecord, SearchToken
 from hub.services.customers import get_customer
-from hub.services.golden import SEARCHED_ATTRIBUTES
 from hub.services.records import submit_records
-from hub.services.search import golden_tokens
+from hub.services.search import SEARCHED_ATTRIBUTES, golden_tokens
 from hub.services.stewardship import override_attribute
 
 FINANCE_XINGHE: dict[str, Any] = {
