@@ -65,6 +65,42 @@ def _listening_sockets(port: int) -> set[str]:
     return inodes
 
 
+def _served_connections(port: int) -> set[str]:
+    """Inodes of the server's ends of connections established on ``port`` (state 01)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text(encoding="utf-8").splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+            inodes.add(fields[9])
+    return inodes
+
+
+def _connections_per_worker(
+    url: str, port: int, key: str, workers: list[int], clients: int
+) -> list[int]:
+    """Keep ``clients`` keep-alive connections busy until the workers hold even shares.
+
+    A client told ``Connection: close`` reconnects on its next request, as
+    HTTP/1.1 clients do. Gives up after a hundred rounds; returns the number
+    of connections each worker holds, fewest first.
+    """
+    headers = {"Authorization": f"Bearer {key}"}
+    pool = [httpx.Client(base_url=url, headers=headers, timeout=30) for _ in range(clients)]
+    try:
+        held: list[int] = []
+        for _ in range(100):
+            for client in pool:
+                assert client.post("/graphql", json={"query": "{ __typename }"}).status_code == 200
+            owners = _owners(_served_connections(port), workers)
+            held = sorted(len(owners.get(pid, set())) for pid in workers)
+            if sum(held) == clients and held[-1] - held[0] <= 1:
+                break
+        return held
+    finally:
+        for client in pool:
+            client.close()
+
+
 def _owners(inodes: set[str], pids: list[int]) -> dict[int, set[str]]:
     """Which of ``pids`` hold which of those sockets open."""
     held: dict[int, set[str]] = {}
@@ -78,9 +114,10 @@ def _owners(inodes: set[str], pids: list[int]) -> dict[int, set[str]]:
 
 def _serve_and_read(
     database_url: str, key: str, log: Path
-) -> tuple[list[int], dict[int, set[str]]]:
+) -> tuple[list[int], dict[int, set[str]], list[int]]:
     """Start ``hub serve --workers 2``, write through it and read back; its workers'
-    pids and the listening sockets each holds."""
+    pids, the listening sockets each holds and how many of nine keep-alive
+    connections each ends up holding."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = os.environ | {
@@ -124,11 +161,12 @@ def _serve_and_read(
                         }
                     }
                 }
+        shares = _connections_per_worker(url, port, key, list(listeners), clients=9)
     finally:
         process.terminate()
         process.wait(timeout=30)
     assert process.returncode == 0, log.read_text(encoding="utf-8")
-    return workers, listeners
+    return workers, listeners, shares
 
 
 async def test_workers_share_one_database_and_read_what_a_mutation_committed(
@@ -139,7 +177,7 @@ async def test_workers_share_one_database_and_read_what_a_mutation_committed(
         lambda session: create_api_key(session, name="workers", role="admin"),
     )
     database_url = committed_engine.url.render_as_string(hide_password=False)
-    workers, listeners = await asyncio.to_thread(
+    workers, listeners, shares = await asyncio.to_thread(
         _serve_and_read, database_url, issued.key, tmp_path / "serve.log"
     )
     # Two serving processes (multiprocessing may add its resource tracker).
@@ -149,6 +187,9 @@ async def test_workers_share_one_database_and_read_what_a_mutation_committed(
     assert len(listeners) == 2
     assert all(len(sockets) == 1 for sockets in listeners.values())
     assert len(set.union(*listeners.values())) == 2
+    # The kernel places connections at random; a worker over its share sheds
+    # one (Connection: close) until the two hold even shares.
+    assert shares == [4, 5]
 
 
 def test_responses_hold_integers_past_64_bits_and_plain_chinese(
