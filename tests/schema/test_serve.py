@@ -55,22 +55,13 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _listening_sockets(port: int) -> set[str]:
-    """Inodes of the sockets listening on ``port`` (state 0A in /proc/net/tcp)."""
+def _sockets_on(port: int, state: str) -> set[str]:
+    """Inodes of the sockets on local ``port`` in ``state`` (/proc/net/tcp: 0A listening,
+    01 established)."""
     inodes = set()
     for line in Path("/proc/net/tcp").read_text(encoding="utf-8").splitlines()[1:]:
         fields = line.split()
-        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
-            inodes.add(fields[9])
-    return inodes
-
-
-def _served_connections(port: int) -> set[str]:
-    """Inodes of the server's ends of connections established on ``port`` (state 01)."""
-    inodes = set()
-    for line in Path("/proc/net/tcp").read_text(encoding="utf-8").splitlines()[1:]:
-        fields = line.split()
-        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
             inodes.add(fields[9])
     return inodes
 
@@ -91,7 +82,7 @@ def _connections_per_worker(
         for _ in range(100):
             for client in pool:
                 assert client.post("/graphql", json={"query": "{ __typename }"}).status_code == 200
-            owners = _owners(_served_connections(port), workers)
+            owners = _owners(_sockets_on(port, "01"), workers)
             held = sorted(len(owners.get(pid, set())) for pid in workers)
             if sum(held) == clients and held[-1] - held[0] <= 1:
                 break
@@ -139,7 +130,7 @@ def _serve_and_read(
         deadline = time.monotonic() + 60
         while True:
             workers = _children(process.pid)
-            listeners = _owners(_listening_sockets(port), workers)
+            listeners = _owners(_sockets_on(port, "0A"), workers)
             if len(listeners) >= 2 or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
