@@ -22,7 +22,8 @@ cores and PostgreSQL busy:
    PostgreSQL as they come, and their first versions are copied inside it;
 4. **profiles**: the indexes dropped for the load are built once, the
    foreign keys checked once, and every new customer's metrics,
-   classification and credit derived as ``refresh_goldens`` would.
+   classification and credit derived as ``refresh_goldens`` would, while
+   this process counts the term frequencies the load keeps.
 
 A load killed half-way commits nothing: everything from :func:`claim_empty_hub`
 to the last profile is one transaction, and a re-run finds the hub still
@@ -43,7 +44,7 @@ import os
 import pickle
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -71,7 +72,7 @@ from hub.policies import (
     default_credit_policy,
 )
 from hub.services.events import OUTBOX_LOCK_KEY, ChangeKind
-from hub.services.frequencies import write_loaded_frequencies
+from hub.services.frequencies import count_loaded_frequencies, write_term_frequencies
 from hub.services.metrics import recompute_metrics
 from hub.services.profile import (
     BASE_CURRENCY,
@@ -297,13 +298,8 @@ def copy_text(value: str) -> str:
     return value
 
 
-def copy_json(value: str) -> str:
-    """JSON text as a field of COPY's text format (JSON escapes its own control characters)."""
-    return value.replace("\\", "\\\\") if "\\" in value else value
-
-
 def copy_json_bytes(value: bytes) -> bytes:
-    """:func:`copy_json` of UTF-8 JSON text."""
+    """UTF-8 JSON text as a field of COPY's text format (JSON escapes its control characters)."""
     return value.replace(b"\\", b"\\\\") if b"\\" in value else value
 
 
@@ -360,6 +356,20 @@ def _optional(value: Any) -> str:
     return "\\N" if value is None else copy_text(str(value))
 
 
+def token_rows(tokens: Collection[str], golden_id: int) -> str:
+    """COPY rows of a golden record's search tokens.
+
+    Made at once rather than token by token (a golden record has some 27):
+    only a token holding a character COPY escapes takes the slow path.
+    """
+    end = f"\t{golden_id}\n"
+    rows = end.join(tokens) + end if tokens else ""
+    count = len(tokens)
+    if "\\" in rows or "\r" in rows or rows.count("\t") != count or rows.count("\n") != count:
+        return "".join(f"{copy_text(token)}{end}" for token in tokens)
+    return rows
+
+
 def _tokens_of(known: dict[str, frozenset[str]], name: str) -> set[str]:
     """A name's search tokens: as made ahead, or made now (and kept in ``known``)."""
     found = known.get(name)
@@ -374,8 +384,8 @@ class _GoldenWriter:
     def __init__(self, rules: SurvivorshipRules, at: datetime) -> None:
         self.rules = rules
         self.at = at
-        self.stamp = at.isoformat()
-        self.goldens: list[str] = []
+        self.stamp = at.isoformat().encode()
+        self.goldens: list[bytes] = []
         self.tokens: list[str] = []
 
     def add(
@@ -389,21 +399,25 @@ class _GoldenWriter:
         survived = survive(members, self.rules, (), at=self.at)
         attributes = survived.attributes
         address = attributes.get("address") or {}
+        # Bytes throughout: the JSON orjson writes is never decoded.
         self.goldens.append(
-            f"{golden_id}\t{party_type}\tactive\t1\t"
-            f"{copy_text(str(attributes.get('name', '')))}\t"
-            f"{_optional(address.get('region'))}\t{_optional(attributes.get('industry'))}\t"
-            f"{copy_json(orjson.dumps(attributes).decode())}\t"
-            f"{copy_json(orjson.dumps(survived.lineage).decode())}\t{self.stamp}\n"
+            b"%d\t%b\tactive\t1\t%b\t%b\t%b\t%b\n"
+            % (
+                golden_id,
+                party_type.encode(),
+                f"{copy_text(str(attributes.get('name', '')))}\t"
+                f"{_optional(address.get('region'))}\t{_optional(attributes.get('industry'))}".encode(),
+                copy_json_bytes(orjson.dumps(attributes)),
+                copy_json_bytes(orjson.dumps(survived.lineage)),
+                self.stamp,
+            )
         )
         names = name_tokens if known is None else partial(_tokens_of, known)
-        self.tokens.extend(
-            f"{copy_text(token)}\t{golden_id}\n" for token in golden_tokens(attributes, names)
-        )
+        self.tokens.append(token_rows(golden_tokens(attributes, names), golden_id))
 
     def rows(self) -> GoldenRows:
         return GoldenRows(
-            goldens="".join(self.goldens).encode(),
+            goldens=b"".join(self.goldens),
             tokens="".join(self.tokens).encode(),
             count=len(self.goldens),
         )
@@ -1527,6 +1541,9 @@ async def _write_all(
     clock: StageClock,
 ) -> BulkWritten:
     await claim_empty_hub(session)
+    # The load's own statements (grouping every link into its golden record's
+    # members, the profiles' metrics) sort and hash in memory, not on disk.
+    await session.execute(text("SET LOCAL work_mem = '64MB'"))
     foreign_keys = await drop_foreign_keys(session, BULK_TABLES)
     indexes = await drop_indexes(session, BULK_TABLES)
     record_ids = await _reserve_ids(session, "source_record", "id", len(loaded.standards))
@@ -1587,15 +1604,24 @@ async def _write_all(
     await analyze_tables(session, BULK_TABLES)
     await clock.lap("survive + write goldens")
 
-    # Metrics, classification and credit, as refresh_goldens leaves a new golden record.
-    deriving = progress.add_task("derive profiles", total=len(written.golden_ids))
-    await derive_new_profiles(
-        session,
-        written.golden_ids,
-        now=at,
-        on_profiles=lambda n: progress.advance(deriving, n),
-    )
-    await clock.lap("profiles")
-    # The counts the load was matched with: what submissions will score with.
-    await write_loaded_frequencies(session, loaded.standards)
+    # The counts the load was matched with (what submissions will score with),
+    # counted here while PostgreSQL derives the profiles.
+    counting = asyncio.ensure_future(asyncio.to_thread(count_loaded_frequencies, loaded.standards))
+    try:
+        # Metrics, classification and credit, as refresh_goldens leaves a new golden record.
+        deriving = progress.add_task("derive profiles", total=len(written.golden_ids))
+        await derive_new_profiles(
+            session,
+            written.golden_ids,
+            now=at,
+            on_profiles=lambda n: progress.advance(deriving, n),
+        )
+        await clock.lap("profiles")
+        await write_term_frequencies(session, await counting)
+    except BaseException:
+        # A thread cannot be stopped: the count ends before the load does.
+        await asyncio.wait([counting])
+        if not counting.cancelled():
+            counting.exception()  # the error that ends the load is the one reported
+        raise
     return written

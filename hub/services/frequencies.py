@@ -36,6 +36,7 @@ __all__ = [
     "POPULATION_HEAD",
     "REFRESH_SHARE",
     "SnapshotHead",
+    "count_loaded_frequencies",
     "count_term_frequencies",
     "latest_snapshot",
     "matcher_of_population",
@@ -44,7 +45,6 @@ __all__ = [
     "population_matcher",
     "refresh_if_stale",
     "refresh_term_frequencies",
-    "write_loaded_frequencies",
     "write_term_frequencies",
 ]
 
@@ -168,16 +168,15 @@ async def write_term_frequencies(
     return SnapshotHead(snapshot_id, records, mark)
 
 
-async def write_loaded_frequencies(
-    session: AsyncSession, records: Sequence[StandardRecord]
-) -> SnapshotHead:
-    """The snapshot of a population held in memory: all the current records, just stored.
+def count_loaded_frequencies(records: Sequence[StandardRecord]) -> TermFrequencies:
+    """The counts of a population held in memory: all the current records, just stored.
 
-    A bulk load has them at hand: counting them here costs a fraction of
-    reading them back.
+    A bulk load has them at hand: counting them costs a fraction of reading
+    them back. A pure function a thread can run: the load counts while
+    PostgreSQL derives its profiles, then writes the counts with
+    :func:`write_term_frequencies`.
     """
-    frequencies = await asyncio.to_thread(TermFrequencies.from_records, records, COMMON_COUNT)
-    return await write_term_frequencies(session, frequencies)
+    return TermFrequencies.from_records(records, COMMON_COUNT)
 
 
 async def refresh_term_frequencies(session: AsyncSession) -> SnapshotHead:

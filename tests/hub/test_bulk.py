@@ -36,6 +36,7 @@ from hub.bulk import (
     serialize_chunk,
     standardize_chunk,
     survive_held,
+    token_rows,
 )
 from hub.db.models import (
     ChangeEvent,
@@ -675,3 +676,11 @@ def test_policies_run_once_per_distinct_figures_give_every_customer_its_profile(
 
     assert once == derive_profiles(figures, cutoffs, rules, policy, now)
     assert once.golden_ids == list(range(1, 301))
+
+
+def test_search_token_rows_are_each_token_as_copy_text_under_its_golden_id() -> None:
+    plain = ["wang", "王伟", "138"]
+    # A backslash, a tab or a line break inside a token is escaped as COPY reads it.
+    awkward = ["a\\b", "c\td", "e\nf", "g\rh", "plain"]
+    for tokens in (plain, awkward, []):
+        assert token_rows(tokens, 42) == "".join(f"{copy_text(t)}\t42\n" for t in tokens)
