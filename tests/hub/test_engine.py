@@ -1,4 +1,4 @@
-"""The engine's pool: connections checked after idling, not on every checkout."""
+"""The engine's pool: connections checked after idling, not on every checkout; no JIT."""
 
 from __future__ import annotations
 
@@ -50,3 +50,17 @@ async def test_a_connection_in_steady_use_is_not_checked(
         assert await _backend(reads) != first
     finally:
         await reads.dispose()
+
+
+async def test_the_hubs_connections_never_compile_statements_just_in_time(
+    database_url: str, settings: Settings
+) -> None:
+    for engine in (
+        create_engine(database_url, settings),
+        create_engine(database_url, settings, autocommit=True, ping_after_idle=60),
+    ):
+        try:
+            async with engine.connect() as connection:
+                assert (await connection.execute(text("SHOW jit"))).scalar_one() == "off"
+        finally:
+            await engine.dispose()
