@@ -82,7 +82,7 @@ from hub.services.profile import (
     load_figures,
     store_profiles,
 )
-from hub.services.search import golden_tokens, name_tokens
+from hub.services.search import SEARCH_NAME_COLUMNS, golden_tokens, name_tokens, searched_names
 from hub.services.sources import check_source_code, ensure_source
 from hub.survivorship import (
     Member,
@@ -345,10 +345,11 @@ HeldCluster = tuple[int, Sequence[tuple[int, int, int]]]
 
 @dataclass(frozen=True, slots=True)
 class GoldenRows:
-    """COPY text of a run of golden records and their search tokens."""
+    """COPY text of a run of golden records, their search tokens and search names."""
 
     goldens: bytes
     tokens: bytes
+    names: bytes
     count: int
 
 
@@ -379,7 +380,7 @@ def _tokens_of(known: dict[str, frozenset[str]], name: str) -> set[str]:
 
 
 class _GoldenWriter:
-    """Survives clusters into COPY text of golden records and their search tokens."""
+    """Survives clusters into COPY text of golden records, their search tokens and names."""
 
     def __init__(self, rules: SurvivorshipRules, at: datetime) -> None:
         self.rules = rules
@@ -387,6 +388,7 @@ class _GoldenWriter:
         self.stamp = at.isoformat().encode()
         self.goldens: list[bytes] = []
         self.tokens: list[str] = []
+        self.names: list[str] = []
 
     def add(
         self,
@@ -414,11 +416,14 @@ class _GoldenWriter:
         )
         names = name_tokens if known is None else partial(_tokens_of, known)
         self.tokens.append(token_rows(golden_tokens(attributes, names), golden_id))
+        forms = searched_names(attributes)
+        self.names.append("\t".join((str(golden_id), *map(copy_text, forms))) + "\n")
 
     def rows(self) -> GoldenRows:
         return GoldenRows(
             goldens=b"".join(self.goldens),
             tokens="".join(self.tokens).encode(),
+            names="".join(self.names).encode(),
             count=len(self.goldens),
         )
 
@@ -939,6 +944,7 @@ GOLDEN_TABLES = (
     "golden_record",
     "golden_record_version",
     "search_token",
+    "search_name",
     "cross_reference",
     "match_review",
 )
@@ -1261,6 +1267,7 @@ async def write_goldens(
                 rows.goldens,
             )
             await copy.text("search_token", ("token", "golden_id"), rows.tokens)
+            await copy.text("search_name", SEARCH_NAME_COLUMNS, rows.names)
             if on_goldens is not None:
                 on_goldens(rows.count)
         await asyncio.gather(*imports)

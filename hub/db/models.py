@@ -188,6 +188,24 @@ class SearchToken(Base):
     )
 
 
+class SearchName(Base):
+    """An active golden record's names in the forms a search ranks them by.
+
+    The normalized name, its toneless pinyin and the normalized English name
+    ("" when missing) are made when the record is indexed: romanizing a few
+    hundred candidates' names was most of a search's own CPU time.
+    """
+
+    __tablename__ = "search_name"
+
+    golden_id: Mapped[int] = mapped_column(
+        ForeignKey("golden_record.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(Text)
+    pinyin: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+
+
 class MatchReview(Base):
     """An uncertain pair waiting for a data steward."""
 

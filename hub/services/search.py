@@ -4,8 +4,10 @@ PostgreSQL keeps a token index of every active golden record (``search_token``):
 Chinese-character bigrams of its names, prefixes of their pinyin and of
 English words, and exact phones, e-mails and identifiers. A query is cut into
 the same tokens; the records sharing the most tokens are then ranked with
-rapidfuzz against their names, so ``星河``, ``xinghe``, ``Xinghe Intelligent``,
-``+86 138 0013 8000`` and a USCC all find 北京星河智能科技有限公司.
+rapidfuzz against their names as indexed (``search_name``: normalized, in
+pinyin, in English, made when the record is indexed, not per search), so
+``星河``, ``xinghe``, ``Xinghe Intelligent``, ``+86 138 0013 8000`` and a USCC
+all find 北京星河智能科技有限公司.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Integer,
+    Row,
     any_,
     bindparam,
     case,
@@ -32,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db.models import GoldenRecord
+from hub.db.models import GoldenRecord, SearchName
 from hub.db.sql import among
 from hub.domain import Customer
 from hub.errors import Invalid
@@ -147,6 +150,49 @@ def query_tokens(query: str) -> tuple[set[str], set[str]]:
     return exact, fuzzy
 
 
+def searched_names(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(normalized name, its toneless pinyin, normalized English name) of a golden record.
+
+    What :func:`search_page` ranks a candidate by, made once when the record
+    is indexed ("" for a missing name: it scores 0, as it always did).
+    """
+    name, name_en = attributes.get("name"), attributes.get("name_en")
+    normalized = normalize_text(name) if isinstance(name, str) else ""
+    english = normalize_text(name_en) if isinstance(name_en, str) else ""
+    return normalized, romanize(normalized), english
+
+
+# The columns of the table ``search_name``, as a bulk load copies them.
+SEARCH_NAME_COLUMNS = ("golden_id", "name", "pinyin", "name_en")
+
+
+def search_name_columns(found: Iterable[tuple[int, Mapping[str, Any]]]) -> dict[str, list[Any]]:
+    """The parameters of ``SEARCH_NAME_ROWS`` for (golden id, attributes) pairs."""
+    columns: dict[str, list[Any]] = {"named": [], "names": [], "pinyins": [], "names_en": []}
+    for golden_id, attributes in found:
+        name, pinyin, name_en = searched_names(attributes)
+        columns["named"].append(golden_id)
+        columns["names"].append(name)
+        columns["pinyins"].append(pinyin)
+        columns["names_en"].append(name_en)
+    return columns
+
+
+# The search names given as arrays, written where they changed.
+_NAMED = (
+    "SELECT * FROM unnest(CAST(:named AS bigint[]), CAST(:names AS text[]),"
+    "  CAST(:pinyins AS text[]), CAST(:names_en AS text[])) AS n(golden_id, name, pinyin, name_en)"
+)
+_WRITE_NAMES = (
+    "INSERT INTO search_name (golden_id, name, pinyin, name_en) SELECT * FROM named"
+    " ON CONFLICT (golden_id) DO UPDATE"
+    " SET name = excluded.name, pinyin = excluded.pinyin, name_en = excluded.name_en"
+    " WHERE (search_name.name, search_name.pinyin, search_name.name_en)"
+    "  IS DISTINCT FROM (excluded.name, excluded.pinyin, excluded.name_en)"
+)
+SEARCH_NAME_ROWS = text(f"WITH named AS ({_NAMED}) {_WRITE_NAMES}")
+
+
 async def index_goldens(
     session: AsyncSession,
     golden_ids: Iterable[int],
@@ -178,12 +224,20 @@ async def index_goldens(
         found = golden_tokens(attributes)
         tokens.extend(found)
         owners.extend([golden_id] * len(found))
-    # Arrays in one statement: a batch's thousands of tokens in one round trip.
-    await session.execute(_REWRITE_TOKENS, {"ids": ids, "tokens": tokens, "owners": owners})
+    # Arrays in one statement: a batch's thousands of tokens and its names in one round trip.
+    await session.execute(
+        _REWRITE_TOKENS,
+        {"ids": ids, "tokens": tokens, "owners": owners} | search_name_columns(active.items()),
+    )
 
 
 _REWRITE_TOKENS = text(
-    "WITH wanted AS ("
+    f"WITH named AS ({_NAMED}), unnamed AS ("  # noqa: S608  (fixed text, values bound)
+    # Only active records have search names (and tokens).
+    " DELETE FROM search_name n WHERE n.golden_id = ANY(CAST(:ids AS bigint[]))"
+    "  AND NOT EXISTS (SELECT FROM named w WHERE w.golden_id = n.golden_id)"
+    f"), renamed AS ({_WRITE_NAMES}"
+    "), wanted AS ("
     " SELECT * FROM unnest(CAST(:tokens AS text[]), CAST(:owners AS bigint[]))"
     "  AS w(token, golden_id)"
     "), gone AS ("
@@ -236,20 +290,18 @@ def _scores(query: str, targets: Sequence[str]) -> list[float]:
 
 
 def _ranks(
-    query: _Query, candidates: Sequence[tuple[object, object, bool]]
+    query: _Query, candidates: Sequence[tuple[tuple[str, str, str], bool]]
 ) -> list[tuple[float, str]]:
-    """(score, what matched) of each (name, English name, exact hit) candidate.
+    """(score, what matched) of each ((name, pinyin, English name), exact hit) candidate.
 
     The best of the name, its pinyin and the English name against the query;
     a missing name scores 0 on each, as an empty one does.
     """
-    names = [normalize_text(name) if isinstance(name, str) else "" for name, _, _ in candidates]
-    english = [normalize_text(en) if isinstance(en, str) else "" for _, en, _ in candidates]
-    by_name = _scores(query.text, names)
-    by_pinyin = _scores(query.pinyin, [romanize(name) for name in names])
-    by_english = _scores(query.text, english)
+    by_name = _scores(query.text, [names[0] for names, _ in candidates])
+    by_pinyin = _scores(query.pinyin, [names[1] for names, _ in candidates])
+    by_english = _scores(query.text, [names[2] for names, _ in candidates])
     ranks: list[tuple[float, str]] = []
-    for (_, _, exact_hit), name, pinyin, en in zip(
+    for (_, exact_hit), name, pinyin, en in zip(
         candidates, by_name, by_pinyin, by_english, strict=True
     ):
         if exact_hit:
@@ -267,20 +319,33 @@ def _ranks(
 _IDS = bindparam("ids", type_=ARRAY(BigInteger))
 
 
-def _text_attribute(name: str) -> ColumnElement[str | None]:
-    """A golden attribute as text when it is a JSON string, else NULL.
+def _unnamed_attribute(name: str) -> ColumnElement[str | None]:
+    """A golden attribute as text when the record has no search name and it is a JSON
+    string, else NULL.
 
     Text, not jsonb: the driver hands text over as it is, where each jsonb
-    value costs a call into the JSON decoder (hundreds per search).
+    value costs a call into the JSON decoder. Read only for a record indexed
+    without its search name (a bulk load that does not write them).
     """
     value = GoldenRecord.attributes[name]
-    return case((func.jsonb_typeof(value) == "string", value.astext), else_=None).label(name)
+    return case(
+        (SearchName.golden_id.is_not(None), None),
+        (func.jsonb_typeof(value) == "string", value.astext),
+        else_=None,
+    ).label(f"raw_{name}")
+
+
+def _candidate_names(row: Row[Any]) -> tuple[str, str, str]:
+    """A candidate's (name, pinyin, English name) as stored, or made now when not stored."""
+    if row.pinyin is not None:
+        return row.name, row.pinyin, row.name_en
+    return searched_names({"name": row.raw_name, "name_en": row.raw_name_en})
 
 
 # The records sharing the most tokens with the query (exact ones first), each
-# with its names only: decoding every candidate's attributes and lineage cost
-# more than ranking them. One statement: the candidates' names are read in the
-# round trip that finds them.
+# with its search names only: decoding every candidate's attributes and lineage
+# cost more than ranking them, and romanizing their names as much again. One
+# statement: the candidates' names are read in the round trip that finds them.
 _COUNTED = (
     text(
         "SELECT t.golden_id, count(*) AS hits, bool_or(q.token = ANY(:exact)) AS exact"
@@ -295,11 +360,15 @@ _COUNTED = (
 _CANDIDATES = (
     select(
         _COUNTED.c.golden_id,
-        _text_attribute("name"),
-        _text_attribute("name_en"),
+        SearchName.name,
+        SearchName.pinyin,
+        SearchName.name_en,
+        _unnamed_attribute("name"),
+        _unnamed_attribute("name_en"),
         _COUNTED.c.exact,
     )
     .join_from(_COUNTED, GoldenRecord, GoldenRecord.id == _COUNTED.c.golden_id)
+    .outerjoin(SearchName, SearchName.golden_id == _COUNTED.c.golden_id)
     .where(GoldenRecord.status == "active")
 )
 _CANDIDATES_OF_TYPE = _CANDIDATES.where(GoldenRecord.party_type == bindparam("party_type"))
@@ -340,7 +409,7 @@ async def search_page(
         rows = (await session.execute(_CANDIDATES_OF_TYPE, parameters)).all()
     if not rows:
         return SearchPage(hits=[], total=0)
-    ranks = _ranks(_Query.of(query), [(name, en, bool(hit)) for _, name, en, hit in rows])
+    ranks = _ranks(_Query.of(query), [(_candidate_names(row), bool(row.exact)) for row in rows])
     ranked = sorted(
         (
             (score, matched_on, golden_id)

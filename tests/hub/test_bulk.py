@@ -46,6 +46,7 @@ from hub.db.models import (
     GoldenRecordVersion,
     MatchKey,
     MatchReview,
+    SearchName,
     SearchToken,
     SourceRecord,
     SourceRecordVersion,
@@ -62,7 +63,7 @@ from hub.policies import (
 from hub.services.golden import ChangeSet, load_member_records, refresh_goldens
 from hub.services.profile import derive_profiles
 from hub.services.records import content_hash, submit_records
-from hub.services.search import golden_tokens, search_customers
+from hub.services.search import golden_tokens, search_customers, searched_names
 from hub.survivorship import default_rules, survive
 from matching import PartyType, parse_record, standardize_record
 from matching import SourceRecord as ContractRecord
@@ -262,6 +263,15 @@ async def test_bulk_goldens_hold_what_survivorship_gives_their_members(
 
     tokens = set((await session.execute(select(SearchToken.token, SearchToken.golden_id))).all())
     assert tokens == {(t, g.id) for g in goldens for t in golden_tokens(g.attributes)}
+    names = {
+        row[0]: tuple(row[1:])
+        for row in (
+            await session.execute(
+                select(SearchName.golden_id, SearchName.name, SearchName.pinyin, SearchName.name_en)
+            )
+        ).all()
+    }
+    assert names == {g.id: searched_names(g.attributes) for g in goldens}
     assert await count(session, CustomerMetrics) == len(goldens)
     found = await search_customers(session, goldens[0].name)
     assert goldens[0].id in {hit.customer.golden_id for hit in found}

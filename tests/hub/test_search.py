@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.errors import Invalid
@@ -109,3 +110,67 @@ async def test_a_merged_away_customer_is_no_longer_found(
 async def test_an_empty_search_is_invalid(session: AsyncSession) -> None:
     with pytest.raises(Invalid, match="must not be empty"):
         await search_customers(session, "  ")
+
+
+async def _search_names(session: AsyncSession) -> dict[int, tuple[str, str, str]]:
+    rows = await session.execute(text("SELECT golden_id, name, pinyin, name_en FROM search_name"))
+    return {row.golden_id: (row.name, row.pinyin, row.name_en) for row in rows}
+
+
+async def test_an_indexed_customer_keeps_its_names_as_search_ranks_them(
+    session: AsyncSession, customers: dict[str, int]
+) -> None:
+    stored = await _search_names(session)
+    assert stored[customers["F-1"]] == (
+        "北京星河智能科技有限公司",
+        "beijingxinghezhinengkejiyouxiangongsi",
+        "beijing xinghe intelligent technology co., ltd.",
+    )
+    assert stored[customers["F-3"]] == ("李娜", "lina", "")
+
+
+async def test_a_renamed_customer_is_found_by_its_new_name_and_pinyin(
+    session: AsyncSession, customers: dict[str, int]
+) -> None:
+    async with session.begin_nested():
+        renamed = HENGTONG | {"name": "苏州华宇机械制造有限公司"}
+        await submit_records(session, "finance", [renamed], actor="t")
+    stored = await _search_names(session)
+    assert stored[customers["F-2"]][:2] == (
+        "苏州华宇机械制造有限公司",
+        "suzhouhuayujixiezhizaoyouxiangongsi",
+    )
+    hits = await search_customers(session, "huayu jixie")
+    assert hits[0].customer.golden_id == customers["F-2"]
+
+
+async def test_a_merged_away_customer_loses_its_search_names(
+    session: AsyncSession, customers: dict[str, int]
+) -> None:
+    from hub.services.stewardship import merge_customers
+
+    async with session.begin_nested():
+        survivor = await merge_customers(
+            session, [customers["F-1"], customers["F-2"]], actor="steward"
+        )
+    absorbed = ({customers["F-1"], customers["F-2"]} - {survivor}).pop()
+    stored = await _search_names(session)
+    assert survivor in stored
+    assert absorbed not in stored
+
+
+async def test_a_customer_indexed_without_its_search_names_is_ranked_alike(
+    session: AsyncSession, customers: dict[str, int]
+) -> None:
+    """A bulk load that writes tokens only: its names are then made at search time."""
+    ranked = [
+        (h.customer.golden_id, h.score, h.matched_on)
+        for h in await search_customers(session, "xinghe zhineng")
+    ]
+    assert ranked[0][0] == customers["F-1"]
+    async with session.begin_nested():
+        await session.execute(text("DELETE FROM search_name"))
+    assert [
+        (h.customer.golden_id, h.score, h.matched_on)
+        for h in await search_customers(session, "xinghe zhineng")
+    ] == ranked

@@ -1,4 +1,5 @@
-"""Candidates are ranked in one batch exactly as one comparison at a time ranks them."""
+"""Candidates are ranked in one batch, on the names stored when they were indexed,
+exactly as one comparison at a time of their raw names ranks them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import random
 import pytest
 from rapidfuzz import fuzz
 
-from hub.services.search import _Query, _ranks
+from hub.services.search import _Query, _ranks, searched_names
 from matching.standardize.text import normalize_text, romanize
 
 NAMES = [
@@ -56,7 +57,11 @@ def test_batch_ranking_matches_the_reference(seed: int) -> None:
             )
             for _ in range(rng.randint(1, 40))
         ]
-        assert _ranks(query, candidates) == [
+        indexed = [
+            (searched_names({"name": name, "name_en": name_en}), exact)
+            for name, name_en, exact in candidates
+        ]
+        assert _ranks(query, indexed) == [
             _one_at_a_time(query, name, name_en, exact) for name, name_en, exact in candidates
         ]
 
@@ -64,7 +69,12 @@ def test_batch_ranking_matches_the_reference(seed: int) -> None:
 def test_pinyin_and_english_names_say_what_matched() -> None:
     ranks = _ranks(
         _Query.of("xinghe"),
-        [("北京星河智能科技有限公司", None, False), (None, "Xinghe Technology", False)],
+        [
+            (searched_names({"name": "北京星河智能科技有限公司"}), False),
+            (searched_names({"name_en": "Xinghe Technology"}), False),
+        ],
     )
     assert [matched_on for _, matched_on in ranks] == ["pinyin", "English name"]
-    assert _ranks(_Query.of("xinghe"), [(None, None, True)]) == [(1.0, "identifier or contact")]
+    assert _ranks(_Query.of("xinghe"), [(searched_names({}), True)]) == [
+        (1.0, "identifier or contact")
+    ]
