@@ -8,7 +8,9 @@ out and indexes the rest in a :class:`matching.MatchIndex` under their true
 customers (the state a hub is in once those records are clustered). Then each
 held-out record asks :meth:`MatchIndex.candidates` for its best clusters, one at
 a time: the latency of that call (p50/p95/p99), the index build time and the
-process's peak memory are printed and written to ``docs/PERFORMANCE.md``.
+process's peak memory are printed and written to ``docs/PERFORMANCE.md``
+(``--no-record``: printed only). The queries' CPU time is printed beside their
+latency: on a shared machine it is the figure that compares two runs.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ def main() -> None:
     parser.add_argument("--records", default="1m", help="corpus size, e.g. 100k or 1m")
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        help="print the figures without writing docs/PERFORMANCE.md",
+    )
     args = parser.parse_args()
     size = parse_size(args.records)
     data = corpus_dir(args.records, size, args.seed)
@@ -59,6 +66,7 @@ def main() -> None:
         indexed = {truth[r.key] for i, r in enumerate(records) if i not in held}
         latencies: list[float] = []
         findable = found = 0
+        cpu_started = time.process_time()
         for i in sorted(held):
             started = time.perf_counter()
             candidates = index.candidates(records[i])
@@ -67,16 +75,20 @@ def main() -> None:
             if customer in indexed:  # its customer has other records in the index
                 findable += 1
                 found += any(c.cluster_id == customer for c in candidates)
+        cpu_ms = (time.process_time() - cpu_started) * 1000 / max(len(latencies), 1)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     p50, p95, p99 = (percentile(latencies, q) * 1000 for q in (0.5, 0.95, 0.99))
     print(
         f"{len(index):,} records indexed in {build_s:.1f} s "
         f"(standardized in {standardize_s:.1f} s); "
-        f"{len(latencies)} queries: p50 {p50:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms; "
+        f"{len(latencies)} queries: p50 {p50:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms, "
+        f"CPU {cpu_ms:.2f} ms per query; "
         f"true customer among the candidates for {found / max(findable, 1):.1%} "
         f"of the {findable} whose customer is indexed; "
         f"peak {peak_mb:,.0f} MB"
     )
+    if args.no_record:
+        return
     record(
         [
             Figure(

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import accumulate
+from types import MappingProxyType
 from typing import Protocol
 
 import numpy as np
@@ -66,6 +68,9 @@ LATIN_SIMILAR = 0.88
 DETAIL_SIMILAR = 0.88
 
 _CHUNK = 1_000_000
+# Up to this many records (a submission and its candidates), columns are laid
+# out with Python lists: numpy's per-call cost outweighs its speed there.
+SMALL_BATCH = 256
 
 
 def party_code(party: PartyType) -> int:
@@ -192,6 +197,10 @@ def latin_street(detail: str | None) -> tuple[str, str]:
     return "", line
 
 
+# What a kind without a table counts (shared: lookups run per record and value).
+_NO_COUNTS: Mapping[str, int] = MappingProxyType({})
+
+
 @dataclass(frozen=True, slots=True)
 class TermFrequencies:
     """Counts of frequent values per party type and kind, with the population sizes.
@@ -227,10 +236,10 @@ class TermFrequencies:
 
     def fraction(self, party: PartyType, kind: str, value: str) -> float:
         """Share of ``party`` records whose ``kind`` value is ``value`` (0.0 when rare)."""
-        total = self.totals.get(party.value, 0)
+        total = self.totals.get(party, 0)  # a PartyType (str enum) finds its text's entry
         if total == 0:
             return 0.0
-        count = self.counts.get(f"{party.value}:{kind}", {}).get(value, 0)
+        count = self.counts.get(f"{party}:{kind}", _NO_COUNTS).get(value, 0)
         return (count - 1) / total if count >= COMMON_COUNT else 0.0
 
     def rare_share(self, party: PartyType, kind: str, value: str) -> float:
@@ -240,10 +249,10 @@ class TermFrequencies:
         population is given ``min_count - 2`` other holders (at least
         :data:`RARE_HOLDERS`): the bound, so that rarity is never overstated.
         """
-        total = self.totals.get(party.value, 0)
+        total = self.totals.get(party, 0)
         if total == 0:
             return 0.0
-        count = self.counts.get(f"{party.value}:{kind}", {}).get(value, 0)
+        count = self.counts.get(f"{party}:{kind}", _NO_COUNTS).get(value, 0)
         if count >= max(self.min_count, COMMON_COUNT):
             return (count - 1) / total
         return max(self.min_count - 2, RARE_HOLDERS) / total
@@ -254,7 +263,7 @@ class TermFrequencies:
         The bound again: a value counted fewer than ``min_count`` times is
         never taken for rarer than that.
         """
-        count = self.counts.get(f"{party.value}:{kind}", {}).get(value, 0)
+        count = self.counts.get(f"{party}:{kind}", _NO_COUNTS).get(value, 0)
         return count if count >= max(self.min_count, COMMON_COUNT) else self.min_count - 1
 
     def to_dict(self) -> dict[str, object]:
@@ -304,6 +313,8 @@ class SetColumn:
 
     @classmethod
     def build(cls, items: Sequence[Sequence[int]], tf: FloatArray | None = None) -> SetColumn:
+        if len(items) <= SMALL_BATCH:
+            return cls._build_small(items, tf)
         sizes = np.fromiter((len(x) for x in items), dtype=np.int64, count=len(items))
         offsets = np.zeros(len(items) + 1, dtype=np.int64)
         np.cumsum(sizes, out=offsets[1:])
@@ -314,6 +325,18 @@ class SetColumn:
             tf = np.zeros(len(codes), dtype=np.float32)
         return cls(offsets=offsets, codes=codes, tf=tf, probe=probe)
 
+    @classmethod
+    def _build_small(cls, items: Sequence[Sequence[int]], tf: FloatArray | None) -> SetColumn:
+        """:meth:`build` for a submission's few records: lists, not a dozen array calls."""
+        codes = [c for x in items for c in x]
+        probe = sorted([(owner << 32) | c for owner, x in enumerate(items) for c in x])
+        return cls(
+            offsets=np.fromiter(accumulate(map(len, items), initial=0), np.int64, len(items) + 1),
+            codes=np.array(codes, dtype=np.int64),
+            tf=np.zeros(len(codes), dtype=np.float32) if tf is None else tf,
+            probe=np.array(probe, dtype=np.int64),
+        )
+
     def sizes(self, rows: IntArray) -> IntArray:
         return self.offsets[rows + 1] - self.offsets[rows]
 
@@ -321,6 +344,8 @@ class SetColumn:
         """Whether each pair shares an item, and the smallest term frequency shared."""
         counts = self.sizes(left)
         total = int(counts.sum())
+        if total == 0:  # no left record holds an item (most records have no e-mail)
+            return np.zeros(len(left), dtype=np.bool_), np.zeros(len(left), dtype=np.float32)
         pair = np.repeat(np.arange(len(left), dtype=np.int64), counts)
         first = np.cumsum(counts) - counts
         item = np.repeat(self.offsets[left], counts) + (
@@ -986,9 +1011,19 @@ class _TermFractions:
         vocab: Mapping[str, _Vocabulary],
     ) -> None:
         self.party = party
+        # Per record, its party type: what a source is asked with.
+        self.party_types = [PARTIES[p] for p in party.tolist()] if source is not None else []
         self.source = source
         self.vocab = vocab
         self.totals = np.bincount(party, minlength=len(PARTIES)).astype(np.float64)
+        self._texts: dict[str, list[str]] = {}
+
+    def _values(self, vocab: str) -> list[str]:
+        """The texts of ``vocab`` by code (the vocabularies are complete by now)."""
+        texts = self._texts.get(vocab)
+        if texts is None:
+            texts = self._texts[vocab] = list(self.vocab[vocab].index)
+        return texts
 
     def of_values(self, codes: IntArray, vocab: str, kind: str, rare: bool = False) -> FloatArray:
         """Shares per record; with ``rare``, rare values of :data:`RAISED_KINDS` get theirs too."""
@@ -996,14 +1031,18 @@ class _TermFractions:
 
     def holders(self, codes: IntArray, vocab: str, kind: str) -> IntArray:
         """Per record, how many records of its party hold its value (0 without one)."""
+        if self.source is not None:
+            holders, values = self.source.holders, self._values(vocab)
+            return np.fromiter(
+                (
+                    holders(party_type, kind, values[c]) if c >= 0 else 0
+                    for party_type, c in zip(self.party_types, codes.tolist(), strict=True)
+                ),
+                np.int64,
+                len(codes),
+            )
         out = np.zeros(len(codes), dtype=np.int64)
         present = codes >= 0
-        if self.source is not None:
-            values = list(self.vocab[vocab].index)
-            for p, party_type in enumerate(PARTIES):
-                rows = np.flatnonzero(present & (self.party == p))
-                out[rows] = [self.source.holders(party_type, kind, values[c]) for c in codes[rows]]
-            return out
         for p in range(len(PARTIES)):
             rows = np.flatnonzero(present & (self.party == p))
             if len(rows):
@@ -1024,16 +1063,25 @@ class _TermFractions:
         *,
         rare: bool = False,
     ) -> FloatArray:
-        out = np.zeros(len(codes), dtype=np.float32)
-        present = codes >= 0
         raised = [rare and kind in RAISED_KINDS.get(party_type, ()) for party_type in PARTIES]
         if self.source is not None:
-            values = list(self.vocab[vocab].index)
-            for p, party_type in enumerate(PARTIES):
-                rows = np.flatnonzero(present & (party == p))
-                share = self.source.rare_share if raised[p] else self.source.fraction
-                out[rows] = [share(party_type, kind, values[c]) for c in codes[rows]]
-            return out
+            # One lookup per value in row order: a call's batch is a handful of
+            # records, too few for per-party masks to pay.
+            values = self._values(vocab)
+            shares = [
+                (party_type, self.source.rare_share if up else self.source.fraction)
+                for party_type, up in zip(PARTIES, raised, strict=True)
+            ]
+            return np.fromiter(
+                (
+                    shares[p][1](shares[p][0], kind, values[c]) if c >= 0 else 0.0
+                    for p, c in zip(party.tolist(), codes.tolist(), strict=True)
+                ),
+                np.float32,
+                len(codes),
+            )
+        out = np.zeros(len(codes), dtype=np.float32)
+        present = codes >= 0
         # Counts within the batch, per party type: 王伟 is common among persons
         # whatever the number of organizations.
         for p in range(len(PARTIES)):
@@ -1646,6 +1694,8 @@ def _birth_date(cols: Columns, left: IntArray, right: IntArray) -> tuple[LevelAr
 
 def _date_slip(a: IntArray, b: IntArray) -> BoolArray:
     """Whether two ``yyyymmdd`` numbers differ by one digit, a swap of two, or day ↔ month."""
+    if len(a) == 0:  # most pairs have no two dates to compare
+        return np.zeros(0, dtype=np.bool_)
     digits_a = np.stack([(a // 10**k) % 10 for k in range(8)], axis=1)
     digits_b = np.stack([(b // 10**k) % 10 for k in range(8)], axis=1)
     differ = digits_a != digits_b

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matching.compare import COMPARISONS, PARTIES, ComparisonVectors, Constraint
-from matching.model import Model
+from matching.model import TF_COMPARISONS, Model, scoring_tables
 from matching.record import PartyType
 
 __all__ = [
@@ -704,39 +704,50 @@ def explain_many(
         raise ValueError(f"{len(rules)} rule codes for {len(vectors)} pairs")
     ruled = [None] * len(rows) if rules is None else [RULES[r] for r in rules[rows].tolist()]
     out: list[Explanation | None] = [None] * len(rows)
-    tf_columns = {c.name: t for t, c in enumerate(c for c in COMPARISONS if c.term_frequency)}
     for code, party in enumerate(PARTIES):
         positions = np.flatnonzero(vectors.party[rows] == code)
         if len(positions) == 0:
             continue
         params = model.parties[party]
-        tables = params.weight_table()
+        prior = params.prior_weight
+        weights = scoring_tables(params).weight_values
         selected = rows[positions]
         tf = model.tf_adjustments(vectors, selected, params).tolist()
         levels = vectors.levels[selected].tolist()
         constraints = vectors.constraints[selected].tolist()
         for k, position in enumerate(positions.tolist()):
-            parts = []
-            for c, comparison in enumerate(COMPARISONS):
-                level = levels[k][c]
-                t = tf_columns.get(comparison.name)
-                parts.append(
-                    ComparisonExplanation(
-                        comparison=comparison.name,
-                        level=comparison.levels[level],
-                        weight=float(tables[c][level]),
-                        tf_adjustment=0.0 if t is None else tf[k][t],
-                    )
+            adjustments = tf[k]
+            parts = tuple(
+                ComparisonExplanation(
+                    comparison=name,
+                    level=labels[level],
+                    weight=weights[c][level],
+                    tf_adjustment=0.0 if t is None else adjustments[t],
                 )
-            total = params.prior_weight + sum(p.weight + p.tf_adjustment for p in parts)
+                for c, ((name, labels, t), level) in enumerate(
+                    zip(_EXPLAINED_COMPARISONS, levels[k], strict=True)
+                )
+            )
             out[position] = Explanation(
-                prior=params.prior_weight,
-                comparisons=tuple(parts),
+                prior=prior,
+                comparisons=parts,
                 constraints=constraint_names(int(constraints[k])),
-                weight=total,
+                weight=prior + sum(p.weight + p.tf_adjustment for p in parts),
                 rule=ruled[position],
             )
     return [e for e in out if e is not None]
+
+
+# Per comparison, what an explanation names: the comparison, its level labels,
+# and its column of term-frequency adjustments (None without one).
+_EXPLAINED_COMPARISONS: tuple[tuple[str, tuple[str, ...], int | None], ...] = tuple(
+    (
+        comparison.name,
+        comparison.levels,
+        TF_COMPARISONS.index(comparison.name) if comparison.term_frequency else None,
+    )
+    for comparison in COMPARISONS
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,16 +11,19 @@ with :func:`score_candidates`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
+import numpy.typing as npt
 
 from matching.block import DEFAULT_MAX_BLOCK_SIZE, DEFAULT_RULES, BlockingRule, blocking_keys
 from matching.compare import (
     COMMON_COUNT,
     RARE_HOLDERS,
     Columns,
+    ComparisonVectors,
     FrequencySource,
     compare_pairs,
     record_terms,
@@ -47,6 +50,8 @@ __all__ = [
 # Below this many records an index is too small to say which values are
 # common; the model's frequencies (from its training corpus) are used instead.
 MIN_RECORDS_FOR_OWN_FREQUENCIES = 10_000
+# What a kind no indexed record holds counts (shared: lookups run per pair).
+_NO_COUNTS: Mapping[str, int] = MappingProxyType({})
 
 
 def score_candidates(
@@ -62,29 +67,67 @@ def score_candidates(
     """
     if not candidates:
         return []
-    thresholds = thresholds or Thresholds()
-    cols = Columns.from_records([record, *candidates], frequencies or model.frequencies)
-    right = np.arange(1, len(candidates) + 1, dtype=np.int64)
-    vectors = compare_pairs(cols, np.zeros(len(candidates), dtype=np.int64), right)
-    weights = model.match_weights(vectors)
-    decided = decide_pairs_ruled(weights, vectors, thresholds)
-    codes = decided.codes
-    # One explanation pass for all candidates: its tables are per call, not per pair.
-    explanations = explain_many(
-        model, vectors, np.arange(len(candidates), dtype=np.int64), decided.rules
-    )
-    return [
-        ScoredPair(
-            left=record.key,
-            right=candidate.key,
-            weight=weight,
-            decision=DECISIONS[code],
-            explanation=explanation,
+    scores = _CandidateScores.of(model, record, candidates, thresholds, frequencies)
+    return scores.pairs(range(len(candidates)))
+
+
+@dataclass(frozen=True, slots=True)
+class _CandidateScores:
+    """A record's weights and decisions against its candidates, explained on demand.
+
+    Explaining is the dearest part of scoring and a caller keeps few of the
+    pairs (an index returns the best member of a few clusters): only the
+    pairs asked for are explained. A pair's explanation depends on that pair
+    alone, so it is the same whichever others are explained with it.
+    """
+
+    model: Model
+    record: StandardRecord
+    candidates: Sequence[StandardRecord]
+    weights: list[float]
+    codes: list[int]
+    vectors: ComparisonVectors
+    rules: npt.NDArray[np.int8]
+
+    @classmethod
+    def of(
+        cls,
+        model: Model,
+        record: StandardRecord,
+        candidates: Sequence[StandardRecord],
+        thresholds: Thresholds | None = None,
+        frequencies: FrequencySource | None = None,
+    ) -> _CandidateScores:
+        cols = Columns.from_records([record, *candidates], frequencies or model.frequencies)
+        right = np.arange(1, len(candidates) + 1, dtype=np.int64)
+        vectors = compare_pairs(cols, np.zeros(len(candidates), dtype=np.int64), right)
+        weights = model.match_weights(vectors)
+        decided = decide_pairs_ruled(weights, vectors, thresholds or Thresholds())
+        return cls(
+            model=model,
+            record=record,
+            candidates=candidates,
+            weights=weights.tolist(),
+            codes=decided.codes.tolist(),
+            vectors=vectors,
+            rules=decided.rules,
         )
-        for candidate, weight, code, explanation in zip(
-            candidates, weights.tolist(), codes.tolist(), explanations, strict=True
-        )
-    ]
+
+    def pairs(self, positions: Iterable[int]) -> list[ScoredPair]:
+        """The scored pairs of the candidates at ``positions``, explained, in that order."""
+        rows = np.fromiter(positions, dtype=np.int64)
+        # One explanation pass for all of them: its tables are per call, not per pair.
+        explanations = explain_many(self.model, self.vectors, rows, self.rules)
+        return [
+            ScoredPair(
+                left=self.record.key,
+                right=self.candidates[row].key,
+                weight=self.weights[row],
+                decision=DECISIONS[self.codes[row]],
+                explanation=explanation,
+            )
+            for row, explanation in zip(rows.tolist(), explanations, strict=True)
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +174,9 @@ class MatchIndex:
         self._slots: dict[tuple[str, str], int] = {}
         # Keys are stored by hash: a collision only adds a candidate to score.
         self._postings: dict[int, list[int]] = {}
-        self._terms: dict[str, Counter[str]] = {}
+        # Keyed by the party's text: a PartyType (a str enum) finds the same entry
+        # without the cost of its ``.value``, which lookups per pair would pay.
+        self._terms: dict[tuple[str, str], Counter[str]] = {}
         self._totals: Counter[str] = Counter()
 
     def __len__(self) -> int:
@@ -184,11 +229,11 @@ class MatchIndex:
 
     def fraction(self, party: PartyType, kind: str, value: str) -> float:
         """Share of indexed ``party`` records whose ``kind`` value is ``value``."""
-        total = self._totals[party.value]
+        total = self._totals.get(party, 0)
         if total < MIN_RECORDS_FOR_OWN_FREQUENCIES:
             return self.model.frequencies.fraction(party, kind, value)
         # The submitted record is not indexed: every holder is an "other" one.
-        count = self._terms.get(f"{party.value}:{kind}", Counter())[value]
+        count = self._terms.get((party, kind), _NO_COUNTS).get(value, 0)
         return count / total if count >= COMMON_COUNT - 1 else 0.0
 
     def rare_share(self, party: PartyType, kind: str, value: str) -> float:
@@ -197,49 +242,55 @@ class MatchIndex:
         A value the candidate alone holds in the index has no holder besides
         the pair: it counts :data:`~matching.compare.RARE_HOLDERS`, as in a batch.
         """
-        total = self._totals[party.value]
+        total = self._totals.get(party, 0)
         if total < MIN_RECORDS_FOR_OWN_FREQUENCIES:
             return self.model.frequencies.rare_share(party, kind, value)
-        count = self._terms.get(f"{party.value}:{kind}", Counter())[value]
+        count = self._terms.get((party, kind), _NO_COUNTS).get(value, 0)
         if count >= COMMON_COUNT - 1:
             return count / total
         return RARE_HOLDERS / total
 
     def holders(self, party: PartyType, kind: str, value: str) -> int:
         """How many records hold ``value``: the indexed ones and the submitted record."""
-        if self._totals[party.value] < MIN_RECORDS_FOR_OWN_FREQUENCIES:
+        if self._totals.get(party, 0) < MIN_RECORDS_FOR_OWN_FREQUENCIES:
             return self.model.frequencies.holders(party, kind, value)
-        return self._terms.get(f"{party.value}:{kind}", Counter())[value] + 1
+        return self._terms.get((party, kind), _NO_COUNTS).get(value, 0) + 1
 
     def candidates(self, record: StandardRecord, limit: int = 5) -> list[CandidateCluster]:
         """The ``limit`` best clusters for ``record``, strongest first, with explanations."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
         slots = self._candidate_slots(record)
-        members = [self._records[s] for s in slots]
-        scored = score_candidates(
-            self.model,
-            record,
-            [m for m in members if m is not None],
-            self.thresholds,
-            frequencies=self,
-        )
-        best: dict[str, CandidateCluster] = {}
+        members = [self._member(slot) for slot in slots]
+        if not members:
+            return []
+        scores = _CandidateScores.of(self.model, record, members, self.thresholds, self)
+        weights = scores.weights
+        # Per cluster, the position of its best member: the higher weight, then
+        # the smaller key.
+        best: dict[str, int] = {}
         counts: Counter[str] = Counter()
-        for slot, pair in zip(slots, scored, strict=True):
+        for position, slot in enumerate(slots):
             cluster = self._clusters[slot]
             counts[cluster] += 1
             current = best.get(cluster)
-            if current is None or (pair.weight, current.best.right) > (
-                current.weight,
-                pair.right,
+            if current is None or (weights[position], members[current].key) > (
+                weights[current],
+                members[position].key,
             ):
-                best[cluster] = CandidateCluster(cluster, pair.weight, pair.decision, pair, 0)
-        ranked = sorted(best.values(), key=lambda c: (-c.weight, c.cluster_id))[:limit]
+                best[cluster] = position
+        ranked = sorted(best.items(), key=lambda item: (-weights[item[1]], item[0]))[:limit]
+        explained = scores.pairs(position for _, position in ranked)
         return [
-            CandidateCluster(c.cluster_id, c.weight, c.decision, c.best, counts[c.cluster_id])
-            for c in ranked
+            CandidateCluster(cluster, pair.weight, pair.decision, pair, counts[cluster])
+            for (cluster, _), pair in zip(ranked, explained, strict=True)
         ]
+
+    def _member(self, slot: int) -> StandardRecord:
+        record = self._records[slot]
+        if record is None:  # postings never name a free slot
+            raise LookupError(f"slot {slot} holds no record")
+        return record
 
     def _candidate_slots(self, record: StandardRecord) -> list[int]:
         own = self._slots.get(record.key)
@@ -259,7 +310,7 @@ class MatchIndex:
         party = record.party_type.value
         self._totals[party] += step
         for kind, value in record_terms(record):
-            counter = self._terms.setdefault(f"{party}:{kind}", Counter())
+            counter = self._terms.setdefault((party, kind), Counter())
             counter[value] += step
             if counter[value] <= 0:
                 del counter[value]

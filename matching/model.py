@@ -46,13 +46,16 @@ from matching.record import PartyType
 
 __all__ = [
     "MODEL_VERSION",
+    "TF_COMPARISONS",
     "ComparisonParameters",
     "Model",
     "PartyParameters",
+    "ScoringTables",
     "default_model",
     "estimate_model",
     "estimate_u",
     "sample_pairs",
+    "scoring_tables",
 ]
 
 MODEL_VERSION = 1
@@ -258,8 +261,9 @@ class Model:
                 continue
             params = self.parties[party]
             total = np.full(len(rows), params.prior_weight)
-            for c, table in enumerate(params.weight_table()):
-                total += table[vectors.levels[rows, c]]
+            levels = vectors.levels[rows]
+            for c, table in enumerate(scoring_tables(params).weights):
+                total += table[levels[:, c]]
             total += self.tf_adjustments(vectors, rows, params).sum(axis=1)
             out[rows] = total
         return out
@@ -268,24 +272,12 @@ class Model:
         self, vectors: ComparisonVectors, rows: npt.NDArray[np.int64], params: PartyParameters
     ) -> FloatArray:
         """Per pair and term-frequency comparison: the (non-positive) adjustment in bits."""
-        names = [c.name for c in COMPARISONS if c.term_frequency]
-        out = np.zeros((len(rows), len(names)), dtype=np.float64)
-        u_table = params.tf_u_table()
-        party = vectors.party[rows]
-        for t, name in enumerate(names):
-            c = _column(name)
-            share = vectors.tf[name][rows].astype(np.float64)
-            levels = vectors.levels[rows, c]
-            u = u_table[c][levels]
-            applies = share > 0
-            # A value rarer than the level's average raises the weight (by at
-            # most MAX_TF_RAISE bits) where the kind and level allow it.
-            ceiling = np.zeros(len(rows))
-            raised = np.isin(levels, list(RAISED_LEVELS.get(name, ())))
-            for code, party_type in enumerate(PARTIES):
-                if name in RAISED_KINDS.get(party_type, ()):
-                    ceiling[raised & (party == code)] = MAX_TF_RAISE
-            out[applies, t] = np.minimum(ceiling[applies], np.log2(u[applies] / share[applies]))
+        tables = scoring_tables(params)
+        out = np.zeros((len(rows), len(TF_COMPARISONS)), dtype=np.float64)
+        # A batch's pairs in slices: the temporaries are several times ``out``.
+        for start in range(0, len(rows), _TF_CHUNK):
+            part = rows[start : start + _TF_CHUNK]
+            out[start : start + len(part)] = _tf_adjustments(vectors, part, tables)
         return out
 
     # --- labels ---
@@ -359,6 +351,97 @@ class Model:
             frequencies=TermFrequencies.from_dict(data.get("frequencies", {})),
             version=version,
         )
+
+
+# The comparisons with a term-frequency adjustment, in the order of its columns.
+TF_COMPARISONS: tuple[str, ...] = tuple(c.name for c in COMPARISONS if c.term_frequency)
+_TF_INDEX = np.arange(len(TF_COMPARISONS))[np.newaxis, :]
+# Per term-frequency comparison and party code: whether a rare value may raise
+# the weight (:data:`RAISED_KINDS`).
+_RAISING_PARTIES: npt.NDArray[np.bool_] = np.asarray(
+    [[name in RAISED_KINDS.get(party, ()) for party in PARTIES] for name in TF_COMPARISONS],
+    dtype=np.bool_,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringTables:
+    """A party's per-comparison tables, worked out once instead of per scored batch.
+
+    The hub and an index score a handful of pairs per call; recomputing the
+    logarithms of every level's m/u and the term-frequency u's on each call
+    cost as much as the scoring itself. The arrays are read-only.
+    """
+
+    weights: tuple[FloatArray, ...]
+    # The same weights as Python floats, for explanations built one pair at a time.
+    weight_values: tuple[tuple[float, ...], ...]
+    # Per term-frequency comparison: its column of the levels, and per level
+    # the u its term frequencies are measured against and whether a rare
+    # value may raise it (levels past a comparison's own are padding).
+    tf_columns: npt.NDArray[np.int64]
+    tf_u_levels: FloatArray
+    raised_levels: npt.NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, params: PartyParameters) -> ScoringTables:
+        weights = tuple(params.weight_table())
+        tf_u = params.tf_u_table()
+        columns = np.asarray([_column(name) for name in TF_COMPARISONS], dtype=np.int64)
+        width = max(len(COMPARISONS[c].levels) for c in columns.tolist())
+        u_levels = np.ones((len(columns), width), dtype=np.float64)
+        raised = np.zeros((len(columns), width), dtype=np.bool_)
+        for t, (name, c) in enumerate(zip(TF_COMPARISONS, columns.tolist(), strict=True)):
+            u_levels[t, : len(tf_u[c])] = tf_u[c]
+            raised[t, list(RAISED_LEVELS.get(name, ()))] = True
+        for array in (*weights, columns, u_levels, raised):
+            array.flags.writeable = False
+        return cls(
+            weights=weights,
+            weight_values=tuple(tuple(table.tolist()) for table in weights),
+            tf_columns=columns,
+            tf_u_levels=u_levels,
+            raised_levels=raised,
+        )
+
+
+_TF_CHUNK = 1 << 16
+
+
+def _tf_adjustments(
+    vectors: ComparisonVectors, rows: npt.NDArray[np.int64], tables: ScoringTables
+) -> FloatArray:
+    """:meth:`Model.tf_adjustments` of ``rows``, all term-frequency comparisons at once."""
+    share = np.stack([vectors.tf[name][rows] for name in TF_COMPARISONS], axis=1)
+    share = share.astype(np.float64)
+    levels = vectors.levels[rows][:, tables.tf_columns]
+    u = tables.tf_u_levels[_TF_INDEX, levels]
+    # A value rarer than the level's average raises the weight (by at most
+    # MAX_TF_RAISE bits) where the kind and level allow it.
+    raised = tables.raised_levels[_TF_INDEX, levels] & _RAISING_PARTIES[:, vectors.party[rows]].T
+    ceiling = np.where(raised, MAX_TF_RAISE, 0.0)
+    applies = share > 0
+    out = np.zeros(share.shape, dtype=np.float64)
+    out[applies] = np.minimum(ceiling[applies], np.log2(u[applies] / share[applies]))
+    return out
+
+
+# Tables by the identity of their parameters (kept alive here, so an id is
+# never reused while its entry stands); models are few, the bound is loose.
+_SCORING_TABLES: dict[int, tuple[PartyParameters, ScoringTables]] = {}
+_MAX_SCORING_TABLES = 64
+
+
+def scoring_tables(params: PartyParameters) -> ScoringTables:
+    """The scoring tables of ``params``, computed on first use."""
+    cached = _SCORING_TABLES.get(id(params))
+    if cached is not None and cached[0] is params:
+        return cached[1]
+    tables = ScoringTables.of(params)
+    if len(_SCORING_TABLES) >= _MAX_SCORING_TABLES:
+        _SCORING_TABLES.clear()
+    _SCORING_TABLES[id(params)] = (params, tables)
+    return tables
 
 
 def _column(name: str) -> int:
