@@ -18,7 +18,8 @@ first load does) on a cached corpus of ``bench/data/``, then:
   it was floored into review by its name alone between two multi-record
   clusters;
 - groups the false review proposals by explanation pattern (and the rule
-  that put them into review, if one did).
+  that put them into review, if one did), each with the number of true
+  proposals of that pattern: what a group costs against what it finds.
 
 An explanation pattern lists each comparison's level (``name=homophone``),
 leaving out comparisons with a missing value.
@@ -72,6 +73,7 @@ class Analysis:
     records_in_review: int
     missed: dict[tuple[str, str], Group]
     false_reviews: dict[str, Group]
+    true_reviews: dict[str, Group] = field(default_factory=dict)
 
     @property
     def recall_with_review(self) -> float:
@@ -194,24 +196,22 @@ def analyse(trace: MatchTrace, entity: IntArray, examples: int = 2) -> Analysis:
             )
 
     false_reviews: dict[str, Group] = defaultdict(Group)
+    true_reviews: dict[str, Group] = defaultdict(Group)
     touched: set[int] = set()
     false_count = 0
     for row in trace.review_rows.tolist():
         i, j = int(vectors.left[row]), int(vectors.right[row])
         touched.update((i, j))
+        rule = RULES[int(trace.rules[row])]
+        key = (
+            _party(trace, row) + ("" if rule is None else f"(rule {rule}) ") + pattern(vectors, row)
+        )
+        example = f"{trace.weights[row]:+.1f}: {_describe(records[i])} ~ {_describe(records[j])}"
         if entity[i] != entity[j]:
             false_count += 1
-            rule = RULES[int(trace.rules[row])]
-            _add(
-                false_reviews[
-                    _party(trace, row)
-                    + ("" if rule is None else f"(rule {rule}) ")
-                    + pattern(vectors, row)
-                ],
-                1,
-                examples,
-                f"{trace.weights[row]:+.1f}: {_describe(records[i])} ~ {_describe(records[j])}",
-            )
+            _add(false_reviews[key], 1, examples, example)
+        else:
+            _add(true_reviews[key], 1, examples, example)
     return Analysis(
         records=n,
         true_pairs=true_pairs,
@@ -223,6 +223,7 @@ def analyse(trace: MatchTrace, entity: IntArray, examples: int = 2) -> Analysis:
         records_in_review=len(touched),
         missed=dict(missed),
         false_reviews=dict(false_reviews),
+        true_reviews=dict(true_reviews),
     )
 
 
@@ -295,9 +296,10 @@ def report(analysis: Analysis, top: int) -> str:
     for (reason, key), group in ranked:
         lines.append(f"{group.pairs:5d} pairs {group.cases:4d} cases  {reason}  {key}")
         lines.extend(f"        {e}" for e in group.examples)
-    lines += ["", "false review pairs by pattern:"]
+    lines += ["", "false review pairs by pattern (and true ones of that pattern):"]
     for key, group in sorted(a.false_reviews.items(), key=lambda kv: -kv[1].pairs)[:top]:
-        lines.append(f"{group.pairs:5d}  {key}")
+        true = a.true_reviews.get(key, Group()).pairs
+        lines.append(f"{group.pairs:5d} false {true:5d} true  {key}")
         lines.extend(f"        {e}" for e in group.examples)
     return "\n".join(lines)
 

@@ -16,7 +16,8 @@ cap where the single attribute does not. Pair counts therefore stay linear in
 the number of records (at most ``max_block_size - 1`` partners per key).
 A record without a city is placed by its landline's area code
 (:func:`~matching.compare.landline_city`), so that a capped name still meets
-its records in that city.
+its records in that city; an area code that serves several cities (0731:
+长沙, 湘潭, 株洲) places it in each of them.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy.typing as npt
 
 from matching.compare import landline_city
 from matching.record import PartyType
-from matching.types import StandardRecord
+from matching.types import PhoneKind, StandardRecord
 
 __all__ = [
     "DEFAULT_RULES",
@@ -49,6 +50,24 @@ ADDRESS_PREFIX = 8
 PINYIN_PREFIX = 6
 DEFAULT_MAX_BLOCK_SIZE = 40
 MIN_SLIP_LENGTH = 6
+
+# Area codes (no trunk 0) that serve several cities, with those cities as
+# addresses are standardized to. Read from the geocoder of phonenumbers 9.0.43
+# (libphonenumber, which spells 株洲 株州), like ``matching/data/area_codes.tsv``
+# that lists the codes of a single city.
+SHARED_AREA_CODES: dict[str, tuple[str, ...]] = {
+    "24": ("沈阳", "铁岭", "抚顺", "本溪"),
+    "28": ("成都", "资阳", "眉山"),
+    "29": ("西安", "咸阳"),
+    "433": ("延边朝鲜族自治州", "珲春", "延吉"),
+    "435": ("通化", "梅河口"),
+    "551": ("合肥", "巢湖"),
+    "731": ("长沙", "湘潭", "株洲"),
+    "754": ("汕头", "潮阳"),
+    "757": ("佛山", "顺德"),
+    "851": ("贵阳", "遵义", "安顺"),
+    "898": ("海口", "三亚"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +116,27 @@ def _places(r: StandardRecord) -> list[str]:
     # Without a city, the landline's area code stands for it (as in comparison).
     city = r.address.city or landline_city(r)
     places = [p for p in (r.name.region, city) if p]
+    if city is None:
+        places.extend(_shared_area_cities(r))
     return list(dict.fromkeys(places))
+
+
+def _shared_area_cities(r: StandardRecord) -> list[str]:
+    """Each city that the area code of one of the record's landlines may stand for.
+
+    A department that keeps the landline of a company in 长沙 but not its city
+    would otherwise meet the records that state 长沙 only on the name alone,
+    which a common short name (顺发) holds too often to block on: three keys
+    of which one is right cost less than none.
+    """
+    cities: list[str] = []
+    for phone in r.phones:
+        if phone.kind is PhoneKind.MOBILE or not phone.e164.startswith("+86"):
+            continue
+        national = phone.e164[3:]
+        area = national[:2] if national[:1] in ("1", "2") else national[:3]
+        cities.extend(SHARED_AREA_CODES.get(area, ()))
+    return cities
 
 
 def _trade_place(r: StandardRecord) -> Iterable[str]:

@@ -220,3 +220,22 @@ def test_a_landline_area_code_places_a_record_without_a_city() -> None:
     suzhou = person("web", person_name("刘斌"), where=address("苏州"), phone=("+8613912345678",))
     assert ("call", "web") in _pair_keys([call, suzhou, *crowd])
     assert "p:trade_place:刘斌|苏州" in blocking_keys(call)
+
+
+def test_an_area_code_of_several_cities_places_a_record_in_each() -> None:
+    # 0731 serves 长沙, 湘潭 and 株洲: a short name many companies hold still
+    # meets the Changsha record through the call centre's landline.
+    crowd = [
+        org(f"x{k}", org_name("顺发", "物流"), where=address("北京"), phone=(f"+86139{k:08d}",))
+        for k in range(45)
+    ]
+    call = org("call", org_name("顺发", None, legal_form=None), phone=("+8673185551234",))
+    changsha = org("fin", org_name("顺发", "物流"), where=address("长沙"))
+    assert ("call", "fin") in _pair_keys([call, changsha, *crowd])
+    keys = blocking_keys(call)
+    assert {"o:trade_place:顺发|长沙", "o:trade_place:顺发|湘潭", "o:trade_place:顺发|株洲"} <= set(
+        keys
+    )
+    # A stated city is where the record is, whatever its landline says.
+    placed = org("call", org_name("顺发", None), phone=("+8673185551234",), where=address("湘潭"))
+    assert not any(key.endswith("|长沙") for key in blocking_keys(placed))

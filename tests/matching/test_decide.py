@@ -131,8 +131,8 @@ def test_persons_with_unrelated_names_go_to_review_at_most() -> None:
     assert codes.tolist() == [REVIEW_CODE]
 
 
-def test_relatives_with_similar_names_at_one_address_stay_in_review() -> None:
-    home = address("深圳", "南山区", "桃源村3栋2单元501")
+def test_persons_with_names_one_character_apart_stay_in_review() -> None:
+    home = address("深圳", "南山区")
     a = person("a", person_name("黄磊鹏"), where=home, gender="男")
     b = person("b", person_name("黄磊勇"), where=home, gender="男")
     cols = Columns.from_records([a, b])
@@ -167,13 +167,30 @@ def test_relatives_at_one_home_with_numbers_of_their_own_are_distinct() -> None:
         person("b", person_name("李秀英"), where=home, phone=("+8613911112222",)),
     )
     assert _codes(*parents) == [DISTINCT_CODE]
-    # A mobile against a landline is no number of their own that differs: a
-    # steward still looks.
-    other_kinds = (
-        replace(siblings[0], phones=phones("+8613800138000")),
-        replace(siblings[1], phones=phones("+867552345678")),
+
+
+def test_relatives_at_one_flat_with_no_number_in_common_are_distinct() -> None:
+    home = address("深圳", "南山区", "桃源村3栋2单元501")
+    # One kept the home landline, the other a mobile; or neither a number.
+    siblings = (
+        person("a", person_name("黄磊鹏"), where=home, phone=("+8613800138000",)),
+        person("b", person_name("黄磊勇"), where=home, phone=("+867552345678",)),
     )
-    assert _codes(*other_kinds) == [REVIEW_CODE]
+    assert _codes(*siblings) == [DISTINCT_CODE]
+    assert _codes(*(replace(p, phones=()) for p in siblings)) == [DISTINCT_CODE]
+    parents = (
+        person("a", person_name("黄建国"), where=home, phone=("+8613800138000",)),
+        person("b", person_name("李秀英"), where=home),
+    )
+    assert _codes(*parents) == [DISTINCT_CODE]
+    # A resident id in common is one person, whatever the names say.
+    same_id = "110101198005010013"
+    mangled = (replace(parents[0], national_id=same_id), replace(parents[1], national_id=same_id))
+    assert _codes(*mangled) == [REVIEW_CODE]
+    # In one city but not one flat, a steward still looks.
+    street = address("深圳", "南山区", "科技园路8号")
+    apart = (siblings[0], replace(siblings[1], address=street))
+    assert _codes(*apart) == [REVIEW_CODE]
 
 
 def test_a_group_holding_and_its_company_are_distinct() -> None:
@@ -428,6 +445,16 @@ def test_a_rare_trade_name_in_one_city_goes_to_review() -> None:
     assert _ruled_at(-2.0, elsewhere, full) == (DISTINCT_CODE, None)
 
 
+def test_a_rare_trade_name_without_a_city_goes_to_review() -> None:
+    # The call centre noted the sales manager's mobile and no city.
+    short = org("a", org_name("盛佳", None, legal_form=None), phone=("+8618824982839",))
+    full = org("b", org_name("盛佳", "信息技术"), phone=("+8637183353500",), where=address("郑州"))
+    assert _ruled_at(-2.0, short, full) == (REVIEW_CODE, Rule.RARE_TRADE_NAME_FLOOR)
+    # Two mobiles that differ, and nothing to place either: two companies as likely.
+    other_mobile = replace(full, phones=phones("+8613911112222"))
+    assert _ruled_at(-2.0, short, other_mobile) == (DISTINCT_CODE, None)
+
+
 def test_a_trade_name_many_companies_hold_stays_distinct() -> None:
     zhengzhou = address("郑州")
     short = org(
@@ -485,3 +512,14 @@ def test_one_company_name_with_one_contact_person_links() -> None:
     full = org("b", org_name("辉宝", "汽车配件"))
     named = [replace(r, contact_name="王建国") for r in (short, full)]
     assert _ruled_at(3.0, *named) == (AUTO_CODE, Rule.CORROBORATED_COMPANY)
+
+
+def test_companies_of_unrelated_names_at_one_address_are_neighbours() -> None:
+    tower = address("北京", "朝阳区", "建国路88号")
+    a = org("a", org_name("东鑫", "能源"), phone=("+8613802395743",), where=tower)
+    b = org("b", org_name("锦创", "信息技术"), phone=("+861050877503",), where=tower)
+    assert _ruled_at(5.0, a, b) == (DISTINCT_CODE, Rule.NEIGHBOURS)
+    # One switchboard in common: a renamed company, or one of a group.
+    c = replace(b, phones=phones("+861050877503"))
+    d = replace(a, phones=phones("+861050877503"))
+    assert _ruled_at(5.0, c, d)[1] is not Rule.NEIGHBOURS
