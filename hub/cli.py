@@ -16,6 +16,8 @@ from rich.console import Console
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+    from hub.services.match_keys import KeysRefreshed
+
 app = typer.Typer(
     help="Customer master-data hub: standardize, match and survive department records.",
     no_args_is_help=True,
@@ -234,6 +236,47 @@ def frequencies_refresh() -> None:
     )
     console.print(
         f"term frequency snapshot {head.id}: {head.records:,} current records counted",
+        soft_wrap=True,
+    )
+
+
+match_keys_app = typer.Typer(
+    help="Stored blocking keys: bring them in line with the current blocking rules.",
+    no_args_is_help=True,
+)
+app.add_typer(match_keys_app, name="match-keys")
+
+
+@match_keys_app.command("refresh")
+def match_keys_refresh(
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="Records per transaction.")] = 5000,
+) -> None:
+    """Work every current record's blocking keys out again and write the difference.
+
+    Run it after an upgrade whose matching/ blocks differently; the hub may
+    keep serving. Stopped half-way, run it again: finished batches stay done.
+    """
+    from rich.progress import Progress
+
+    from hub.matcher import default_matcher
+    from hub.services.match_keys import count_current_records, refresh_all_match_keys
+
+    async def refresh(sessions: async_sessionmaker[AsyncSession]) -> KeysRefreshed:
+        async with sessions() as session:
+            total = await count_current_records(session)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("match keys", total=total)
+            return await refresh_all_match_keys(
+                sessions,
+                default_matcher().keys,
+                batch=batch,
+                on_batch=lambda done: progress.advance(task, done.records),
+            )
+
+    done = _run_with_database(refresh)
+    console.print(
+        f"{done.records:,} current records read: {done.added:,} keys added, "
+        f"{done.removed:,} removed",
         soft_wrap=True,
     )
 

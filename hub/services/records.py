@@ -179,7 +179,7 @@ async def submit_records(
     keys = {item.index: base.keys(item.standard) for item in accepted}
     # A key known to be held by more than the cap matches nothing: not locked.
     database = await _database_of(session)
-    await _lock_key_buckets(
+    await lock_key_buckets(
         session,
         [
             key
@@ -284,7 +284,12 @@ _LOCK_KEY_BUCKETS = text(
 )
 
 
-async def _lock_key_buckets(session: AsyncSession, keys: Sequence[str]) -> None:
+async def lock_key_buckets(session: AsyncSession, keys: Sequence[str]) -> None:
+    """Lock the buckets of blocking ``keys`` until the transaction ends, in one order.
+
+    Whoever reads or writes the holders of a key takes its bucket first: two
+    submissions of one new customer then place it one after the other.
+    """
     buckets = sorted(
         {
             int.from_bytes(hashlib.blake2b(k.encode(), digest_size=8).digest()) % KEY_LOCK_BUCKETS
