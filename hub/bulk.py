@@ -417,7 +417,7 @@ class _GoldenWriter:
         names = name_tokens if known is None else partial(_tokens_of, known)
         self.tokens.append(token_rows(golden_tokens(attributes, names), golden_id))
         forms = searched_names(attributes)
-        self.names.append("\t".join((str(golden_id), *map(copy_text, forms))) + "\n")
+        self.names.append("\t".join((str(golden_id), party_type, *map(copy_text, forms))) + "\n")
 
     def rows(self) -> GoldenRows:
         return GoldenRows(

@@ -193,7 +193,9 @@ class SearchName(Base):
 
     The normalized name, its toneless pinyin and the normalized English name
     ("" when missing) are made when the record is indexed: romanizing a few
-    hundred candidates' names was most of a search's own CPU time.
+    hundred candidates' names was most of a search's own CPU time. Its party
+    type (which never changes) is kept here too: a row exists exactly while
+    its record is active, so a search reads no golden record to rank.
     """
 
     __tablename__ = "search_name"
@@ -201,6 +203,7 @@ class SearchName(Base):
     golden_id: Mapped[int] = mapped_column(
         ForeignKey("golden_record.id", ondelete="CASCADE"), primary_key=True
     )
+    party_type: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(Text)
     pinyin: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str] = mapped_column(Text)

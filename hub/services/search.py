@@ -19,23 +19,11 @@ from typing import Any
 
 import numpy
 from rapidfuzz import fuzz, process
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    ColumnElement,
-    Integer,
-    Row,
-    any_,
-    bindparam,
-    case,
-    func,
-    select,
-    text,
-)
+from sqlalchemy import BigInteger, Boolean, Text, TextualSelect, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db.models import GoldenRecord, SearchName
+from hub.db.models import GoldenRecord
 from hub.db.sql import among
 from hub.domain import Customer
 from hub.errors import Invalid
@@ -54,7 +42,8 @@ MIN_PREFIX, MAX_PREFIX = 3, 12
 # Where in a Chinese name a user may start typing its pinyin: at the start, or
 # after a two- or three-character place name (北京…, 黑龙江…).
 PINYIN_STARTS = (0, 2, 3)
-# Postings read per query token: common tokens (科技, "tech") cannot flood a query.
+# Postings read per query token: common tokens (科技, "tech") cannot flood a query;
+# a token with fewer is rare, and picks the candidates (:func:`_candidates`).
 POSTINGS_PER_TOKEN = 400
 CANDIDATES = 200
 MAX_QUERY_LENGTH = 200
@@ -163,11 +152,11 @@ def searched_names(attributes: Mapping[str, Any]) -> tuple[str, str, str]:
 
 
 # The columns of the table ``search_name``, as a bulk load copies them.
-SEARCH_NAME_COLUMNS = ("golden_id", "name", "pinyin", "name_en")
+SEARCH_NAME_COLUMNS = ("golden_id", "party_type", "name", "pinyin", "name_en")
 
 
 def search_name_columns(found: Iterable[tuple[int, Mapping[str, Any]]]) -> dict[str, list[Any]]:
-    """The parameters of ``SEARCH_NAME_ROWS`` for (golden id, attributes) pairs."""
+    """The named-rows parameters of :func:`index_goldens`' statement for (golden id, attributes)."""
     columns: dict[str, list[Any]] = {"named": [], "names": [], "pinyins": [], "names_en": []}
     for golden_id, attributes in found:
         name, pinyin, name_en = searched_names(attributes)
@@ -183,14 +172,18 @@ _NAMED = (
     "SELECT * FROM unnest(CAST(:named AS bigint[]), CAST(:names AS text[]),"
     "  CAST(:pinyins AS text[]), CAST(:names_en AS text[])) AS n(golden_id, name, pinyin, name_en)"
 )
-_WRITE_NAMES = (
-    "INSERT INTO search_name (golden_id, name, pinyin, name_en) SELECT * FROM named"
+_RENAME = (
     " ON CONFLICT (golden_id) DO UPDATE"
     " SET name = excluded.name, pinyin = excluded.pinyin, name_en = excluded.name_en"
     " WHERE (search_name.name, search_name.pinyin, search_name.name_en)"
     "  IS DISTINCT FROM (excluded.name, excluded.pinyin, excluded.name_en)"
 )
-SEARCH_NAME_ROWS = text(f"WITH named AS ({_NAMED}) {_WRITE_NAMES}")
+# The party type comes from the golden record, locked by the caller: it never changes.
+_WRITE_NAMES = (
+    "INSERT INTO search_name (golden_id, party_type, name, pinyin, name_en)"  # noqa: S608
+    " SELECT n.golden_id, g.party_type, n.name, n.pinyin, n.name_en"
+    " FROM named n JOIN golden_record g ON g.id = n.golden_id" + _RENAME
+)
 
 
 async def index_goldens(
@@ -319,59 +312,38 @@ def _ranks(
 _IDS = bindparam("ids", type_=ARRAY(BigInteger))
 
 
-def _unnamed_attribute(name: str) -> ColumnElement[str | None]:
-    """A golden attribute as text when the record has no search name and it is a JSON
-    string, else NULL.
+def _candidates(party_filter: str) -> TextualSelect:
+    """The records sharing the most of the query's rare tokens (exact ones first), with
+    their search names.
 
-    Text, not jsonb: the driver hands text over as it is, where each jsonb
-    value costs a call into the JSON decoder. Read only for a record indexed
-    without its search name (a bulk load that does not write them).
+    Each token's postings are read up to ``POSTINGS_PER_TOKEN + 1``: a token
+    with fewer is rare, and all its records are read. A common token's first
+    postings are only the lowest golden ids (科技 or "tech" are held by
+    hundreds of thousands), so they count only when the query has no rare
+    token at all; otherwise the customer searched for, holding every token,
+    would lose its place to records that happen to be older. Only active
+    records have search names (and tokens), so no golden record is read: the
+    candidates' names come in the round trip that finds them.
     """
-    value = GoldenRecord.attributes[name]
-    return case(
-        (SearchName.golden_id.is_not(None), None),
-        (func.jsonb_typeof(value) == "string", value.astext),
-        else_=None,
-    ).label(f"raw_{name}")
+    return text(
+        "WITH q AS ("  # noqa: S608  (fixed text: the filter is one of two, values bound)
+        " SELECT token, token = ANY(:exact) AS exact FROM unnest(CAST(:tokens AS text[])) AS token"
+        "), read AS MATERIALIZED ("
+        " SELECT q.token, q.exact, t.golden_id FROM q CROSS JOIN LATERAL"
+        "  (SELECT golden_id FROM search_token s WHERE s.token = q.token LIMIT :probe) AS t"
+        "), rare AS ("
+        " SELECT token FROM read GROUP BY token HAVING count(*) < :probe"
+        "), counted AS ("
+        " SELECT golden_id, count(*) AS hits, bool_or(exact) AS exact FROM read"
+        "  WHERE token IN (SELECT token FROM rare) OR NOT EXISTS (SELECT FROM rare)"
+        "  GROUP BY golden_id ORDER BY exact DESC, hits DESC, golden_id LIMIT :candidates"
+        ") SELECT c.golden_id, n.name, n.pinyin, n.name_en, c.exact"
+        " FROM counted c JOIN search_name n ON n.golden_id = c.golden_id" + party_filter
+    ).columns(golden_id=BigInteger, name=Text, pinyin=Text, name_en=Text, exact=Boolean)
 
 
-def _candidate_names(row: Row[Any]) -> tuple[str, str, str]:
-    """A candidate's (name, pinyin, English name) as stored, or made now when not stored."""
-    if row.pinyin is not None:
-        return row.name, row.pinyin, row.name_en
-    return searched_names({"name": row.raw_name, "name_en": row.raw_name_en})
-
-
-# The records sharing the most tokens with the query (exact ones first), each
-# with its search names only: decoding every candidate's attributes and lineage
-# cost more than ranking them, and romanizing their names as much again. One
-# statement: the candidates' names are read in the round trip that finds them.
-_COUNTED = (
-    text(
-        "SELECT t.golden_id, count(*) AS hits, bool_or(q.token = ANY(:exact)) AS exact"
-        " FROM unnest(CAST(:tokens AS text[])) AS q(token)"
-        " CROSS JOIN LATERAL (SELECT golden_id FROM search_token s"
-        "   WHERE s.token = q.token LIMIT :per_token) AS t"
-        " GROUP BY t.golden_id ORDER BY exact DESC, hits DESC, t.golden_id LIMIT :candidates"
-    )
-    .columns(golden_id=BigInteger, hits=Integer, exact=Boolean)
-    .cte("counted")
-)
-_CANDIDATES = (
-    select(
-        _COUNTED.c.golden_id,
-        SearchName.name,
-        SearchName.pinyin,
-        SearchName.name_en,
-        _unnamed_attribute("name"),
-        _unnamed_attribute("name_en"),
-        _COUNTED.c.exact,
-    )
-    .join_from(_COUNTED, GoldenRecord, GoldenRecord.id == _COUNTED.c.golden_id)
-    .outerjoin(SearchName, SearchName.golden_id == _COUNTED.c.golden_id)
-    .where(GoldenRecord.status == "active")
-)
-_CANDIDATES_OF_TYPE = _CANDIDATES.where(GoldenRecord.party_type == bindparam("party_type"))
+_CANDIDATES = _candidates("")
+_CANDIDATES_OF_TYPE = _candidates(" WHERE n.party_type = :party_type")
 _CUSTOMERS = select_customers().where(GoldenRecord.id == any_(_IDS))
 
 
@@ -399,7 +371,7 @@ async def search_page(
     parameters: dict[str, Any] = {
         "tokens": tokens,
         "exact": sorted(exact),
-        "per_token": POSTINGS_PER_TOKEN,
+        "probe": POSTINGS_PER_TOKEN + 1,
         "candidates": CANDIDATES,
     }
     if party_type is None:
@@ -409,7 +381,9 @@ async def search_page(
         rows = (await session.execute(_CANDIDATES_OF_TYPE, parameters)).all()
     if not rows:
         return SearchPage(hits=[], total=0)
-    ranks = _ranks(_Query.of(query), [(_candidate_names(row), bool(row.exact)) for row in rows])
+    ranks = _ranks(
+        _Query.of(query), [((row.name, row.pinyin, row.name_en), bool(row.exact)) for row in rows]
+    )
     ranked = sorted(
         (
             (score, matched_on, golden_id)

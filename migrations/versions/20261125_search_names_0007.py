@@ -23,6 +23,13 @@ depends_on: str | Sequence[str] | None = None
 
 BATCH = 20_000
 
+# The table as this revision makes it (0008 adds the party type).
+FILL = sa.text(
+    "INSERT INTO search_name (golden_id, name, pinyin, name_en)"
+    " SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:names AS text[]),"
+    "  CAST(:pinyins AS text[]), CAST(:names_en AS text[]))"
+)
+
 
 def upgrade() -> None:
     op.create_table(
@@ -44,7 +51,7 @@ def upgrade() -> None:
 
 def fill_search_names() -> None:
     """The search names of the active golden records already stored, a batch at a time."""
-    from hub.services.search import SEARCH_NAME_ROWS, search_name_columns
+    from hub.services.search import searched_names
 
     connection = op.get_bind()
     last = 0
@@ -59,11 +66,15 @@ def fill_search_names() -> None:
         ).all()
         if not rows:
             return
+        forms = [searched_names({"name": row.name, "name_en": row.name_en}) for row in rows]
         connection.execute(
-            SEARCH_NAME_ROWS,
-            search_name_columns(
-                (row.id, {"name": row.name, "name_en": row.name_en}) for row in rows
-            ),
+            FILL,
+            {
+                "ids": [row.id for row in rows],
+                "names": [name for name, _, _ in forms],
+                "pinyins": [pinyin for _, pinyin, _ in forms],
+                "names_en": [name_en for _, _, name_en in forms],
+            },
         )
         last = rows[-1].id
 

@@ -267,11 +267,17 @@ async def test_bulk_goldens_hold_what_survivorship_gives_their_members(
         row[0]: tuple(row[1:])
         for row in (
             await session.execute(
-                select(SearchName.golden_id, SearchName.name, SearchName.pinyin, SearchName.name_en)
+                select(
+                    SearchName.golden_id,
+                    SearchName.party_type,
+                    SearchName.name,
+                    SearchName.pinyin,
+                    SearchName.name_en,
+                )
             )
         ).all()
     }
-    assert names == {g.id: searched_names(g.attributes) for g in goldens}
+    assert names == {g.id: (g.party_type, *searched_names(g.attributes)) for g in goldens}
     assert await count(session, CustomerMetrics) == len(goldens)
     found = await search_customers(session, goldens[0].name)
     assert goldens[0].id in {hit.customer.golden_id for hit in found}

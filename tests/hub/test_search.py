@@ -159,18 +159,46 @@ async def test_a_merged_away_customer_loses_its_search_names(
     assert absorbed not in stored
 
 
-async def test_a_customer_indexed_without_its_search_names_is_ranked_alike(
+async def test_every_searchable_customer_has_its_search_names_and_party_type(
     session: AsyncSession, customers: dict[str, int]
 ) -> None:
-    """A bulk load that writes tokens only: its names are then made at search time."""
-    ranked = [
-        (h.customer.golden_id, h.score, h.matched_on)
-        for h in await search_customers(session, "xinghe zhineng")
+    """A search ranks from ``search_name`` alone: a record with tokens has its row."""
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT t.golden_id, n.party_type FROM search_token t"
+            " LEFT JOIN search_name n ON n.golden_id = t.golden_id"
+        )
+    )
+    assert {row.golden_id: row.party_type for row in rows} == {
+        customers["F-1"]: "organization",
+        customers["F-2"]: "organization",
+        customers["F-3"]: "person",
+    }
+
+
+# Cities of the customers that share every token of "星河贸易有限公司" with the one searched for.
+CITIES = ("上海", "广州", "杭州", "南京", "成都", "武汉", "天津", "重庆")
+
+
+async def test_a_customer_is_found_by_its_rare_tokens_among_older_ones_sharing_common_ones(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Among millions, 贸易 and 公司 are held by more customers than a token's postings read.
+
+    Eight older customers hold every common token of the name searched for;
+    the one searched for is found by the tokens only it holds (深圳, 圳星,
+    "shenzhenxin") though a common token's postings read stop before it.
+    """
+    monkeypatch.setattr("hub.services.search.POSTINGS_PER_TOKEN", 4)
+    monkeypatch.setattr("hub.services.search.CANDIDATES", 3)
+    older = [
+        {"source_key": f"C-{i}", "party_type": "organization", "name": f"{city}星河贸易有限公司"}
+        for i, city in enumerate(CITIES)
     ]
-    assert ranked[0][0] == customers["F-1"]
+    searched = {"source_key": "C-SZ", "party_type": "organization", "name": "深圳星河贸易有限公司"}
     async with session.begin_nested():
-        await session.execute(text("DELETE FROM search_name"))
-    assert [
-        (h.customer.golden_id, h.score, h.matched_on)
-        for h in await search_customers(session, "xinghe zhineng")
-    ] == ranked
+        await submit_records(session, "finance", older, actor="t")
+        result = await submit_records(session, "finance", [searched], actor="t")
+    (target,) = [o.golden_id for o in result.outcomes]
+    hits = await search_customers(session, "深圳星河贸易有限公司")
+    assert hits[0].customer.golden_id == target
