@@ -120,6 +120,7 @@ RECORD_FIELDS = (
     "birth_date",
     "updated_at",
 )
+_KNOWN_FIELDS = frozenset(RECORD_FIELDS)
 
 
 def parse_record(
@@ -155,9 +156,12 @@ def parse_record(
     if name is None:
         raise fail("name", "is required")
 
-    texts = {name_: _optional_text(raw, name_, fail) for name_ in _TEXT_FIELDS}
-    known = set(RECORD_FIELDS)
-    extra = {k: v for k, v in raw.items() if k not in known}
+    # A record fills a few of the optional fields: only those present are checked.
+    texts: dict[str, str | None] = dict.fromkeys(_TEXT_FIELDS)
+    for name_ in _TEXT_FIELDS:
+        if raw.get(name_) is not None:
+            texts[name_] = _optional_text(raw, name_, fail)
+    extra = {k: v for k, v in raw.items() if k not in _KNOWN_FIELDS}
     for extra_key in extra:
         if not isinstance(extra_key, str):
             raise fail(None, f"attribute names must be text, got {_kind(extra_key)}")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import replace
 from functools import lru_cache
+from typing import NamedTuple
 
 from matching.standardize.divisions import (
     REGION_BY_PROVINCE,
@@ -69,7 +69,7 @@ def standardize_address(
     )
     province_name = parts.province_name
     detail = canonical_premises(_DETAIL_NOISE.sub("", text[found.end :])) or None
-    standard = StandardAddress(
+    recognised = _Recognised(
         province=province_name,
         city=parts.city_name,
         district=parts.district.name if parts.district is not None else None,
@@ -77,8 +77,22 @@ def standardize_address(
         region=REGION_BY_PROVINCE.get(province_name) if province_name else None,
     )
     return _with_foreign_parts(
-        standard, given, province=province, city=city, postal_code=postal_code, flags=flags
+        recognised, given, province=province, city=city, postal_code=postal_code, flags=flags
     )
+
+
+class _Recognised(NamedTuple):
+    """The parts of an address found before the postal code and foreign places are added.
+
+    The address is built once from these: ``dataclasses.replace`` costs
+    more than building it.
+    """
+
+    province: str | None
+    city: str | None
+    district: str | None
+    detail: str | None
+    region: str | None
 
 
 # A building is written 8栋, 8幢, 8号楼 or (a tower) A座; units and rooms as
@@ -95,10 +109,14 @@ def canonical_premises(detail: str) -> str:
     ``8号楼1单元301室``, ``8幢1单元301`` and ``8-1-301`` all become
     ``8栋1单元301``; ``A座1203室`` and ``a-1203`` become ``a栋1203``.
     """
-    text = _BUILDING_WORD.sub("栋", detail)
-    text = _DASHED_UNIT.sub(r"\1栋\2单元\3", text)
-    text = _DASHED_ROOM.sub(r"\1栋\2", text)
-    return _ROOM_WORD.sub("", text)
+    # Most lines hold none of the marks: each rewrite runs only where it can apply.
+    text = detail
+    if "号楼" in text or "幢" in text or "座" in text:
+        text = _BUILDING_WORD.sub("栋", text)
+    if "-" in text:
+        text = _DASHED_UNIT.sub(r"\1栋\2单元\3", text)
+        text = _DASHED_ROOM.sub(r"\1栋\2", text)
+    return _ROOM_WORD.sub("", text) if "室" in text else text
 
 
 def _foreign_address(
@@ -113,7 +131,7 @@ def _foreign_address(
     """A Latin-script address: words kept apart, the parts of the street line by commas."""
     detail = _LATIN_COMMAS.sub(", ", _LATIN_NOISE.sub(" ", text)).strip(" ,")
     province_name = given.province_name
-    standard = StandardAddress(
+    recognised = _Recognised(
         province=province_name,
         city=given.city_name,
         district=given.district.name if given.district is not None else None,
@@ -121,12 +139,12 @@ def _foreign_address(
         region=REGION_BY_PROVINCE.get(province_name) if province_name else None,
     )
     return _with_foreign_parts(
-        standard, given, province=province, city=city, postal_code=postal_code, flags=flags
+        recognised, given, province=province, city=city, postal_code=postal_code, flags=flags
     )
 
 
 def _with_foreign_parts(
-    standard: StandardAddress,
+    recognised: _Recognised,
     given: Location,
     *,
     province: str | None,
@@ -137,16 +155,24 @@ def _with_foreign_parts(
     """Postal code checked; place fields naming no Chinese division kept as text."""
     postal = postcode = None
     if postal_code:
-        checked = standardize_postal_code(postal_code, standard.province)
+        checked = standardize_postal_code(postal_code, recognised.province)
         postal, flags = checked.value, flags + list(checked.flags)
         if postal is None:
             postcode = _POSTCODE_TEXT.sub("", normalize_text(postal_code)) or None
     locality = _place_text(city) if city and given.city is None and given.district is None else None
     state = _place_text(province) if province and given.province is None else None
-    return Standardized(
-        replace(standard, postal_code=postal, locality=locality, state=state, postcode=postcode),
-        tuple(flags),
+    standard = StandardAddress(
+        province=recognised.province,
+        city=recognised.city,
+        district=recognised.district,
+        detail=recognised.detail,
+        region=recognised.region,
+        postal_code=postal,
+        locality=locality,
+        state=state,
+        postcode=postcode,
     )
+    return Standardized(standard, tuple(flags))
 
 
 def _place_text(value: str) -> str | None:

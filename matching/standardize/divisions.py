@@ -27,6 +27,7 @@ __all__ = [
     "is_romanized_place",
     "locate",
     "lookup_division",
+    "may_start_place",
     "place_from_romanized",
 ]
 
@@ -317,13 +318,52 @@ def _hit_at(
     if hit is None:
         return None
     key, found = hit
-    fitting = found if context is None else tuple(d for d in found if d.within(context))
+    fitting = found if context is None else _within(found, context)
     if not fitting:
         return None
     end = pos + len(key)
-    if free_text and not any(_is_full_name(key, d) for d in fitting) and _starts_street(text, end):
+    # Rarely a street follows: the full-name test runs only then.
+    if free_text and _starts_street(text, end) and not any(_is_full_name(key, d) for d in fitting):
         return None
     return fitting, end
+
+
+def _within(divisions: tuple[Division, ...], context: Division) -> tuple[Division, ...]:
+    if len(divisions) == 1:  # the common case, without building a tuple
+        return divisions if divisions[0].within(context) else ()
+    return tuple(d for d in divisions if d.within(context))
+
+
+_Search = tuple[Level, dict[str, tuple[Division, ...]], Mapping[str, tuple[int, ...]], bool]
+
+
+@cache
+def _search_plan() -> tuple[_Search, ...]:
+    """The indexes :func:`locate` probes, in order of preference, each once for all calls.
+
+    Each holds its level, its divisions by name (one-division tuples for
+    provinces too), the key lengths by first character, and whether it is
+    only searched after a city (district short forms in free text).
+    """
+    table = division_table()
+    provinces: dict[str, tuple[Division, ...]] = {
+        key: (division,) for key, division in table.provinces.items()
+    }
+    return (
+        (Level.PROVINCE, provinces, table.key_lengths["provinces"], False),
+        (Level.CITY, table.cities, table.key_lengths["cities"], False),
+        (Level.DISTRICT, table.districts, table.key_lengths["districts"], False),
+        (Level.DISTRICT, table.district_shorts, table.key_lengths["district_shorts"], True),
+    )
+
+
+def may_start_place(text: str) -> bool:
+    """Whether some division's name (two characters or more) starts with ``text``'s first character.
+
+    When none does, :func:`locate` finds nothing in ``text`` (``end`` 0).
+    """
+    first = text[:1]
+    return any(first in lengths for _, _, lengths, _ in _search_plan())
 
 
 @lru_cache(maxsize=65_536)
@@ -348,24 +388,16 @@ def locate(
     (counted in ``end``) instead of stopping the search: a company name's
     leading 朝阳区 is a place even when it cannot tell which.
     """
-    table = division_table()
     found: dict[Level, Division] = {}
     context = city or province
     pos = 0
+    deepest = Level.PROVINCE - 1
     while len(found) < 3:
-        deepest = max(found, default=Level.PROVINCE - 1)
-        indexes: list[tuple[Level, dict[str, tuple[Division, ...]] | dict[str, Division], str]] = [
-            (Level.PROVINCE, table.provinces, "provinces"),
-            (Level.CITY, table.cities, "cities"),
-            (Level.DISTRICT, table.districts, "districts"),
-        ]
-        if Level.CITY in found or not free_text:
-            indexes.append((Level.DISTRICT, table.district_shorts, "district_shorts"))
+        with_shorts = Level.CITY in found or not free_text
         best: tuple[Level, tuple[Division, ...], int] | None = None
-        for level, index, name in indexes:
-            if level <= deepest:
+        for level, index, lengths, after_city in _search_plan():
+            if level <= deepest or (after_city and not with_shorts):
                 continue
-            lengths = table.key_lengths[name]
             hit = _hit_at(text, pos, index, lengths, context, free_text=free_text)
             if hit is not None and (best is None or hit[1] > best[2]):
                 best = (level, *hit)
@@ -378,6 +410,8 @@ def locate(
         level, (division,), pos = best
         found[level] = division
         context = division
+        # Levels are found in descending order of size: the last one is the deepest.
+        deepest = level
     return Location(
         found.get(Level.PROVINCE), found.get(Level.CITY), found.get(Level.DISTRICT), pos
     )

@@ -15,15 +15,18 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from cleanco import prepare_default_terms
-from cleanco.clean import custom_basename
+from cleanco.clean import normalized as cleanco_normalized
+from cleanco.clean import strip_punct, strip_tail
 
 from matching.record import PartyType
 from matching.standardize.divisions import (
     Division,
     Level,
+    division_table,
     is_romanized_place,
     locate,
     lookup_division,
+    may_start_place,
     place_from_romanized,
 )
 from matching.standardize.text import has_han, normalize_text, romanize, romanize_syllables
@@ -76,6 +79,8 @@ _LEGAL_FORMS = tuple(
         reverse=True,
     )
 )
+_LEGAL_FORM_SET = frozenset(_LEGAL_FORMS)
+_LEGAL_FORM_SIZES = tuple(sorted({len(form) for form in _LEGAL_FORMS}, reverse=True))
 # Legal forms that can end the parent's name in front of a branch designation.
 _PARENT_ENDINGS = tuple(form for form in _LEGAL_FORMS if form.endswith(("公司", "集团")))
 # 厂 also occurs inside names (厂桥), so it only ends a parent that has no 公司 or 集团.
@@ -374,12 +379,12 @@ def _han_org_name(raw: str, normalized: str) -> StandardName:
 
 def _split_branch(name: str) -> tuple[str, str | None]:
     """Parent name and branch designation (北京华为技术有限公司 / 上海分公司)."""
-    bracketed = _TRAILING_BRACKET.match(name)
+    bracketed = _TRAILING_BRACKET.match(name) if ")" in name else None
     if bracketed is not None and bracketed.group(2).endswith(_BRANCH_WORDS):
         name = bracketed.group(1) + bracketed.group(2)
-    word = next((w for w in _BRANCH_WORDS if name.endswith(w)), None)
-    if word is None:
+    if not name.endswith(_BRANCH_WORDS):  # most names: one test instead of a search
         return name, None
+    word = next(w for w in _BRANCH_WORDS if name.endswith(w))
     head = name[: -len(word)]
     cut = _parent_end(head, _PARENT_ENDINGS) or _parent_end(head, _FACTORY_ENDINGS)
     if cut == 0:
@@ -424,8 +429,9 @@ def _designation_start(head: str) -> int:
         return ordinal.start()
     for start in range(max(0, len(head) - 8), len(head) - 1):
         rest = head[start:]
-        location = locate(rest, free_text=False)
-        if start > 0 and location.end == len(rest):
+        if start == 0 or not may_start_place(rest):
+            continue  # no place can be read there: not worth a search
+        if locate(rest, free_text=False).end == len(rest):
             return start
     return len(head)
 
@@ -455,10 +461,11 @@ def _whole_place(text: str) -> str | None:
 
 
 def _split_legal_form(name: str) -> tuple[str, str | None]:
-    form = next((f for f in _LEGAL_FORMS if name.endswith(f) and len(name) > len(f)), None)
-    if form is None:
-        return name, None
-    return name[: -len(form)], form
+    # The longest form the name ends with (and is more than): one probe per length.
+    for size in _LEGAL_FORM_SIZES:
+        if size < len(name) and name[-size:] in _LEGAL_FORM_SET:
+            return name[:-size], name[-size:]
+    return name, None
 
 
 def _take_prefix_region(name: str) -> tuple[str, str | None]:
@@ -472,10 +479,20 @@ def _take_suffix_region(body: str) -> tuple[str, str | None]:
     """A province or city written after the trade name (华为北京 → 华为, 北京)."""
     for size in range(min(len(body) - 2, 8), 1, -1):
         place = body[-size:]
+        if not _may_name_place(place):
+            continue
         found = lookup_division(place, Level.CITY) or lookup_division(place, Level.PROVINCE)
         if found is not None and has_han(place):
             return body[:-size], _region_of(found)
     return body, None
+
+
+def _may_name_place(text: str) -> bool:
+    """Whether a city or province lookup of ``text`` can find anything (a cheap pre-check)."""
+    table = division_table()
+    return (
+        text in table.cities or text in table.provinces or text.replace(" ", "") in table.romanized
+    )
 
 
 def _region_of(division: Division) -> str:
@@ -642,7 +659,7 @@ def _split_latin_legal_form(name: str) -> tuple[str, str | None]:
         if words and _latin_key(words[-1]) in _LATIN_LEGAL_EXTRA and len(words) > 1:
             shorter = " ".join(words[:-1])
         else:
-            shorter = custom_basename(base, _CLEANCO_TERMS, suffix=True)
+            shorter = without_legal_suffix(base)
         shorter = shorter.strip(" ,.&")
         if shorter == base.strip(" ,.&") or not shorter:
             break
@@ -650,6 +667,52 @@ def _split_latin_legal_form(name: str) -> tuple[str, str | None]:
     base = base.strip(" ,.&")
     removed = _latin_words(spaced)[len(_latin_words(base)) :]
     return base, " ".join(removed) or None
+
+
+def without_legal_suffix(name: str) -> str:
+    """``cleanco.clean.custom_basename(name, terms, suffix=True)`` with the default terms.
+
+    cleanco compares the name's tail with each of its few hundred terms in
+    turn, removing every one that matches the tail as it then is. The same
+    walk, but each step looks the tail up among the terms instead of
+    scanning them: the next term (in cleanco's order) that matches it.
+    """
+    name = strip_tail(name)
+    parts = name.split()
+    folded = [strip_punct(part) for part in cleanco_normalized(name).split()]
+    index, sizes = _legal_term_index()
+    start = 0
+    while True:
+        found: tuple[int, int] | None = None
+        for size in sizes:
+            if size > len(folded):
+                break
+            later = [i for i in index.get(tuple(folded[-size:]), ()) if i >= start]
+            if later and (found is None or later[0] < found[0]):
+                found = (later[0], size)
+        if found is None:
+            break
+        position, size = found
+        del folded[-size:]
+        del parts[-size:]
+        start = position + 1
+    base: str = strip_tail(" ".join(parts))
+    return base
+
+
+@lru_cache(maxsize=1)
+def _legal_term_index() -> tuple[dict[tuple[str, ...], tuple[int, ...]], tuple[int, ...]]:
+    """cleanco's terms by their words, each with its positions in cleanco's order; their sizes.
+
+    A term of no words would only match an empty name, where removing it
+    changes nothing: it is left out.
+    """
+    index: dict[tuple[str, ...], list[int]] = {}
+    for position, (size, words) in enumerate(_CLEANCO_TERMS):
+        if size > 0:
+            index.setdefault(tuple(words), []).append(position)
+    sizes = sorted({size for size, _ in _CLEANCO_TERMS if size > 0})
+    return {words: tuple(found) for words, found in index.items()}, tuple(sizes)
 
 
 def _take_latin_prefix_region(words: list[str]) -> tuple[list[str], str | None]:

@@ -113,7 +113,9 @@ def _each(
     """Standardize every item of a list field, dropping invalid ones and duplicates."""
     out: list[T] = []
     for i, value in enumerate(values):
-        found = _collect(standardizer(value), f"{field}[{i}]", flags)
+        result = standardizer(value)
+        # The item's field name is only spelt out for a flag.
+        found = _collect(result, f"{field}[{i}]", flags) if result.flags else result.value
         if found is not None and found not in out:
             out.append(found)
     return tuple(out)

@@ -40,17 +40,18 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fff
 _NOT_LATIN_WORD = re.compile(r"[^a-z0-9]+")
 
 # NFKC already folds full-width （） and ［］; these are the brackets it keeps.
-_PUNCTUATION = str.maketrans(
-    {
-        **dict.fromkeys("【〔〖〈《「『[{", "("),
-        **dict.fromkeys("】〕〗〉》」』]}", ")"),
-        **dict.fromkeys("•・‧∙⋅･", "·"),
-        **dict.fromkeys("–—―−", "-"),
-        **dict.fromkeys("、，", ","),
-        **dict.fromkeys("。", "."),
-        **dict.fromkeys('“”‘’"`', ""),
-    }
-)
+_PUNCTUATION_MAP: dict[str, str] = {
+    **dict.fromkeys("【〔〖〈《「『[{", "("),
+    **dict.fromkeys("】〕〗〉》」』]}", ")"),
+    **dict.fromkeys("•・‧∙⋅･", "·"),
+    **dict.fromkeys("–—―−", "-"),
+    **dict.fromkeys("、，", ","),
+    **dict.fromkeys("。", "."),
+    **dict.fromkeys('“”‘’"`', ""),
+}
+_PUNCTUATION = str.maketrans(_PUNCTUATION_MAP)
+# Translating is slow for non-Latin text; most text holds none of these marks.
+_ANY_PUNCTUATION = re.compile(f"[{re.escape(''.join(_PUNCTUATION_MAP))}]")
 
 
 def has_han(text: str) -> bool:
@@ -69,7 +70,9 @@ def normalize_text(text: str) -> str:
     """NFKC, simplified script, unified brackets and punctuation, single spaces, lower case."""
     cleaned = _NOISE.sub(" ", text)
     cleaned = unicodedata.normalize("NFKC", cleaned)
-    cleaned = to_simplified(cleaned).translate(_PUNCTUATION)
+    cleaned = to_simplified(cleaned)
+    if _ANY_PUNCTUATION.search(cleaned) is not None:
+        cleaned = cleaned.translate(_PUNCTUATION)
     return _SPACES.sub(" ", cleaned).strip().lower()
 
 
