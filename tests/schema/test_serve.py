@@ -97,7 +97,10 @@ def _owners(inodes: set[str], pids: list[int]) -> dict[int, set[str]]:
     held: dict[int, set[str]] = {}
     for pid in pids:
         for fd in Path(f"/proc/{pid}/fd").iterdir():
-            target = os.readlink(fd)
+            try:
+                target = os.readlink(fd)
+            except FileNotFoundError:
+                continue  # closed since the directory was listed: held by no one now
             if target.startswith("socket:[") and target[8:-1] in inodes:
                 held.setdefault(pid, set()).add(target[8:-1])
     return held
