@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,6 +33,9 @@ class Context:
     loaders: Loaders
     principal: Principal | None
     auth_failure: HubError | None = None
+    # What ``schema.pagination.selected_nodes`` found, by the fields asked below
+    # and the path: a page's fifty customers ask the same of the same syntax.
+    selections: dict[tuple[Any, ...], tuple[Any, list[Any]]] = field(default_factory=dict)
 
     def caller(self) -> Principal:
         """The authenticated caller, or UNAUTHENTICATED."""

@@ -30,6 +30,10 @@ def page_size(info: Info, first: int) -> int:
     return first
 
 
+# Most a context keeps (a request asks a few dozen; a websocket's context lives on).
+SELECTIONS_KEPT = 256
+
+
 def selects(info: Info, name: str, *, below: Sequence[str] = ()) -> bool:
     """Whether the operation asks for ``name`` right below the field being resolved
     (or below the path ``below`` from it, e.g. ``("edges", "node")``).
@@ -44,8 +48,24 @@ def selects(info: Info, name: str, *, below: Sequence[str] = ()) -> bool:
 
 def selected_nodes(info: Info, name: str, *, below: Sequence[str] = ()) -> list[FieldNode]:
     """The syntax nodes of the fields ``name`` asked for below the field being
-    resolved (see ``selects``)."""
+    resolved (see ``selects``), found once per request for each set of syntax
+    nodes resolved (the fifty customers of a page share theirs)."""
     raw = info._raw_info  # graphql-core's resolve info
+    # The nodes are kept with what was found, so their ids are not reused while
+    # it is (a websocket's context outlives its operations' documents).
+    key = (*(id(node) for node in raw.field_nodes), name, *below)
+    memo = info.context.selections
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= SELECTIONS_KEPT:
+            memo.clear()
+        found = (raw.field_nodes, _find_nodes(info, name, below))
+        memo[key] = found
+    return found[1]
+
+
+def _find_nodes(info: Info, name: str, below: Sequence[str]) -> list[FieldNode]:
+    raw = info._raw_info
     level: list[FieldNode] = list(raw.field_nodes)
     for step in [*below, name]:
         level = [

@@ -60,6 +60,17 @@ def _selects_standing(info: Info, *, below: tuple[str, ...] = ()) -> bool:
     return any(selects(info, name, below=below) for name in ("metrics", "classification", "credit"))
 
 
+def _selects_reasons(info: Info) -> bool:
+    """Whether the customers of a page are asked why they are classified or rated as
+    they are (their classification's rules or inputs, their credit's inputs)."""
+    classification = (*NODE, "classification")
+    return (
+        selects(info, "rule", below=classification)
+        or selects(info, "inputs", below=classification)
+        or selects(info, "inputs", below=(*NODE, "credit"))
+    )
+
+
 @strawberry.type(description="Reading customers, reviews, changes and the audit log.")
 class Query:
     @strawberry.field(
@@ -155,6 +166,8 @@ class Query:
             standing=_selects_standing(info, below=NODE),
             source_records=selects(info, "sourceRecords", below=NODE),
             interactions=asked,
+            lineage=selects(info, "lineage", below=NODE),
+            reasons=_selects_reasons(info),
         )
         refs = listed.source_records
         return connection_from_page(

@@ -15,7 +15,17 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Label, Select, bindparam, func, select, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Label,
+    Select,
+    bindparam,
+    func,
+    null,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
@@ -176,7 +186,7 @@ def _credit_view(
         override_limit=override_limit,
         override_expires_at=override_expires_at,
         policy_version=policy_version,
-        inputs=inputs,
+        inputs=inputs if inputs is not None else {},  # None: left out (``with_standing``)
         updated_at=updated_at,
     )
 
@@ -217,10 +227,19 @@ _P = _C + len(_CLASSIFICATION_COLUMNS)
 
 
 def with_standing(
-    query: Select[Any], source: FromClause, golden_id: ColumnElement[int] | Mapped[int]
+    query: Select[Any],
+    source: FromClause,
+    golden_id: ColumnElement[int] | Mapped[int],
+    *,
+    with_reasons: bool = True,
 ) -> Select[Any]:
     """``query`` with the standing of the customer ``golden_id`` of its FROM ``source``
     added to its columns (read them with ``standing_from``).
+
+    Without ``with_reasons`` the classification's rules and inputs and the credit's
+    inputs are left out (NULL in their places; read as empty): a page that shows
+    neither spares PostgreSQL sending, and the hub decoding, two JSON documents
+    per customer.
 
     Each table is joined LATERAL, a lookup by key per row of ``query``: with
     plain joins PostgreSQL merged whole tables in key order up to the page, so
@@ -240,11 +259,26 @@ def with_standing(
         classified.c.golden_id.is_not(None).label("has_classification"),
         credit.c.golden_id.is_not(None).label("has_credit"),
         *(metrics.c[name].label(f"metrics_{name}") for name in _METRICS_COLUMNS),
-        *(classified.c[name].label(f"classification_{name}") for name in _CLASSIFICATION_COLUMNS),
-        *(credit.c[name].label(f"credit_{name}") for name in _CREDIT_COLUMNS),
+        *(
+            _reason(classified, name, with_reasons, "classification")
+            for name in _CLASSIFICATION_COLUMNS
+        ),
+        *(_reason(credit, name, with_reasons, "credit") for name in _CREDIT_COLUMNS),
     ).select_from(
         source.outerjoin(metrics, true()).outerjoin(classified, true()).outerjoin(credit, true())
     )
+
+
+# The JSON columns of the standing that only explain it (see ``with_standing``).
+_REASONS = frozenset({"explanations", "inputs"})
+
+
+def _reason(table: FromClause, name: str, with_reasons: bool, prefix: str) -> Label[Any]:
+    """The column ``name`` of ``table``, or NULL in its place when it explains the
+    standing and ``with_reasons`` is off."""
+    if not with_reasons and name in _REASONS:
+        return null().label(f"{prefix}_{name}")
+    return table.c[name].label(f"{prefix}_{name}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,9 +384,11 @@ class ListedProfiles:
 
 
 @functools.cache
-def _listing_with_standing(listing: Select[Any]) -> Select[Any]:
+def _listing_with_standing(listing: Select[Any], with_reasons: bool) -> Select[Any]:
     """The listing statement with each customer's standing; built once per listing."""
-    return with_standing(listing, GoldenRecord.__table__, GoldenRecord.id)
+    return with_standing(
+        listing, GoldenRecord.__table__, GoldenRecord.id, with_reasons=with_reasons
+    )
 
 
 async def list_profiles(
@@ -367,13 +403,18 @@ async def list_profiles(
     standing: bool,
     source_records: bool,
     interactions: InteractionQuery | None,
+    lineage: bool = True,
+    reasons: bool = True,
 ) -> ListedProfiles:
     """``customers.list_customers`` with each customer's standing (read by the listing's
     own statement), source records and page of interactions ``interactions`` (a
-    statement each for the whole page), each only when asked.
+    statement each for the whole page), each only when asked; so are the customers'
+    lineage and the reasons of their standing (see ``with_standing``).
     """
-    listing = customers.Listing.of(first=first, after=after, wanted=wanted, order=order)
-    statement = _listing_with_standing(listing.query) if standing else listing.query
+    listing = customers.Listing.of(
+        first=first, after=after, wanted=wanted, order=order, with_lineage=lineage
+    )
+    statement = _listing_with_standing(listing.query, reasons) if standing else listing.query
     read = (await session.execute(statement, listing.parameters)).all()
     total = await customers.count_customers(session, wanted) if with_total else -1
     rows = read[:first]  # one more was read: whether a next page exists
@@ -426,12 +467,13 @@ _DIMENSIONS_SORTED = tuple(
 def _classification_views(columns: Sequence[Any]) -> list[ClassificationView]:
     """The views of the columns of ``_CLASSIFICATION_COLUMNS`` (in that order)."""
     version, explanations, computed_at = columns[0], columns[-2], columns[-1]
+    # None: left out (see ``with_standing``), the rules and inputs read as empty.
     return [
         ClassificationView(
             dimension=dimension,
             value=columns[position],
-            rule=explanations[dimension]["rule"],
-            inputs=explanations[dimension]["inputs"],
+            rule=explanations[dimension]["rule"] if explanations is not None else "",
+            inputs=explanations[dimension]["inputs"] if explanations is not None else {},
             rule_set_version=version,
             computed_at=computed_at,
         )

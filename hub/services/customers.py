@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import BigInteger, Row, Select, any_, bindparam, func, select
+from sqlalchemy import BigInteger, Row, Select, any_, bindparam, func, null, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,7 +68,8 @@ def customer_from_row(row: GoldenRecord | Row[Any], *, requested_id: int | None 
         status=row.status,
         version=row.version,
         attributes=dict(row.attributes),
-        lineage=dict(row.lineage),
+        # None where the statement left it out (see ``select_customers``).
+        lineage=dict(row.lineage) if row.lineage is not None else {},
         created_at=row.created_at,
         updated_at=row.updated_at,
         merged_into_id=row.merged_into_id,
@@ -76,9 +77,20 @@ def customer_from_row(row: GoldenRecord | Row[Any], *, requested_id: int | None 
     )
 
 
-def select_customers() -> Select[*tuple[Any, ...]]:
-    """The columns ``customer_from_row`` needs, to be narrowed with ``where``."""
-    return select(*_CUSTOMER_COLUMNS)
+def select_customers(*, with_lineage: bool = True) -> Select[*tuple[Any, ...]]:
+    """The columns ``customer_from_row`` needs, to be narrowed with ``where``.
+
+    Without ``with_lineage`` the customers come with an empty lineage: a listing
+    that never shows it spares sending and decoding a JSON document per customer.
+    """
+    if with_lineage:
+        return select(*_CUSTOMER_COLUMNS)
+    return select(
+        *(
+            null().label("lineage") if column is GoldenRecord.lineage else column
+            for column in _CUSTOMER_COLUMNS
+        )
+    )
 
 
 # Made once: SQLAlchemy keeps a statement's cache key on it, so one that is
@@ -254,8 +266,10 @@ def _filtered(query: Select[*Ts], given: Collection[str]) -> Select[*Ts]:
 # Built once per combination of conditions and order, values bound: a statement
 # built for every page cost the hub more than reading its rows.
 @functools.cache
-def _listing_statement(given: frozenset[str], order: CustomerOrder) -> Select[Any]:
-    query = _filtered(select_customers(), given)
+def _listing_statement(
+    given: frozenset[str], order: CustomerOrder, with_lineage: bool
+) -> Select[Any]:
+    query = _filtered(select_customers(with_lineage=with_lineage), given)
     if order is CustomerOrder.ID:
         query = query.where(GoldenRecord.id > bindparam("listing_position")).order_by(
             GoldenRecord.id
@@ -292,18 +306,25 @@ class Listing:
 
     @classmethod
     def of(
-        cls, *, first: int, after: str | None, wanted: CustomerFilter, order: CustomerOrder
+        cls,
+        *,
+        first: int,
+        after: str | None,
+        wanted: CustomerFilter,
+        order: CustomerOrder,
+        with_lineage: bool = True,
     ) -> Listing:
         """The page of ``first`` customers after the cursor ``after``.
 
         In id order the cursor is the last id seen (stable while records are
-        added); in the other orders it is a position.
+        added); in the other orders it is a position. Without ``with_lineage``
+        the customers' lineage is left out (see ``select_customers``).
         """
         position = decode_cursor(after) if after is not None else 0
         values = _filter_values(wanted)
         # One more than the page: whether a next page exists.
         return cls(
-            query=_listing_statement(frozenset(values), order),
+            query=_listing_statement(frozenset(values), order, with_lineage),
             parameters=values | {"listing_position": position, "listing_limit": first + 1},
             first=first,
             position=position,

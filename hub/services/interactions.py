@@ -362,6 +362,10 @@ class InteractionQuery:
     after: str | None = None
     # Without it no count runs and ``total_count`` is -1 (a page that shows no total).
     with_total: bool = True
+    # Without it the page's interactions come with empty ``attributes``: a page
+    # that never shows them (a customers page lists five hundred interactions)
+    # spares PostgreSQL sending them and the hub decoding them.
+    with_attributes: bool = True
 
 
 def _interaction_filter(query: InteractionQuery) -> tuple[str, dict[str, Any]]:
@@ -380,15 +384,22 @@ def _interaction_filter(query: InteractionQuery) -> tuple[str, dict[str, Any]]:
     return "".join(f" AND {c}" for c in clauses), params
 
 
-# The columns of an InteractionView, in the order ``interactions_of`` reads them.
-_VIEW_COLUMNS = (
+# The columns of an InteractionView, in the order ``interactions_of`` reads them;
+# without attributes their place holds NULL (read as no attributes).
+_LEADING_COLUMNS = (
     "i.id, s.code, i.interaction_key, i.customer_key, i.type, i.occurred_at, i.channel,"
-    " i.amount, i.currency, i.due_date, i.paid_date, i.summary, i.attributes"
+    " i.amount, i.currency, i.due_date, i.paid_date, i.summary"
 )
 
 
+def _view_columns(with_attributes: bool) -> str:
+    return f"{_LEADING_COLUMNS}, {'i.attributes' if with_attributes else 'NULL'}"
+
+
 @functools.cache
-def _interaction_statements(condition: str, keyset: str) -> tuple[TextClause, TextClause]:
+def _interaction_statements(
+    condition: str, keyset: str, with_attributes: bool
+) -> tuple[TextClause, TextClause]:
     """The page and count statements for one combination of fixed filter clauses.
 
     ``condition`` and ``keyset`` are fixed clauses (a handful of combinations);
@@ -397,7 +408,8 @@ def _interaction_statements(condition: str, keyset: str) -> tuple[TextClause, Te
     interactions costs no more than one with twenty), then the newest of those.
     """
     page_sql = (
-        f"SELECT g.gid, {_VIEW_COLUMNS} FROM unnest(CAST(:ids AS bigint[])) AS g(gid)"  # noqa: S608
+        f"SELECT g.gid, {_view_columns(with_attributes)}"  # noqa: S608
+        " FROM unnest(CAST(:ids AS bigint[])) AS g(gid)"
         " CROSS JOIN LATERAL (SELECT i.* FROM cross_reference x"
         "   CROSS JOIN LATERAL (SELECT i.* FROM interaction i"
         f"     WHERE i.source_record_id = x.source_record_id{condition}{keyset}"
@@ -432,7 +444,7 @@ def _page_parameters(query: InteractionQuery) -> tuple[str, str, dict[str, Any]]
 
 
 def _view(columns: Sequence[Any]) -> InteractionView:
-    """The view of the columns of ``_VIEW_COLUMNS`` (in that order)."""
+    """The view of the columns of ``_view_columns`` (in that order)."""
     return InteractionView(
         interaction_id=columns[0],
         source=columns[1],
@@ -446,7 +458,7 @@ def _view(columns: Sequence[Any]) -> InteractionView:
         due_date=columns[9],
         paid_date=columns[10],
         summary=columns[11],
-        attributes=columns[12],
+        attributes=columns[12] if columns[12] is not None else {},
     )
 
 
@@ -473,7 +485,7 @@ async def interactions_of(
         return {}
     condition, keyset, params = _page_parameters(query)
     params["ids"] = list(golden_ids)
-    page_sql, count_sql = _interaction_statements(condition, keyset)
+    page_sql, count_sql = _interaction_statements(condition, keyset, query.with_attributes)
     rows = await session.execute(page_sql, params)
     found: dict[int, list[InteractionView]] = {g: [] for g in golden_ids}
     # By position (a page of 50 customers reads 500 of these rows).
@@ -490,14 +502,14 @@ async def interactions_of(
 
 @functools.cache
 def _page_of_one(
-    golden_id: str, condition: str, keyset: str, with_total: bool
+    golden_id: str, condition: str, keyset: str, with_total: bool, with_attributes: bool
 ) -> tuple[Label[Any], ...]:
     """Columns holding the page of the customer ``golden_id`` (an SQL column of the
     statement they are added to) for one combination of fixed clauses: its rows as
     one array, and their count when ``with_total``."""
     rows = (
         text(
-            f"SELECT array_agg(ROW({_VIEW_COLUMNS})"  # noqa: S608
+            f"SELECT array_agg(ROW({_view_columns(with_attributes)})"  # noqa: S608
             " ORDER BY i.occurred_at DESC, i.id DESC)"
             " FROM (SELECT i.* FROM cross_reference x"
             "   CROSS JOIN LATERAL (SELECT i.* FROM interaction i"
@@ -540,7 +552,10 @@ class PageAlong:
     def of(cls, query: InteractionQuery, golden_id: str) -> PageAlong:
         """The page ``query`` asks of the customer whose id is the SQL column ``golden_id``."""
         condition, keyset, parameters = _page_parameters(query)
-        return cls(query, _page_of_one(golden_id, condition, keyset, query.with_total), parameters)
+        columns = _page_of_one(
+            golden_id, condition, keyset, query.with_total, query.with_attributes
+        )
+        return cls(query, columns, parameters)
 
     def page_from(self, row: Row[Any]) -> Page[InteractionView]:
         """The page in ``row`` (of a statement with ``columns``)."""

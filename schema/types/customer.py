@@ -191,10 +191,17 @@ def interactions_asked(info: Info, *, below: Sequence[str] = ()) -> InteractionQ
         size = page_size(info, first)
     except Invalid:
         return None  # the field reports it
+    fragments = info._raw_info.fragments
     return InteractionQuery(
         first=size,
-        with_total=any(
-            child.name.value == "totalCount" for child in subfields(node, info._raw_info.fragments)
+        with_total=any(child.name.value == "totalCount" for child in subfields(node, fragments)),
+        with_attributes=any(
+            attributes.name.value == "attributes"
+            for edges in subfields(node, fragments)
+            if edges.name.value == "edges"
+            for item in subfields(edges, fragments)
+            if item.name.value == "node"
+            for attributes in subfields(item, fragments)
         ),
     )
 
@@ -477,6 +484,7 @@ class Customer:
             first=page_size(info, first),
             after=after,
             with_total=selects(info, "totalCount"),
+            with_attributes=selects(info, "attributes", below=("edges", "node")),
         )
         # Answered at once when the query that found the customer read this very
         # page along (see ``interactions_asked``).
