@@ -56,11 +56,19 @@ from matching.standardize import (
     standardize_record,
 )
 
-# Blocking keys are locked by bucket for the whole batch, in bucket order, so
-# two submitters of the same new customer serialize instead of both creating
-# it, and submitters never deadlock on each other.
-KEY_LOCK_BUCKETS = 1024
-KEY_LOCK_NAMESPACE = 0x6875
+# Blocking keys are locked for the whole batch (see lock_key_buckets): each
+# key by its own lock under one of a few regions, in one order, so two
+# submitters of the same new customer serialize instead of both creating it,
+# submitters of different customers do not wait for each other, and no two
+# submitters deadlock.
+KEY_LOCK_REGIONS = 64
+KEY_LOCK_NAMESPACE = 0x6875  # the regions
+KEY_LOCK_KEY_NAMESPACE = 0x6876  # the keys
+# More distinct keys than this (a batch of more than about a hundred records:
+# a hundred hold some 900) lock their regions outright. PostgreSQL's lock
+# table is shared and bounded (max_locks_per_transaction per connection), and
+# no batch takes more locks than 1024 buckets took before.
+MAX_KEY_LOCKS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,28 +287,55 @@ class _Arrival:
     keys: list[str]
 
 
-_LOCK_KEY_BUCKETS = text(
-    "SELECT pg_advisory_xact_lock(:ns, b) FROM unnest(CAST(:buckets AS int[])) AS b ORDER BY b"
+_LOCK_KEYS = text(
+    "(SELECT pg_advisory_xact_lock_shared(:ns, r)"
+    "  FROM unnest(CAST(:regions AS int[])) AS r ORDER BY r)"
+    " UNION ALL (SELECT pg_advisory_xact_lock(:key_ns, k)"
+    "  FROM unnest(CAST(:keys AS int[])) AS k ORDER BY k)"
+)
+_LOCK_REGIONS = text(
+    "SELECT pg_advisory_xact_lock(:ns, r) FROM unnest(CAST(:regions AS int[])) AS r ORDER BY r"
 )
 
 
-async def lock_key_buckets(session: AsyncSession, keys: Sequence[str]) -> None:
-    """Lock the buckets of blocking ``keys`` until the transaction ends, in one order.
+def key_locks(keys: Iterable[str]) -> tuple[list[int], list[int]]:
+    """(regions, key locks) of blocking ``keys``, each sorted: 32 bits of a key's hash
+    name its lock, 32 others its region."""
+    regions, locks = set(), set()
+    for key in keys:
+        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+        locks.add(int.from_bytes(digest[:4], signed=True))
+        regions.add(int.from_bytes(digest[4:]) % KEY_LOCK_REGIONS)
+    return sorted(regions), sorted(locks)
 
-    Whoever reads or writes the holders of a key takes its bucket first: two
-    submissions of one new customer then place it one after the other.
+
+async def lock_key_buckets(session: AsyncSession, keys: Sequence[str]) -> None:
+    """Lock blocking ``keys`` until the transaction ends, in one order, in one round trip.
+
+    Whoever reads or writes the holders of a key locks it first: two
+    submissions of one new customer then place it one after the other, while
+    two batches of different customers go on side by side. Each key has a
+    lock of its own, taken after its region is taken *shared*; a batch of more
+    than :data:`MAX_KEY_LOCKS` keys takes its regions *exclusively* instead,
+    which a holder of any of their keys waits for, and which waits for them.
+    Every locker takes regions before keys, each in ascending order, so
+    waits always go up that one order and never close a cycle.
     """
-    buckets = sorted(
+    regions, locks = key_locks(keys)
+    if not locks:
+        return
+    if len(locks) > MAX_KEY_LOCKS:
+        await session.execute(_LOCK_REGIONS, {"ns": KEY_LOCK_NAMESPACE, "regions": regions})
+        return
+    await session.execute(
+        _LOCK_KEYS,
         {
-            int.from_bytes(hashlib.blake2b(k.encode(), digest_size=8).digest()) % KEY_LOCK_BUCKETS
-            for k in keys
-        }
+            "ns": KEY_LOCK_NAMESPACE,
+            "regions": regions,
+            "key_ns": KEY_LOCK_KEY_NAMESPACE,
+            "keys": locks,
+        },
     )
-    if buckets:
-        await session.execute(
-            _LOCK_KEY_BUCKETS,
-            {"ns": KEY_LOCK_NAMESPACE, "buckets": buckets},
-        )
 
 
 _CLAIM = text(
