@@ -35,6 +35,7 @@ from matching.types import PhoneKind, StandardRecord
 
 __all__ = [
     "COMPARISONS",
+    "NO_COUNTS",
     "RAISED_KINDS",
     "AgreementShares",
     "Columns",
@@ -198,7 +199,7 @@ def latin_street(detail: str | None) -> tuple[str, str]:
 
 
 # What a kind without a table counts (shared: lookups run per record and value).
-_NO_COUNTS: Mapping[str, int] = MappingProxyType({})
+NO_COUNTS: Mapping[str, int] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +240,7 @@ class TermFrequencies:
         total = self.totals.get(party, 0)  # a PartyType (str enum) finds its text's entry
         if total == 0:
             return 0.0
-        count = self.counts.get(f"{party}:{kind}", _NO_COUNTS).get(value, 0)
+        count = self.counts.get(f"{party}:{kind}", NO_COUNTS).get(value, 0)
         return (count - 1) / total if count >= COMMON_COUNT else 0.0
 
     def rare_share(self, party: PartyType, kind: str, value: str) -> float:
@@ -252,7 +253,7 @@ class TermFrequencies:
         total = self.totals.get(party, 0)
         if total == 0:
             return 0.0
-        count = self.counts.get(f"{party}:{kind}", _NO_COUNTS).get(value, 0)
+        count = self.counts.get(f"{party}:{kind}", NO_COUNTS).get(value, 0)
         if count >= max(self.min_count, COMMON_COUNT):
             return (count - 1) / total
         return max(self.min_count - 2, RARE_HOLDERS) / total
@@ -263,7 +264,7 @@ class TermFrequencies:
         The bound again: a value counted fewer than ``min_count`` times is
         never taken for rarer than that.
         """
-        count = self.counts.get(f"{party}:{kind}", _NO_COUNTS).get(value, 0)
+        count = self.counts.get(f"{party}:{kind}", NO_COUNTS).get(value, 0)
         return count if count >= max(self.min_count, COMMON_COUNT) else self.min_count - 1
 
     def to_dict(self) -> dict[str, object]:

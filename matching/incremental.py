@@ -11,9 +11,8 @@ with :func:`score_candidates`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +20,7 @@ import numpy.typing as npt
 from matching.block import DEFAULT_MAX_BLOCK_SIZE, DEFAULT_RULES, BlockingRule, blocking_keys
 from matching.compare import (
     COMMON_COUNT,
+    NO_COUNTS,
     RARE_HOLDERS,
     Columns,
     ComparisonVectors,
@@ -50,8 +50,6 @@ __all__ = [
 # Below this many records an index is too small to say which values are
 # common; the model's frequencies (from its training corpus) are used instead.
 MIN_RECORDS_FOR_OWN_FREQUENCIES = 10_000
-# What a kind no indexed record holds counts (shared: lookups run per pair).
-_NO_COUNTS: Mapping[str, int] = MappingProxyType({})
 
 
 def score_candidates(
@@ -233,7 +231,7 @@ class MatchIndex:
         if total < MIN_RECORDS_FOR_OWN_FREQUENCIES:
             return self.model.frequencies.fraction(party, kind, value)
         # The submitted record is not indexed: every holder is an "other" one.
-        count = self._terms.get((party, kind), _NO_COUNTS).get(value, 0)
+        count = self._terms.get((party, kind), NO_COUNTS).get(value, 0)
         return count / total if count >= COMMON_COUNT - 1 else 0.0
 
     def rare_share(self, party: PartyType, kind: str, value: str) -> float:
@@ -245,7 +243,7 @@ class MatchIndex:
         total = self._totals.get(party, 0)
         if total < MIN_RECORDS_FOR_OWN_FREQUENCIES:
             return self.model.frequencies.rare_share(party, kind, value)
-        count = self._terms.get((party, kind), _NO_COUNTS).get(value, 0)
+        count = self._terms.get((party, kind), NO_COUNTS).get(value, 0)
         if count >= COMMON_COUNT - 1:
             return count / total
         return RARE_HOLDERS / total
@@ -254,7 +252,7 @@ class MatchIndex:
         """How many records hold ``value``: the indexed ones and the submitted record."""
         if self._totals.get(party, 0) < MIN_RECORDS_FOR_OWN_FREQUENCIES:
             return self.model.frequencies.holders(party, kind, value)
-        return self._terms.get((party, kind), _NO_COUNTS).get(value, 0) + 1
+        return self._terms.get((party, kind), NO_COUNTS).get(value, 0) + 1
 
     def candidates(self, record: StandardRecord, limit: int = 5) -> list[CandidateCluster]:
         """The ``limit`` best clusters for ``record``, strongest first, with explanations."""

@@ -20,7 +20,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.services.records import lock_key_buckets
+from hub.services.records import lock_blocking_keys
 from hub.uow import in_transaction
 from matching.standardize import standard_record_from_dict
 from matching.types import StandardRecord
@@ -83,10 +83,10 @@ async def refresh_match_keys(
     """Rewrite the keys of the next ``batch`` current records with ids above ``after``.
 
     A record's keys become ``keys_of`` its stored standardized form: the keys
-    it lacks are added, those the rules no longer give are removed. The key
-    buckets of added keys are locked as a submission locks them, so a
-    submission placing a record on such a key sees the record either with the
-    key or without it, never half-written.
+    it lacks are added, those the rules no longer give are removed. Added
+    keys are locked as a submission locks them, so a submission placing a
+    record on such a key sees the record either with the key or without it,
+    never half-written.
     """
     if batch < 1:
         raise ValueError(f"batch must be at least 1, got {batch}")
@@ -101,7 +101,7 @@ async def refresh_match_keys(
         new.extend((key, row.id) for key in sorted(wanted - stored))
         gone.extend((key, row.id) for key in sorted(stored - wanted))
     if new or gone:
-        await lock_key_buckets(session, [key for key, _ in new])
+        await lock_blocking_keys(session, [key for key, _ in new])
         await session.execute(
             _WRITE_DIFFERENCE,
             {

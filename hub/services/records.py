@@ -56,7 +56,7 @@ from matching.standardize import (
     standardize_record,
 )
 
-# Blocking keys are locked for the whole batch (see lock_key_buckets): each
+# Blocking keys are locked for the whole batch (see lock_blocking_keys): each
 # key by its own lock under one of a few regions, in one order, so two
 # submitters of the same new customer serialize instead of both creating it,
 # submitters of different customers do not wait for each other, and no two
@@ -187,7 +187,7 @@ async def submit_records(
     keys = {item.index: base.keys(item.standard) for item in accepted}
     # A key known to be held by more than the cap matches nothing: not locked.
     database = await _database_of(session)
-    await lock_key_buckets(
+    await lock_blocking_keys(
         session,
         [
             key
@@ -309,7 +309,7 @@ def key_locks(keys: Iterable[str]) -> tuple[list[int], list[int]]:
     return sorted(regions), sorted(locks)
 
 
-async def lock_key_buckets(session: AsyncSession, keys: Sequence[str]) -> None:
+async def lock_blocking_keys(session: AsyncSession, keys: Sequence[str]) -> None:
     """Lock blocking ``keys`` until the transaction ends, in one order, in one round trip.
 
     Whoever reads or writes the holders of a key locks it first: two

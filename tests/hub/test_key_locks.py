@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from hub.services.records import KEY_LOCK_REGIONS, MAX_KEY_LOCKS, key_locks, lock_key_buckets
+from hub.services.records import KEY_LOCK_REGIONS, MAX_KEY_LOCKS, key_locks, lock_blocking_keys
 from hub.uow import sqlstate
 
 LOCK_NOT_AVAILABLE = "55P03"
@@ -22,7 +22,7 @@ MANY_KEYS = [f"name:客户{n}" for n in range(MAX_KEY_LOCKS + 1)]
 async def holding(engine: AsyncEngine, keys: Sequence[str]) -> AsyncIterator[None]:
     """A transaction of its own that holds the locks of ``keys`` while the block runs."""
     async with engine.connect() as connection, connection.begin():
-        await lock_key_buckets(AsyncSession(bind=connection), keys)
+        await lock_blocking_keys(AsyncSession(bind=connection), keys)
         yield
 
 
@@ -31,7 +31,7 @@ async def locks_without_waiting(engine: AsyncEngine, keys: Sequence[str]) -> boo
     async with engine.connect() as connection, connection.begin():
         await connection.execute(text("SET LOCAL lock_timeout = '200ms'"))
         try:
-            await lock_key_buckets(AsyncSession(bind=connection), keys)
+            await lock_blocking_keys(AsyncSession(bind=connection), keys)
         except DBAPIError as error:
             if sqlstate(error) != LOCK_NOT_AVAILABLE:
                 raise

@@ -68,14 +68,14 @@ async def locked_keys(
 ) -> list[str]:
     """The keys a committed batch of ``raw`` locks."""
     locked: list[str] = []
-    lock = records.lock_key_buckets
+    lock = records.lock_blocking_keys
 
     async def spy(session: AsyncSession, keys: Sequence[str]) -> None:
         locked.extend(keys)
         await lock(session, keys)
 
     with monkeypatch.context() as patch:
-        patch.setattr(records, "lock_key_buckets", spy)
+        patch.setattr(records, "lock_blocking_keys", spy)
         await committed(sessions, raw, matcher=SMALL_CAP)
     return locked
 
