@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import Executable, Row, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.orm import Session
 
 from hub.errors import Invalid
 from hub.settings import Settings
+
+_T = TypeVar("_T")
 
 
 def async_url(url: str) -> URL:
@@ -173,6 +177,32 @@ class SerialSession(AsyncSession):
     async def rollback(self) -> None:
         async with self._turn:
             await super().rollback()
+
+    async def run_sync(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        async with self._turn:
+            return await super().run_sync(fn, *args, **kwargs)
+
+
+async def read_rows(
+    session: AsyncSession, statement: Executable, parameters: Mapping[str, Any] | None = None
+) -> Sequence[Row[*tuple[Any, ...]]]:
+    """The rows of a statement that selects columns (no ORM entities), executed on the
+    session's connection as plain SQL.
+
+    ``session.execute`` runs such a statement through the ORM: per request it
+    builds a compile state, result metadata and a row processor per column, and
+    for a profile's single row of seventy columns that cost more than asyncpg
+    reading it. The connection's own execution caches the metadata with the
+    compiled statement, and the rows are the same (same columns, same types,
+    same keys). The session's transaction, if any, is the one used.
+    """
+    return await session.run_sync(_rows, statement, parameters)
+
+
+def _rows(
+    session: Session, statement: Executable, parameters: Mapping[str, Any] | None
+) -> Sequence[Row[*tuple[Any, ...]]]:
+    return session.connection().execute(statement, parameters).all()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

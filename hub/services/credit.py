@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql import FromClause
 
+from hub.db.engine import read_rows
 from hub.db.models import (
     Classification,
     CreditDecision,
@@ -321,7 +322,7 @@ async def standing_of(
     """Metrics, classification and credit standing of ``golden_ids`` (one query)."""
     if not golden_ids:
         return {}
-    rows = await session.execute(_STANDING, {"ids": list(golden_ids)})
+    rows = await read_rows(session, _STANDING, {"ids": list(golden_ids)})
     return {row[0]: standing_from(row, row[0], now) for row in rows}
 
 
@@ -359,7 +360,8 @@ async def read_profile(
     parameters = along.parameters if along else {}
     current = golden_id
     for _ in range(customers.MAX_MERGE_CHAIN):
-        row = (await session.execute(statement, {**parameters, "golden_id": current})).one_or_none()
+        rows = await read_rows(session, statement, {**parameters, "golden_id": current})
+        row = rows[0] if rows else None
         if row is None:
             raise NotFound(f"no customer with id C{golden_id}", field="id")
         if row.status != "merged" or row.merged_into_id is None:
@@ -415,7 +417,7 @@ async def list_profiles(
         first=first, after=after, wanted=wanted, order=order, with_lineage=lineage
     )
     statement = _listing_with_standing(listing.query, reasons) if standing else listing.query
-    read = (await session.execute(statement, listing.parameters)).all()
+    read = await read_rows(session, statement, listing.parameters)
     total = await customers.count_customers(session, wanted) if with_total else -1
     rows = read[:first]  # one more was read: whether a next page exists
     ids = [row.id for row in rows]

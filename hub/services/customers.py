@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, Row, Select, any_, bindparam, func, null, sel
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.db.engine import read_rows
 from hub.db.models import (
     Classification,
     CreditProfile,
@@ -397,7 +398,7 @@ async def source_records_of(
     session: AsyncSession, golden_ids: Sequence[int]
 ) -> dict[int, list[SourceRecordRef]]:
     """The source records currently linked to each of ``golden_ids`` (one query)."""
-    rows = await session.execute(_SOURCE_RECORDS, {"ids": list(golden_ids)})
+    rows = await read_rows(session, _SOURCE_RECORDS, {"ids": list(golden_ids)})
     found: dict[int, list[SourceRecordRef]] = defaultdict(list)
     for golden_id, source, key, version, retired_at, link_kind, score in rows:
         found[golden_id].append(

@@ -20,6 +20,7 @@ from sqlalchemy import BigInteger, Label, Row, TextClause, column, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import NullType
 
+from hub.db.engine import read_rows
 from hub.domain import (
     Cursors,
     InteractionView,
@@ -486,13 +487,13 @@ async def interactions_of(
     condition, keyset, params = _page_parameters(query)
     params["ids"] = list(golden_ids)
     page_sql, count_sql = _interaction_statements(condition, keyset, query.with_attributes)
-    rows = await session.execute(page_sql, params)
+    rows = await read_rows(session, page_sql, params)
     found: dict[int, list[InteractionView]] = {g: [] for g in golden_ids}
     # By position (a page of 50 customers reads 500 of these rows).
     for row in rows:
         found[row[0]].append(_view(row[1:]))
     counted: dict[int, int] = (
-        dict((await session.execute(count_sql, params)).all()) if query.with_total else {}
+        dict(await read_rows(session, count_sql, params)) if query.with_total else {}
     )
     return {
         golden_id: _page(items, counted.get(golden_id, 0), query)

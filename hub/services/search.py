@@ -23,6 +23,7 @@ from sqlalchemy import BigInteger, Boolean, Text, TextualSelect, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.db.engine import read_rows
 from hub.db.models import GoldenRecord
 from hub.db.sql import among
 from hub.domain import Customer
@@ -375,14 +376,17 @@ async def search_page(
         "candidates": CANDIDATES,
     }
     if party_type is None:
-        rows = (await session.execute(_CANDIDATES, parameters)).all()
+        rows = await read_rows(session, _CANDIDATES, parameters)
     else:
         parameters["party_type"] = party_type
-        rows = (await session.execute(_CANDIDATES_OF_TYPE, parameters)).all()
+        rows = await read_rows(session, _CANDIDATES_OF_TYPE, parameters)
     if not rows:
         return SearchPage(hits=[], total=0)
+    # Unpacked by position: up to ``CANDIDATES`` rows, and reading a row's columns
+    # by name cost a twentieth of a search.
     ranks = _ranks(
-        _Query.of(query), [((row.name, row.pinyin, row.name_en), bool(row.exact)) for row in rows]
+        _Query.of(query),
+        [((name, pinyin, name_en), bool(exact)) for _, name, pinyin, name_en, exact in rows],
     )
     ranked = sorted(
         (
@@ -392,7 +396,7 @@ async def search_page(
         key=lambda hit: (-hit[0], hit[2]),
     )
     window = ranked[offset : offset + first]
-    loaded = await session.execute(_CUSTOMERS, {"ids": [hit[2] for hit in window]})
+    loaded = await read_rows(session, _CUSTOMERS, {"ids": [hit[2] for hit in window]})
     customers = {row.id: customer_from_row(row) for row in loaded}
     return SearchPage(
         hits=[

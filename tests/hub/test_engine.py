@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import literal, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from hub.db.engine import create_engine
+from hub.db.engine import create_engine, read_rows
 from hub.settings import Settings
 
 
@@ -64,3 +64,34 @@ async def test_the_hubs_connections_never_compile_statements_just_in_time(
                 assert (await connection.execute(text("SHOW jit"))).scalar_one() == "off"
         finally:
             await engine.dispose()
+
+
+async def test_read_rows_gives_the_rows_the_orm_gives_for_a_select_of_columns(
+    session: AsyncSession,
+) -> None:
+    statement = select(
+        literal(7).label("id"), literal("成德").label("name"), literal(None).label("lineage")
+    )
+    through_orm = (await session.execute(statement)).all()
+    plain = await read_rows(session, statement)
+    assert plain == through_orm
+    assert plain[0]._mapping == through_orm[0]._mapping
+
+
+async def test_read_rows_sees_what_the_session_wrote_in_its_transaction(
+    session: AsyncSession,
+) -> None:
+    await session.execute(text("CREATE TEMPORARY TABLE seen (n int)"))
+    await session.execute(text("INSERT INTO seen VALUES (1), (2)"))
+    rows = await read_rows(session, text("SELECT n FROM seen WHERE n > :low"), {"low": 1})
+    assert [tuple(row) for row in rows] == [(2,)]
+
+
+async def test_reads_of_one_session_take_turns_with_its_other_statements(
+    session: AsyncSession,
+) -> None:
+    slow = session.execute(text("SELECT pg_sleep(0.05), 1"))
+    quick = read_rows(session, text("SELECT 2"))
+    first, second = await asyncio.gather(slow, quick)
+    assert first.one()[1] == 1
+    assert second[0][0] == 2

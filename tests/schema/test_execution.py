@@ -13,6 +13,7 @@ import pytest
 import strawberry
 from strawberry.permission import BasePermission
 
+from schema import execution
 from schema.documents import CachedDocuments, DocumentCache
 from schema.execution import LeafShortcutExecutionContext
 
@@ -434,6 +435,13 @@ def _answers_with_cached_documents(
         ),
         # Without directives the same fields are collected; arguments still follow.
         ("query($n: Int!) { items { name shout(times: $n) } }", [{"n": 1}, {"n": 3}]),
+        # Arguments written in the operation are converted once for all runs; those
+        # read from variables (at any depth) in each run.
+        (
+            "query($n: Int!, $k: Kind!) { items { s2: shout(times: 2) shout(times: $n) "
+            "picked(kinds: [ORDER, $k]) } }",
+            [{"n": 1, "k": "CALL"}, {"n": 3, "k": "ORDER"}],
+        ),
         # Shapes of whole objects are kept with the plans: each run reads its own values.
         (
             "query($n: Int!) { listing { entries { label tag { label } } } "
@@ -457,3 +465,28 @@ def test_a_repeated_operation_answers_each_run_as_strawberry_does(
         )
         expected.append((result.data, sorted((e.message, e.path) for e in result.errors or [])))
     assert _answers_with_cached_documents(query, runs) == expected
+
+
+def test_arguments_written_in_the_operation_are_converted_once_for_all_its_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    converted: list[dict[str, Any]] = []
+    convert = execution.convert_arguments
+
+    def counting(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        arguments = convert(*args, **kwargs)
+        converted.append(arguments)
+        return arguments
+
+    monkeypatch.setattr(execution, "convert_arguments", counting)
+    answers = _answers_with_cached_documents(
+        "query($n: Int!) { items { s3: shout(times: 3) shout(times: $n) } }",
+        [{"n": 1}, {"n": 2}, {"n": 1}],
+    )
+    assert [data["items"][0] for data, _ in answers] == [
+        {"s3": "aaa", "shout": "a"},
+        {"s3": "aaa", "shout": "aa"},
+        {"s3": "aaa", "shout": "a"},
+    ]
+    # Once for the written argument, once per run for the variable.
+    assert sorted(a["times"] for a in converted) == [1, 1, 2, 3]
