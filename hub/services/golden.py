@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
@@ -241,9 +241,23 @@ _CREATE_AND_LINK = text(
     "), locked AS ("
     " SELECT id FROM golden_record WHERE id = ANY(CAST(:lock AS bigint[]))"
     " ORDER BY id FOR UPDATE"
-    ") SELECT NULL AS placeholder, NULL AS id, (SELECT count(*) FROM locked) AS locked"
-    " UNION ALL SELECT placeholder, id, NULL FROM started"
+    ") SELECT NULL AS placeholder, NULL AS id, (SELECT count(*) FROM locked) AS locked,"
+    " NULL AS payload"
+    " UNION ALL SELECT placeholder, id, NULL, NULL FROM started"
+    # Payloads of stored versions the caller asks for, riding on the same round trip.
+    " UNION ALL SELECT NULL, v.source_record_id, NULL, v.payload::text"
+    " FROM unnest(CAST(:read_ids AS bigint[]), CAST(:read_versions AS int[]))"
+    "  AS p(record_id, version)"
+    " JOIN source_record_version v ON v.source_record_id = p.record_id"
+    "  AND v.version = p.version"
 )
+
+
+class Linked(NamedTuple):
+    """What :func:`create_and_link` returns."""
+
+    started: dict[int, int]  # placeholder -> stored id of each golden record it created
+    payloads: dict[int, str]  # record id -> JSON text of each payload asked for
 
 
 async def create_and_link(
@@ -254,19 +268,24 @@ async def create_and_link(
     linked_by: str,
     changes: ChangeSet,
     lock: Iterable[int] = (),
-) -> dict[int, int]:
+    read_payloads: Sequence[tuple[int, int]] = (),
+) -> Linked:
     """:func:`create_goldens` and :func:`link_many` in one statement.
 
     ``started`` holds (placeholder, party type) of the golden records to
     create, placeholders being negative; a link (record id, golden id, link
     kind, score) may name a placeholder for its golden record. The rows of
     the stored golden records ``lock`` are locked for the rest of the
-    transaction (for ``refresh_goldens(..., locked=True)``). Returns
-    placeholder -> stored id.
+    transaction (for ``refresh_goldens(..., locked=True)``). The payloads of
+    the versions ``read_payloads`` (record id, version) come back as JSON
+    text: a submission reads those survivorship needs here, not one more
+    round trip.
     """
     rows = await session.execute(
         _CREATE_AND_LINK,
         {
+            "read_ids": [record_id for record_id, _ in read_payloads],
+            "read_versions": [version for _, version in read_payloads],
             "lock": sorted(set(lock)),
             "parties": [party_type.value for _, party_type in started],
             "placeholders": [placeholder for placeholder, _ in started],
@@ -277,10 +296,16 @@ async def create_and_link(
             "linked_by": linked_by,
         },
     )
-    stored = {row.placeholder: row.id for row in rows if row.placeholder is not None}
+    stored: dict[int, int] = {}
+    payloads: dict[int, str] = {}
+    for row in rows:
+        if row.placeholder is not None:
+            stored[row.placeholder] = row.id
+        elif row.payload is not None:
+            payloads[row.id] = row.payload
     changes.created.update(stored.values())
     changes.touched.update(stored.values())
-    return stored
+    return Linked(stored, payloads)
 
 
 async def lock_goldens(session: AsyncSession, golden_ids: Iterable[int]) -> dict[int, GoldenRecord]:
@@ -340,13 +365,19 @@ async def refresh_goldens(
         members = loaded
     if not locked:
         await _read_overrides_and_members(session, goldens)
+    regrouped = _regrouped(changes)
     refreshed = [
         refreshed
         for golden in goldens
         if golden.status != "merged"
         and (
             refreshed := _refresh_one(
-                golden, members=members.get(golden.id, []), rules=rules, changes=changes, at=at
+                golden,
+                members=members.get(golden.id, []),
+                rules=rules,
+                changes=changes,
+                regrouped=regrouped,
+                at=at,
             )
         )
         is not None
@@ -496,15 +527,30 @@ async def _read_overrides_and_members(session: AsyncSession, goldens: Sequence[_
             golden.overrides.append(Override(row.attribute, row.value, row.set_by, row.set_at))
 
 
+def _regrouped(changes: ChangeSet) -> frozenset[int]:
+    """Golden records a merge or split of ``changes`` names: that event already tells of them."""
+    return frozenset(
+        golden_id
+        for kind, ids, _ in changes.events
+        if kind in {ChangeKind.MERGED, ChangeKind.SPLIT}
+        for golden_id in ids
+    )
+
+
 def _refresh_one(
     golden: _GoldenRow,
     *,
     members: list[MemberRecord],
     rules: SurvivorshipRules,
     changes: ChangeSet,
+    regrouped: frozenset[int],
     at: datetime,
 ) -> _Refreshed | None:
-    """One golden record's new values and version, or ``None`` when nothing changed."""
+    """One golden record's new values and version, or ``None`` when nothing changed.
+
+    A golden record in ``regrouped`` gets no event of its own: its merge or
+    split event tells of it.
+    """
     member_ids = [m.record_id for m in members]
     if not members:
         if golden.status == "retired":
@@ -536,10 +582,7 @@ def _refresh_one(
     ):
         return None
     kind = ChangeKind.CREATED if created else ChangeKind.UPDATED
-    if not any(
-        event[0] in {ChangeKind.MERGED, ChangeKind.SPLIT} and golden.id in event[1]
-        for event in changes.events
-    ):
+    if golden.id not in regrouped:
         changes.add(kind, [golden.id])
     address = survived.attributes.get("address") or {}
     return _Refreshed(

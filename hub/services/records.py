@@ -681,18 +681,35 @@ class _Placement:
                 self.records[record_id] = _with_payload(self.records[record_id], database)
         return {g: [self.records[r] for r in sorted(self.members.get(g, ()))] for g in golden_ids}
 
+    def unread_payloads(self, golden_ids: Iterable[int]) -> list[tuple[int, int]]:
+        """(record id, version) of the members of ``golden_ids`` whose payload is unread."""
+        return sorted(
+            (record_id, self.records[record_id].version)
+            for golden_id in set(golden_ids)
+            for record_id in self.members.get(golden_id, ())
+            if self.records[record_id].payload is _UNREAD
+        )
+
+    def take_payloads(self, payloads: Mapping[int, str], database: str) -> None:
+        """Give members their payloads, read as JSON text (and so the process cache too)."""
+        for record_id, payload in payloads.items():
+            unread = self.records[record_id]
+            member = replace(unread, payload=_StoredPayload(payload))
+            self.records[record_id] = member
+            key = (database, record_id, member.version)
+            if _MEMBERS.get(key) is unread:
+                _MEMBERS.put(key, member)
+
     def start_golden(self, party_type: PartyType) -> int:
         provisional = -(len(self.party_types) + 1)
         self.party_types[provisional] = party_type
         return provisional
 
-    def candidates(
-        self, arrival: _Arrival, holders: dict[str, list[tuple[int, int | None]]]
-    ) -> list[Candidate]:
+    def candidates(self, arrival: _Arrival, holders: dict[str, list[int]]) -> list[Candidate]:
         """Every member of every golden record the arrival shares a key with."""
         goldens: set[int] = set()
         for key in arrival.keys:
-            for record_id, _ in holders.get(key, ()):
+            for record_id in holders.get(key, ()):
                 golden_id = self.golden_of.get(record_id)
                 if golden_id is not None:
                     goldens.add(golden_id)
@@ -709,7 +726,7 @@ class _Placement:
     def score_ahead(
         self,
         arrivals: Sequence[_Arrival],
-        holders: dict[str, list[tuple[int, int | None]]],
+        holders: dict[str, list[int]],
         matcher: Matcher,
     ) -> None:
         """Score in one pass every pair the batch is likely to compare.
@@ -821,6 +838,32 @@ class _StoredPayload(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self.decoded())
+
+
+class _UnreadPayload(Mapping[str, Any]):
+    """The payload of a stored member whose payload the batch has not read.
+
+    A submission reads the standardized form of every member it compares but
+    the payload only of those whose golden records it refreshes
+    (:meth:`_Placement.unread_payloads`): reading this one is a bug.
+    """
+
+    __slots__ = ()
+
+    def _unread(self) -> RuntimeError:
+        return RuntimeError("a stored member's payload was used before it was read")
+
+    def __getitem__(self, key: str) -> Any:
+        raise self._unread()
+
+    def __iter__(self) -> Iterator[str]:
+        raise self._unread()
+
+    def __len__(self) -> int:
+        raise self._unread()
+
+
+_UNREAD = _UnreadPayload()
 
 
 class _MemberCache:
@@ -989,34 +1032,45 @@ def _member_of(row: Any, database: str, uncommitted: set[int]) -> MemberRecord:
             source_key=row.source_key,
             version=row.version,
             standard=standard_record_from_dict(orjson.loads(row.standardized)),
-            payload=_StoredPayload(row.payload),
+            payload=_UNREAD if row.payload is None else _StoredPayload(row.payload),
         )
-    elif member.golden_id != row.golden_id:
-        member = replace(member, golden_id=row.golden_id)
+    else:
+        if member.payload is _UNREAD and row.payload is not None:
+            member = replace(member, payload=_StoredPayload(row.payload))
+        if member.golden_id != row.golden_id:
+            member = replace(member, golden_id=row.golden_id)
     if row.id not in uncommitted:
         _MEMBERS.put(key, member)
     return member
 
 
-# The cross-references are looked up record by record and golden record by
-# golden record (LATERAL, kept from being flattened by OFFSET 0): for a batch
-# of a hundred records the planner otherwise hashes all of cross_reference,
-# twice, which took most of the statement's time with 170k records stored.
+# Each key's holders come back as one array, at most one past the cap (a
+# frequent key's array says only that it is frequent). The cross-reference of
+# each holder is looked up once however many keys it shares with the batch,
+# and only for keys under the cap; then the members of the golden records they
+# lead to, record by record (LATERAL, kept from being flattened by OFFSET 0:
+# the planner otherwise hashes all of cross_reference).
 _HOLDERS_AND_MEMBERS = text(
-    f"WITH {_HELD},"  # noqa: S608 - constant fragments only
-    " found AS ("
-    " SELECT held.key, held.source_record_id, x.golden_id, held.holders > :cap AS capped"
-    " FROM held LEFT JOIN LATERAL (SELECT x.golden_id FROM cross_reference x"
-    "  WHERE x.source_record_id = held.source_record_id AND held.holders <= :cap"
-    "  OFFSET 0) AS x ON true"
-    " WHERE held.holders <= :cap OR held.position = 1"
+    "WITH held AS ("  # noqa: S608 - constant fragments only
+    " SELECT k.key, h.ids FROM unnest(CAST(:keys AS text[])) AS k(key)"
+    " CROSS JOIN LATERAL (SELECT array_agg(m.source_record_id) AS ids"
+    "  FROM (SELECT m.source_record_id FROM match_key m WHERE m.key = k.key"
+    "   LIMIT :cap + 1) AS m) AS h"
+    " WHERE h.ids IS NOT NULL"
+    "), holders AS ("
+    " SELECT DISTINCT unnest(ids) AS source_record_id FROM held"
+    " WHERE cardinality(ids) <= :cap"
     "), goldens AS ("
-    " SELECT golden_id FROM found WHERE golden_id IS NOT NULL"
+    " SELECT x.golden_id FROM holders h CROSS JOIN LATERAL (SELECT x.golden_id"
+    "  FROM cross_reference x WHERE x.source_record_id = h.source_record_id OFFSET 0) AS x"
     " UNION SELECT unnest(CAST(:current AS bigint[]))"
-    ") SELECT key, source_record_id AS id, golden_id, capped, NULL AS code,"
-    " NULL AS source_key, NULL::int AS version, NULL AS standardized, NULL AS payload"
-    " FROM found"
-    f" UNION ALL SELECT NULL, {_MEMBER_COLUMNS}"
+    ") SELECT key, CASE WHEN cardinality(ids) <= :cap THEN ids END AS holders,"
+    " NULL::bigint AS id, NULL::bigint AS golden_id, NULL AS code, NULL AS source_key,"
+    " NULL::int AS version, NULL AS standardized, NULL AS payload FROM held"
+    # Payloads stay in the database: survivorship reads those of the golden
+    # records the batch touches (:meth:`_Placement.unread_payloads`).
+    " UNION ALL SELECT NULL, NULL, r.id, x.golden_id, s.code, r.source_key, v.version,"
+    " v.standardized::text, NULL"
     " FROM goldens g CROSS JOIN LATERAL (SELECT x.source_record_id, x.golden_id"
     "  FROM cross_reference x WHERE x.golden_id = g.golden_id OFFSET 0) AS x"
     f" {_MEMBER_JOINS} WHERE r.retired_at IS NULL"
@@ -1030,11 +1084,13 @@ async def _holders_and_members(
     *,
     max_key_size: int,
     arriving: set[int],
-) -> tuple[dict[str, list[tuple[int, int | None]]], set[str], list[MemberRecord]]:
-    """:func:`_key_holders`, and the members of the golden records they lead to, in one statement.
+) -> tuple[dict[str, list[int]], set[str], list[MemberRecord]]:
+    """The records holding each of ``keys``, the keys held by more than
+    ``max_key_size`` records, and the members of the golden records the holders
+    and ``current_goldens`` are in, in one statement.
 
-    The golden records are those of the keys' holders and ``current_goldens``;
-    their members come as :func:`_load_members` reads them, by record id.
+    Members come as :func:`_load_members` reads them, by record id. A key no
+    record holds is in neither the holders nor the frequent keys.
     """
     rows = await session.execute(
         _HOLDERS_AND_MEMBERS,
@@ -1042,16 +1098,16 @@ async def _holders_and_members(
     )
     database = await _database_of(session)
     uncommitted = arriving | _written_by(session)
-    found: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
+    found: dict[str, list[int]] = {}
     capped: set[str] = set()
     members: list[MemberRecord] = []
     for row in rows:
         if row.key is None:
             members.append(_member_of(row, database, uncommitted))
-        elif row.capped:
+        elif row.holders is None:
             capped.add(row.key)
         else:
-            found[row.key].append((row.id, row.golden_id))
+            found[row.key] = row.holders
     members.sort(key=lambda member: member.record_id)
     return found, capped, members
 
@@ -1117,8 +1173,9 @@ async def _place_arrivals(
                 at=at,
             )
         )
-    # The golden records the batch started are inserted as the records link to them.
-    provisional = await create_and_link(
+    # The golden records the batch started are inserted as the records link to them,
+    # and the payloads survivorship reads of the stored ones it touched come back.
+    linked = await create_and_link(
         session,
         [
             (g, placement.party_types[g])
@@ -1132,7 +1189,10 @@ async def _place_arrivals(
         linked_by=actor,
         changes=changes,
         lock=(g for g in changes.touched if g > 0),
+        read_payloads=placement.unread_payloads(g for g in changes.touched if g > 0),
     )
+    provisional = linked.started
+    placement.take_payloads(linked.payloads, database)
     placement.settle(provisional)
     await _open_reviews(
         session,
@@ -1150,7 +1210,7 @@ async def _place_arrival(
     session: AsyncSession,
     placement: _Placement,
     arrival: _Arrival,
-    holders: dict[str, list[tuple[int, int | None]]],
+    holders: dict[str, list[int]],
     *,
     matcher: Matcher,
     actor: str,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.db.models import GoldenRecord
@@ -215,3 +215,98 @@ async def test_a_version_read_in_a_batch_that_rolls_back_is_not_taken_for_a_late
 
     assert member.version == 2
     assert member.standard.name.raw == "北京恒通地产有限公司"
+
+
+async def test_the_holders_lookup_gives_each_keys_holders_the_frequent_keys_and_their_members(
+    session: AsyncSession,
+) -> None:
+    await submit(session, company("H-1", "星河科技"), company("H-2", "蓝海物流"))
+    await submit(session, company("H-3", "恒通地产", phones=["010-65550123"]))
+    stored = await session.execute(text("SELECT source_key, id FROM source_record"))
+    ids = {row.source_key: row.id for row in stored}
+    links = await session.execute(text("SELECT source_record_id, golden_id FROM cross_reference"))
+    goldens = {row.source_record_id: row.golden_id for row in links}
+    own_key = "o:phone:+861065550123"
+    nobodys_key = "o:phone:+861065559999"
+
+    holders, frequent, members = await records._holders_and_members(
+        session, [SWITCHBOARD_KEY, own_key, nobodys_key], set(), max_key_size=2, arriving=set()
+    )
+
+    assert sorted(holders[SWITCHBOARD_KEY]) == sorted([ids["H-1"], ids["H-2"]])
+    assert holders[own_key] == [ids["H-3"]]
+    assert nobodys_key not in holders
+    assert not frequent
+    # Every member of the golden records the holders are in, each once, by record id.
+    assert [m.record_id for m in members] == sorted(ids.values())
+    assert {m.record_id: m.golden_id for m in members} == goldens
+
+
+async def test_a_frequent_keys_holders_are_neither_listed_nor_followed_to_their_members(
+    session: AsyncSession,
+) -> None:
+    await submit(session, company("F-1", "星河科技"), company("F-2", "蓝海物流"))
+    (current,) = (
+        await session.execute(
+            text(
+                "SELECT x.golden_id FROM cross_reference x"
+                " JOIN source_record r ON r.id = x.source_record_id WHERE r.source_key = 'F-1'"
+            )
+        )
+    ).scalars()
+
+    holders, frequent, members = await records._holders_and_members(
+        session, [SWITCHBOARD_KEY], {current}, max_key_size=1, arriving=set()
+    )
+
+    assert holders == {}
+    assert frequent == {SWITCHBOARD_KEY}
+    # Only the golden record asked for by id: F-2's is reached through the frequent key alone.
+    assert [m.source_key for m in members] == ["F-1"]
+    assert {m.golden_id for m in members} == {current}
+
+
+async def test_a_batch_reads_the_payloads_only_of_the_members_whose_golden_records_it_refreshes(
+    sessions: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    uscc = "91110108MA01C2X37M"
+    await committed(
+        sessions,
+        company("P-1", "星河科技", uscc=uscc, emails=["info@xinghe.cn"]),
+        company("P-2", "蓝海物流"),
+        matcher=None,
+    )
+
+    # The same customer as P-1; it shares only the switchboard with P-2.
+    (joined,) = (
+        await committed(sessions, company("P-3", "星河科技", uscc=uscc), matcher=None)
+    ).outcomes
+
+    stored = await session.execute(
+        text(
+            "SELECT r.source_key, r.id, x.golden_id FROM source_record r"
+            " JOIN cross_reference x ON x.source_record_id = r.id"
+        )
+    )
+    rows = {row.source_key: row for row in stored}
+    assert joined.decision == "auto"
+    assert joined.golden_id == rows["P-1"].golden_id != rows["P-2"].golden_id
+    database = await records._database_of(session)
+    read = {
+        member.source_key: member.payload
+        for (known, record_id, _), member in records._MEMBERS.entries.items()
+        if known == database and record_id in {rows["P-1"].id, rows["P-2"].id}
+    }
+    assert read["P-2"] is records._UNREAD  # compared, never survived
+    assert read["P-1"]["emails"] == ["info@xinghe.cn"]
+    # Survivorship had P-1's payload: its e-mail is the customer's.
+    attributes = await session.scalar(
+        select(GoldenRecord.attributes).where(GoldenRecord.id == joined.golden_id)
+    )
+    assert attributes is not None
+    assert attributes["emails"] == ["info@xinghe.cn"]
+
+
+def test_an_unread_payload_is_never_taken_for_an_empty_one() -> None:
+    with pytest.raises(RuntimeError, match="before it was read"):
+        dict(records._UNREAD)
