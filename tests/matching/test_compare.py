@@ -232,6 +232,22 @@ def test_term_frequency_of_a_common_value_is_higher() -> None:
     assert rare == pytest.approx(RARE_HOLDERS / 17)
 
 
+def test_a_homophone_typo_of_a_common_name_is_as_common_as_its_sound() -> None:
+    # 彰勇, a call centre's typo of 张勇, on two records among forty 张勇:
+    # those two may be any two of forty people.
+    records = [person("t1", person_name("彰勇")), person("t2", person_name("彰勇"))]
+    records += [person(f"z{i}", person_name("张勇")) for i in range(40)]
+    # 吴莉 shares its sound with a few real names (吴丽, 武莉): still rare.
+    records += [person("w1", person_name("吴莉")), person("w2", person_name("吴莉"))]
+    records += [person(f"v{i}", person_name(n)) for i, n in enumerate(("吴丽", "武莉"))]
+    cols = Columns.from_records(records)
+    vectors = compare_pairs(cols, np.array([0, 2, 42]), np.array([1, 3, 43]))
+    typo, common, rare = vectors.tf["name"].tolist()
+    # The typo counts every holder of its sound (42), the name its own (40).
+    assert typo >= common > 10 * rare
+    assert vectors.name_holders.tolist() == [42, 40, 2]
+
+
 def test_a_rare_company_name_has_no_term_frequency() -> None:
     records = [org(str(i), org_name("欧阳科技")) for i in range(2)]
     records += [org(f"x{i}", org_name(f"李{c}贸易")) for i, c in enumerate("一二三四五")]

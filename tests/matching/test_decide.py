@@ -284,6 +284,16 @@ def test_a_short_name_sharing_a_switchboard_goes_to_review() -> None:
     assert _codes_at(-4.0, short, legal) == [REVIEW_CODE]
 
 
+def test_a_name_spelt_one_character_apart_sharing_a_switchboard_goes_to_review() -> None:
+    kunming = address("昆明")
+    filed = org("a", org_name("威泰", "冶金"), phone=("+8687145030747",), where=kunming)
+    slipped = org("b", org_name("威秦", "冶金"), phone=("+8687145030747",), where=kunming)
+    assert _ruled_at(-4.0, filed, slipped) == (REVIEW_CODE, Rule.ORGANIZATION_NAME_FLOOR)
+    # Without the switchboard the names alone are two companies.
+    elsewhere = replace(slipped, phones=phones("+8687146666666"))
+    assert _codes_at(-4.0, filed, elsewhere) == [DISTINCT_CODE]
+
+
 def _namesakes(name: str, count: int) -> list[StandardRecord]:
     """``count`` other persons called ``name``, one per city: they make the name common."""
     cities = ("上海", "广州", "深圳", "成都", "武汉", "西安")
@@ -313,6 +323,19 @@ def test_namesakes_in_one_city_need_more_than_even_odds_for_review() -> None:
         replace(b, birth_date=born),
         *others,
     ) == [REVIEW_CODE]
+
+
+def test_namesakes_need_numbers_of_their_own_that_differ() -> None:
+    # A mobile in one department, the home landline in the other: no sign of
+    # two people, so the person thresholds apply, not the namesakes' one.
+    city = address("北京")
+    mobile = person("a", person_name("吴强"), where=city, phone=("+8615999067722",))
+    home = person("b", person_name("吴强"), where=city, phone=("+862165432109",))
+    others = _namesakes("吴强", 4)
+    below = Thresholds().namesake_lower - 0.1
+    assert _ruled_at(below, mobile, home, *others) == (REVIEW_CODE, None)
+    unreachable = replace(home, phones=())
+    assert _ruled_at(below, mobile, unreachable, *others) == (REVIEW_CODE, None)
 
 
 def test_persons_of_one_rare_name_and_nothing_against_go_to_review() -> None:
@@ -390,9 +413,17 @@ def test_a_legal_name_that_only_sounds_the_same_goes_to_review() -> None:
     )
     filed = org("b", org_name("顺合", "材料", region="上海"), phone=("+862187654321",))
     assert _codes_at(-1.0, typed, filed) == [REVIEW_CODE]
-    # Without the region and legal form it is a trade name that sounds alike.
+    # Without the region and legal form it is a trade name that sounds alike:
+    # with numbers of their own, two companies of one brand once the sound
+    # is common ...
     short = replace(typed, name=org_name("顺和", "材料", legal_form=None))
-    assert _codes_at(-1.0, short, filed) == [DISTINCT_CODE]
+    same_sound = [
+        org(f"s{k}", org_name(name, "材料", legal_form=None), where=address("北京"))
+        for k, name in enumerate(("顺河", "舜和", "顺禾", "舜合", "瞬和", "顺核"))
+    ]
+    assert _codes_at(-1.0, short, filed, *same_sound) == [DISTINCT_CODE]
+    # ... and a typo of one name while few records hold the sound.
+    assert _codes_at(-1.0, short, filed) == [REVIEW_CODE]
 
 
 def _ruled_at(
@@ -430,6 +461,8 @@ def test_common_sound_holders_must_not_be_negative() -> None:
     assert Thresholds(common_sound_holders=8).common_sound_holders == 8
     with pytest.raises(ValueError, match="common_sound_holders"):
         Thresholds(common_sound_holders=-1)
+    with pytest.raises(ValueError, match="typo_sound_holders"):
+        Thresholds(typo_sound_holders=-1)
 
 
 def test_a_rare_trade_name_in_one_city_goes_to_review() -> None:
