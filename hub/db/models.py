@@ -171,7 +171,8 @@ class MatchKey(Base):
 
     __tablename__ = "match_key"
 
-    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    # Compared for equality only: byte order builds their index fastest (migration 0009).
+    key: Mapped[str] = mapped_column(Text(collation="C"), primary_key=True)
     source_record_id: Mapped[int] = mapped_column(
         ForeignKey("source_record.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -182,7 +183,7 @@ class SearchToken(Base):
 
     __tablename__ = "search_token"
 
-    token: Mapped[str] = mapped_column(Text, primary_key=True)
+    token: Mapped[str] = mapped_column(Text(collation="C"), primary_key=True)
     golden_id: Mapped[int] = mapped_column(
         ForeignKey("golden_record.id", ondelete="CASCADE"), primary_key=True, index=True
     )

@@ -23,6 +23,7 @@ import hub.bulk
 from hub.bulk import (
     Cluster,
     Workers,
+    analyze_tables,
     bulk_match_config,
     canonical_payload,
     copy_text,
@@ -33,6 +34,7 @@ from hub.bulk import (
     payload_hash,
     prepare_members,
     read_records,
+    reserve_ids,
     serialize_chunk,
     standardize_chunk,
     survive_held,
@@ -193,7 +195,11 @@ async def test_bulk_load_stores_the_clusters_and_reviews_of_match_records(
     assert any(len(g) > 1 for g in by_cluster.values())
     assert report.goldens == len(by_cluster) == await count(session, GoldenRecord)
     assert report.reviews == len(expected.reviews) == await count(session, MatchReview)
-    assert await count(session, ChangeEvent) == len(by_cluster)
+    # One "created" event per golden record, in the order of their ids.
+    events = (await session.execute(select(ChangeEvent).order_by(ChangeEvent.seq))).scalars().all()
+    golden_ids = (await session.execute(select(GoldenRecord.id).order_by(GoldenRecord.id))).all()
+    assert [e.golden_ids for e in events] == [[g] for (g,) in golden_ids]
+    assert {(e.kind, json.dumps(e.payload)) for e in events} == {("created", "{}")}
     assert await count(session, SourceRecordVersion) == len(records)
     assert await count(session, MatchKey) > len(records)
     steps = [step for step in report.seconds if not step.endswith(" cpu")]
@@ -504,6 +510,52 @@ async def test_a_bulk_load_leaves_every_index_as_the_migrations_made_it(
         "source_record": await count(session, SourceRecord),
         "golden_record": await count(session, GoldenRecord),
     }
+
+
+async def test_reserved_ids_are_consecutive_and_never_given_again(session: AsyncSession) -> None:
+    # A bulk load reserves them while it holds the table exclusively.
+    await session.execute(text("LOCK TABLE source_system IN ACCESS EXCLUSIVE MODE"))
+    first = await reserve_ids(session, "source_system", "id", 3)
+    second = await reserve_ids(session, "source_system", "id", 2)
+    inserted = await session.scalar(
+        text("INSERT INTO source_system (code, name) VALUES ('x', 'x') RETURNING id")
+    )
+
+    assert list(first) == [first[0], first[0] + 1, first[0] + 2]
+    assert list(second) == [first[-1] + 1, first[-1] + 2]
+    assert inserted == second[-1] + 1
+    assert await reserve_ids(session, "source_system", "id", 0) == range(0)
+
+
+async def test_ids_are_not_reserved_from_an_identity_that_skips_values(
+    session: AsyncSession,
+) -> None:
+    await session.execute(text("ALTER TABLE source_system ALTER COLUMN id SET INCREMENT BY 2"))
+    with pytest.raises(RuntimeError, match="does not count up by one"):
+        await reserve_ids(session, "source_system", "id", 3)
+
+
+async def test_the_load_analysis_samples_less_and_leaves_the_setting_as_it_was(
+    session: AsyncSession,
+) -> None:
+    await session.execute(text("SET LOCAL default_statistics_target = 77"))
+    await session.execute(
+        text(
+            "INSERT INTO source_system (code, name)"
+            " SELECT 's' || n, 'department ' || n FROM generate_series(1, 500) AS n"
+        )
+    )
+    await analyze_tables(session, ["source_system"])
+
+    bounds = await session.scalar(
+        text(
+            "SELECT cardinality(CAST(CAST(histogram_bounds AS text) AS text[])) FROM pg_stats"
+            " WHERE schemaname = current_schema() AND tablename = 'source_system'"
+            " AND attname = 'name'"
+        )
+    )
+    assert bounds == hub.bulk.BULK_STATISTICS_TARGET + 1
+    assert await session.scalar(text("SHOW default_statistics_target")) == "77"
 
 
 async def test_stored_records_are_those_the_incremental_path_stores(

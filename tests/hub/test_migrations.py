@@ -73,6 +73,63 @@ async def test_downgrade_then_upgrade_restores_the_schema(scratch_engine: AsyncE
         assert await connection.run_sync(_differences) == []
 
 
+async def _collations(engine: AsyncEngine) -> dict[tuple[str, str], str | None]:
+    """Each column's collation when not the database's default (None then)."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT table_name, column_name, collation_name FROM information_schema.columns"
+                " WHERE table_schema = 'public'"
+            )
+        )
+        return {(table, column): collation for table, column, collation in rows}
+
+
+async def test_every_column_has_the_collation_its_model_names(engine: AsyncEngine) -> None:
+    # Alembic's comparison of types does not look at collations.
+    named = {
+        (table.name, column.name): getattr(column.type, "collation", None)
+        for table in Base.metadata.tables.values()
+        for column in table.columns
+    }
+    stored = await _collations(engine)
+    assert {place: stored[place] for place in named} == named
+
+
+async def test_blocking_keys_and_search_tokens_compare_byte_by_byte(engine: AsyncEngine) -> None:
+    stored = await _collations(engine)
+    assert stored["match_key", "key"] == stored["search_token", "token"] == "C"
+
+
+@pytest.mark.parametrize(
+    ("lookup", "index"),
+    [
+        (
+            "SELECT m.source_record_id FROM unnest(CAST(:values AS text[])) AS k(key)"
+            " CROSS JOIN LATERAL (SELECT source_record_id FROM match_key m"
+            " WHERE m.key = k.key LIMIT 10) AS m",
+            "pk_match_key",
+        ),
+        (
+            "SELECT t.golden_id FROM unnest(CAST(:values AS text[])) AS q(token)"
+            " CROSS JOIN LATERAL (SELECT golden_id FROM search_token s"
+            " WHERE s.token = q.token LIMIT 10) AS t",
+            "pk_search_token",
+        ),
+    ],
+)
+async def test_lookups_by_a_bound_key_or_token_use_the_byte_order_index(
+    engine: AsyncEngine, lookup: str, index: str
+) -> None:
+    # Bound text takes the column's collation: the index still answers.
+    async with engine.connect() as connection:
+        await connection.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = await connection.scalar(
+            text(f"EXPLAIN (FORMAT JSON) {lookup}"), {"values": ["n:星河", "p:138"]}
+        )
+    assert index in str(plan)
+
+
 async def test_initial_schema_has_every_table_the_hub_needs(engine: AsyncEngine) -> None:
     expected = {
         "source_system",
