@@ -13,6 +13,8 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from hub.settings import Settings
@@ -20,6 +22,7 @@ from schema.cost import CostCache, CostLimit
 from schema.documents import CachedDocuments, DocumentCache
 from schema.errors import ErrorCodes, log_unexpected
 from schema.execution import LeafShortcutExecutionContext
+from schema.hooks import HookRunner, NamesOnce
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
@@ -28,12 +31,19 @@ __all__ = ["HubSchema", "build_schema"]
 
 
 class HubSchema(strawberry.Schema):
-    """Logs only the errors that are bugs; expected ones are answers, not incidents."""
+    """Logs only the errors that are bugs (expected ones are answers, not incidents);
+    runs the extensions' hooks without per-request reflection."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         log_unexpected(errors, execution_context)
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        """Hooks found once per extension class, not per request (``schema.hooks``)."""
+        return HookRunner(execution_context=execution_context, extensions=extensions)
 
 
 def build_schema(settings: Settings) -> HubSchema:
@@ -63,4 +73,5 @@ def build_schema(settings: Settings) -> HubSchema:
         subscription=Subscription,
         extensions=extensions,
         execution_context_class=LeafShortcutExecutionContext,
+        config=StrawberryConfig(name_converter=NamesOnce()),
     )

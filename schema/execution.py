@@ -314,6 +314,10 @@ _subfields: Remembered[
 ] = Remembered(SHARED_KEPT)
 _plans: Remembered[int, tuple[GroupedFieldSet, _Plan, _Shape | None]] = Remembered(SHARED_KEPT)
 _alike: Remembered[int, tuple[OperationDefinitionNode, bool]] = Remembered(SHARED_KEPT)
+# The root fields of such operations, by operation (see ``execute_root_grouped_field_set``).
+_root_fields: Remembered[int, tuple[OperationDefinitionNode, GroupedFieldSet]] = Remembered(
+    SHARED_KEPT
+)
 # Converted arguments written in the operation, by field details list (see
 # ``LeafShortcutExecutionContext._literal_or_converted``).
 _literal_arguments: Remembered[int, tuple[FieldDetailsList, dict[str, Any] | None]] = Remembered(
@@ -402,6 +406,29 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
             and _alike.get(
                 id(operation), lambda: (operation, _collects_alike(operation, self.fragments))
             )[1]
+        )
+
+    def execute_root_grouped_field_set(
+        self,
+        root_type: GraphQLObjectType,
+        root_value: Any,
+        grouped_field_set: GroupedFieldSet,
+        serially: bool,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's, with the root fields of an operation that collects alike
+        kept across requests as the fields below them are: graphql-core collects
+        them afresh for every request, so their plan (and the arguments written
+        in the operation) were made again by each and filled the shared memos
+        with sets never seen again."""
+        if self._alike:
+            operation = self.operation
+            # The entry holds the operation, so its id is not reused meanwhile.
+            grouped_field_set = _root_fields.get(
+                id(operation), lambda: (operation, grouped_field_set)
+            )[1]
+        return super().execute_root_grouped_field_set(
+            root_type, root_value, grouped_field_set, serially, position_context
         )
 
     def collect_subfields(

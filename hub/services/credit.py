@@ -47,6 +47,7 @@ from hub.domain import (
     decode_cursor,
     encode_cursor,
     format_customer_id,
+    maker_of,
 )
 from hub.errors import Conflict, Invalid, NotFound
 from hub.policies import (
@@ -466,18 +467,28 @@ _DIMENSIONS_SORTED = tuple(
 )
 
 
+_make_classification = maker_of(ClassificationView)
+
+
 def _classification_views(columns: Sequence[Any]) -> list[ClassificationView]:
     """The views of the columns of ``_CLASSIFICATION_COLUMNS`` (in that order)."""
     version, explanations, computed_at = columns[0], columns[-2], columns[-1]
-    # None: left out (see ``with_standing``), the rules and inputs read as empty.
+    if explanations is None:
+        # Left out (see ``with_standing``): the rules and inputs read as empty.
+        return [
+            _make_classification((dimension, columns[position], "", {}, version, computed_at))
+            for dimension, position in _DIMENSIONS_SORTED
+        ]
     return [
-        ClassificationView(
-            dimension=dimension,
-            value=columns[position],
-            rule=explanations[dimension]["rule"] if explanations is not None else "",
-            inputs=explanations[dimension]["inputs"] if explanations is not None else {},
-            rule_set_version=version,
-            computed_at=computed_at,
+        _make_classification(
+            (
+                dimension,
+                columns[position],
+                explanations[dimension]["rule"],
+                explanations[dimension]["inputs"],
+                version,
+                computed_at,
+            )
         )
         for dimension, position in _DIMENSIONS_SORTED
     ]

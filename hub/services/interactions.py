@@ -29,6 +29,7 @@ from hub.domain import (
     encode_keyset,
     epoch_micros,
     from_epoch_micros,
+    maker_of,
 )
 from hub.errors import Invalid
 from hub.services.profile import refresh_profiles
@@ -444,23 +445,13 @@ def _page_parameters(query: InteractionQuery) -> tuple[str, str, dict[str, Any]]
     return condition, keyset, params
 
 
+_make_view = maker_of(InteractionView)
+
+
 def _view(columns: Sequence[Any]) -> InteractionView:
-    """The view of the columns of ``_view_columns`` (in that order)."""
-    return InteractionView(
-        interaction_id=columns[0],
-        source=columns[1],
-        interaction_key=columns[2],
-        customer_key=columns[3],
-        type=columns[4],
-        occurred_at=columns[5],
-        channel=columns[6],
-        amount=columns[7],
-        currency=columns[8],
-        due_date=columns[9],
-        paid_date=columns[10],
-        summary=columns[11],
-        attributes=columns[12] if columns[12] is not None else {},
-    )
+    """The view of the columns of ``_view_columns`` (in that order), which are the
+    view's fields in order (attributes not read are NULL: an empty mapping)."""
+    return _make_view(columns if columns[12] is not None else (*columns[:12], {}))
 
 
 def _page(

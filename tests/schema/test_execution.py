@@ -433,6 +433,11 @@ def _answers_with_cached_documents(
             "fragment parts on Item { name amount }",
             [{"on": False}, {"on": True}],
         ),
+        # Directives on root fields: the root fields collected differ from run to run.
+        (
+            "query($on: Boolean!) { items @include(if: $on) { name } listing { total } }",
+            [{"on": True}, {"on": False}, {"on": True}],
+        ),
         # Without directives the same fields are collected; arguments still follow.
         ("query($n: Int!) { items { name shout(times: $n) } }", [{"n": 1}, {"n": 3}]),
         # Arguments written in the operation are converted once for all runs; those
@@ -490,3 +495,22 @@ def test_arguments_written_in_the_operation_are_converted_once_for_all_its_runs(
     ]
     # Once for the written argument, once per run for the variable.
     assert sorted(a["times"] for a in converted) == [1, 1, 2, 3]
+
+
+def test_the_root_fields_of_a_repeated_operation_are_planned_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    planned: list[list[str]] = []
+    make_plan = LeafShortcutExecutionContext._make_plan
+
+    def counting(self: LeafShortcutExecutionContext, parent_type: Any, fields: Any) -> Any:
+        planned.append(list(fields))
+        return make_plan(self, parent_type, fields)
+
+    monkeypatch.setattr(LeafShortcutExecutionContext, "_make_plan", counting)
+    answers = _answers_with_cached_documents(
+        "query($n: Int!) { listing { total } items { shout(times: $n) } }",
+        [{"n": 1}, {"n": 2}, {"n": 3}],
+    )
+    assert [data["items"][0]["shout"] for data, _ in answers] == ["a", "aa", "aaa"]
+    assert planned.count(["listing", "items"]) == 1
