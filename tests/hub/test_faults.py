@@ -11,7 +11,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    create_async_engine,
+)
 
 from hub.app import create_app
 from hub.db.embedded import import_pgserver
@@ -41,18 +46,21 @@ async def test_a_connection_killed_mid_batch_stores_nothing_and_a_retry_complete
     committed_engine: AsyncEngine,
 ) -> None:
     sessions = session_factory(committed_engine)
-    started = asyncio.Event()
+    written = asyncio.Event()
     backend: list[int] = []
 
     async def work(session: AsyncSession) -> Any:
         backend.append((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
-        started.set()
-        return await submit_records(session, "sales", batch(600), actor="test")
+        result = await submit_records(session, "sales", batch(600), actor="test")
+        written.set()
+        # Every row of the batch is written, none committed: the connection dies here.
+        await session.execute(text("SELECT pg_sleep(30)"))
+        return result
 
     async def kill() -> None:
-        await started.wait()
-        await asyncio.sleep(0.3)
+        await written.wait()
         async with committed_engine.connect() as connection:
+            await wait_until_sleeping(connection, backend[0])
             await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend[0]})
 
     killer = asyncio.create_task(kill())
@@ -69,6 +77,19 @@ async def test_a_connection_killed_mid_batch_stores_nothing_and_a_retry_complete
         sessions, lambda session: submit_records(session, "sales", batch(600), actor="test")
     )
     assert retried.created == 600
+
+
+async def wait_until_sleeping(connection: AsyncConnection, pid: int) -> None:
+    """Until backend ``pid`` runs its ``pg_sleep`` (the batch's writes are behind it)."""
+    for _ in range(500):
+        running = await connection.scalar(
+            text("SELECT query FROM pg_stat_activity WHERE pid = :pid AND state = 'active'"),
+            {"pid": pid},
+        )
+        if running is not None and "pg_sleep" in running:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"backend {pid} never reached its pg_sleep")
 
 
 @pytest.fixture
