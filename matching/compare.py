@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import enum
 import re
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from itertools import accumulate, chain, islice, repeat
+from itertools import accumulate
 from types import MappingProxyType
-from typing import Any, NamedTuple, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +31,7 @@ from matching.standardize.divisions import Level, lookup_division
 from matching.standardize.industries import name_sectors
 from matching.standardize.names import branch_key
 from matching.standardize.text import romanize
-from matching.types import PhoneKind, StandardPhone, StandardRecord
+from matching.types import PhoneKind, StandardRecord
 
 __all__ = [
     "COMPARISONS",
@@ -268,38 +267,6 @@ class TermFrequencies:
         count = self.counts.get(f"{party}:{kind}", NO_COUNTS).get(value, 0)
         return count if count >= max(self.min_count, COMMON_COUNT) else self.min_count - 1
 
-    def counts_of(self, party: PartyType, kind: str, values: Iterable[str]) -> IntArray:
-        """The counted holders of each of ``values`` (0 for a value without an entry)."""
-        table = self.counts.get(f"{party}:{kind}", NO_COUNTS)
-        return np.fromiter(map(table.get, values, repeat(0)), np.int64)
-
-    def fractions_of(
-        self, party: PartyType, kind: str, values: Sequence[str], *, rare: bool = False
-    ) -> npt.NDArray[np.float64]:
-        """:meth:`fraction` of each of ``values`` (with ``rare``, :meth:`rare_share`).
-
-        The same arithmetic in one pass: a batch of columns asks for thousands.
-        """
-        total = self.totals.get(party, 0)
-        if total == 0:
-            return np.zeros(len(values), dtype=np.float64)
-        count = self.counts_of(party, kind, values)
-        if rare:
-            floor = max(self.min_count - 2, RARE_HOLDERS) / total
-            common = max(self.min_count, COMMON_COUNT)
-        else:
-            floor, common = 0.0, COMMON_COUNT
-        shares: npt.NDArray[np.float64] = np.where(count >= common, (count - 1) / total, floor)
-        return shares
-
-    def holders_of(self, party: PartyType, kind: str, values: Sequence[str]) -> IntArray:
-        """:meth:`holders` of each of ``values``, in one pass."""
-        count = self.counts_of(party, kind, values)
-        held: IntArray = np.where(
-            count >= max(self.min_count, COMMON_COUNT), count, self.min_count - 1
-        )
-        return held
-
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form."""
         return {
@@ -349,38 +316,15 @@ class SetColumn:
     def build(cls, items: Sequence[Sequence[int]], tf: FloatArray | None = None) -> SetColumn:
         if len(items) <= SMALL_BATCH:
             return cls._build_small(items, tf)
-        sizes = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
+        sizes = np.fromiter((len(x) for x in items), dtype=np.int64, count=len(items))
         offsets = np.zeros(len(items) + 1, dtype=np.int64)
         np.cumsum(sizes, out=offsets[1:])
-        codes = np.fromiter(chain.from_iterable(items), dtype=np.int64, count=int(offsets[-1]))
+        codes = np.fromiter((c for x in items for c in x), dtype=np.int64, count=int(offsets[-1]))
         owner = np.repeat(np.arange(len(items), dtype=np.int64), sizes)
         probe = np.sort((owner << 32) | codes)
         if tf is None:
             tf = np.zeros(len(codes), dtype=np.float32)
         return cls(offsets=offsets, codes=codes, tf=tf, probe=probe)
-
-    @classmethod
-    def from_flat(cls, items: _FlatSets, tf: FloatArray | None = None) -> SetColumn:
-        """:meth:`build` from sets already laid flat (the same arrays)."""
-        if len(items.sizes) <= SMALL_BATCH:
-            owners = [owner for owner, size in enumerate(items.sizes) for _ in range(size)]
-            probe = sorted(
-                [(owner << 32) | c for owner, c in zip(owners, items.codes, strict=True)]
-            )
-            return cls(
-                offsets=np.array(list(accumulate(items.sizes, initial=0)), dtype=np.int64),
-                codes=np.array(items.codes, dtype=np.int64),
-                tf=np.zeros(len(items.codes), dtype=np.float32) if tf is None else tf,
-                probe=np.array(probe, dtype=np.int64),
-            )
-        sizes = np.array(items.sizes, dtype=np.int64)
-        codes = np.array(items.codes, dtype=np.int64)
-        offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=offsets[1:])
-        owner = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
-        if tf is None:
-            tf = np.zeros(len(codes), dtype=np.float32)
-        return cls(offsets=offsets, codes=codes, tf=tf, probe=np.sort((owner << 32) | codes))
 
     @classmethod
     def _build_small(cls, items: Sequence[Sequence[int]], tf: FloatArray | None) -> SetColumn:
@@ -436,7 +380,20 @@ class _Vocabulary:
 def _encode(vocab: _Vocabulary, values: Sequence[str | None]) -> IntArray:
     """Codes of a whole column at once (the per-record loop is the slow part)."""
     index = vocab.index
-    return np.array([index.setdefault(x, len(index)) if x else -1 for x in values], np.int64)
+    return np.fromiter(
+        (index.setdefault(x, len(index)) if x else -1 for x in values), np.int64, len(values)
+    )
+
+
+def _code_list(vocab: _Vocabulary, values: Iterable[str]) -> list[int]:
+    index = vocab.index
+    return [index.setdefault(x, len(index)) for x in values if x]
+
+
+def _code_set(vocab: _Vocabulary, values: Iterable[str | None]) -> list[int]:
+    """Sorted distinct codes of one record's list field."""
+    index = vocab.index
+    return sorted({index.setdefault(x, len(index)) for x in values if x})
 
 
 def _is_group(legal_form: str | None) -> bool:
@@ -686,233 +643,10 @@ class Columns:
         return self.size
 
 
-class _RecordFacts(NamedTuple):
-    """What one record puts in every column, whatever batch it is laid out in.
-
-    Worked out once per record object (:class:`_FactsMemo`): a stored member
-    is compared in batch after batch, and the regular expressions, division
-    look-ups and romanisation behind these values cost more than laying them
-    out. Only text goes in here: codes depend on the batch's vocabularies,
-    and term frequencies on the source of the call. Set-valued facts are
-    distinct and non-empty, in the order the record holds them.
-    """
-
-    party: int
-    latin: bool
-    has_industry: bool
-    group: bool
-    core: str
-    trade: str
-    pinyin: str
-    trade_pinyin: str
-    marks: str | None
-    region: str | None
-    legal_form: str | None
-    branch: str | None
-    uscc: str | None
-    national_id: str | None
-    city: str | None
-    province: str | None
-    region_city: str | None
-    region_province: str | None
-    district: str | None
-    address: str | None
-    premises: str | None
-    gender: str | None
-    birth: int
-    contact: str | None
-    industry: str | None
-    contact_pinyin: str | None
-    detail: str
-    roman: tuple[str, ...]
-    identifiers: tuple[str, ...]
-    identifier_types: tuple[str, ...]
-    mobiles: tuple[str, ...]
-    landlines: tuple[str, ...]
-    phones: tuple[str, ...]
-    emails: tuple[str, ...]
-    mailbox_names: tuple[str, ...]
-    domains: tuple[str, ...]
-    sectors: tuple[str, ...]
-    given: str
-    surname: str
-    street_number: str
-    street: str
-    locality: str
-    state: str | None
-    postcode: str
-    identifier_kind: str
-    identifier_value: str
-    birth_ymd: int
-
-
-def _distinct(values: Iterable[str | None]) -> tuple[str, ...]:
-    """The non-empty values, each once, in first-seen order (what a vocabulary codes)."""
-    return tuple(dict.fromkeys(x for x in values if x))
-
-
-def _record_facts(record: StandardRecord) -> _RecordFacts:
-    """Every per-record value the columns are built from (see :class:`_RecordFacts`)."""
-    name = record.name
-    address = record.address
-    org = record.party_type is PartyType.ORGANIZATION
-    region_city, region_province = _region_place(name.region) if org else (None, None)
-    given, surname = latin_name_parts(record)
-    number, street = latin_street(address.detail if address.city is None else None)
-    kind, value = record.identifiers[0] if record.identifiers else ("", "")
-    born = record.birth_date
-    emails = record.emails
-    identifiers = record.identifiers
-    mobiles, landlines, phones = _phone_numbers(record.phones) if record.phones else ((), (), ())
-    return _RecordFacts(
-        party=PARTY_CODES[record.party_type],
-        latin=name.is_latin,
-        has_industry=bool(name.industry_term),
-        group=_is_group(name.legal_form),
-        core=name.core,
-        trade=name.trade,
-        pinyin=name.pinyin,
-        trade_pinyin=name.trade_pinyin,
-        marks=None if name.is_latin else _marks(name.core),
-        region=name.region,
-        legal_form=name.legal_form,
-        # A head office is a known value ("" → code -1 would read as missing).
-        branch="=" + (branch_key(name.branch) if name.branch else "") if org else None,
-        uscc=record.uscc,
-        national_id=record.national_id,
-        # Without a city, the landline's area code stands for it.
-        city=address.city or landline_city(record),
-        province=address.province,
-        region_city=region_city,
-        region_province=region_province,
-        district=f"{address.city}|{address.district}" if address.district else None,
-        address=_address_value(record),
-        premises=_premises_value(record),
-        gender=record.gender,
-        birth=born.toordinal() if born is not None else -1,
-        contact=record.contact_name,
-        industry=record.industry,
-        # Standardized records carry it; hand-made ones get it here.
-        contact_pinyin=record.contact_pinyin
-        or (romanize(record.contact_name) if record.contact_name else None),
-        detail=address.detail or "",
-        roman=tuple(_roman_keys(record)),
-        # Most records hold no identifier of another scheme, phone or e-mail.
-        identifiers=_distinct(f"{t}\x1f{x}" for t, x in identifiers) if identifiers else (),
-        identifier_types=_distinct(t for t, _ in identifiers) if identifiers else (),
-        mobiles=mobiles,
-        landlines=landlines,
-        phones=phones,
-        emails=_distinct(emails) if emails else (),
-        mailbox_names=_distinct(map(_mailbox_name, emails)) if emails else (),
-        domains=_distinct(map(_own_domain, emails)) if emails else (),
-        sectors=_distinct(_record_sectors(record))
-        if name.industry_term or record.name_en is not None
-        else (),
-        given=given,
-        surname=surname,
-        street_number=number,
-        street=street,
-        locality=address.locality or "",
-        state=address.state,
-        postcode=address.postcode or "",
-        identifier_kind=kind,
-        identifier_value=value,
-        birth_ymd=born.year * 10_000 + born.month * 100 + born.day if born is not None else -1,
-    )
-
-
-def _phone_numbers(
-    phones: Sequence[StandardPhone],
-) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """A record's distinct mobile numbers, other numbers, and all numbers (E.164)."""
-    numbers = tuple(dict.fromkeys(p.e164 for p in phones))
-    if all(p.kind is PhoneKind.MOBILE for p in phones):
-        return numbers, (), numbers
-    mobile = tuple(dict.fromkeys(p.e164 for p in phones if p.kind is PhoneKind.MOBILE))
-    other = tuple(dict.fromkeys(p.e164 for p in phones if p.kind is not PhoneKind.MOBILE))
-    return mobile, other, numbers
-
-
-class _FactsMemo:
-    """Each record object's :class:`_RecordFacts`, for the most recent records seen.
-
-    Keyed by ``id()``: a frozen record's own hash walks every field, which is
-    what the memo saves. The entry keeps its record alive, so that no other
-    object can take its id while the entry stands, and a hit checks that the
-    record is the same object. The oldest entries go first once ``capacity``
-    is reached (above the hub's member cache, whose records come back batch
-    after batch). A lock keeps the entries whole when threads build columns.
-    """
-
-    def __init__(self, capacity: int) -> None:
-        if capacity < 1:
-            raise ValueError(f"a facts memo needs room for at least one record, got {capacity}")
-        self.capacity = capacity
-        self.entries: dict[int, tuple[StandardRecord, _RecordFacts]] = {}
-        self.lock = threading.Lock()
-
-    def facts(self, records: Sequence[StandardRecord]) -> list[_RecordFacts]:
-        """The facts of ``records`` in order, worked out for those not seen yet."""
-        if len(records) > self.capacity // 2:
-            # A whole corpus (``hub match``) would only push the members out.
-            return [_record_facts(r) for r in records]
-        with self.lock:
-            entries = self.entries
-            out: list[_RecordFacts] = []
-            for record in records:
-                entry = entries.get(id(record))
-                if entry is not None and entry[0] is record:
-                    out.append(entry[1])
-                    continue
-                facts = _record_facts(record)
-                entries[id(record)] = (record, facts)
-                out.append(facts)
-            if len(entries) > self.capacity:
-                self._forget_oldest()
-            return out
-
-    def _forget_oldest(self) -> None:
-        """Drop the oldest entries, an eighth of the capacity more than needed.
-
-        In chunks: a dict iterated from its start steps over every entry
-        deleted there since it last grew, so one deletion per insertion
-        would scan ever longer.
-        """
-        excess = len(self.entries) - self.capacity + self.capacity // 8
-        for key in list(islice(self.entries, excess)):
-            del self.entries[key]
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def clear(self) -> None:
-        """Forget every record (tests start from an empty memo)."""
-        with self.lock:
-            self.entries.clear()
-
-
-# About a kilobyte each: above the hub's 20,000 cached members, with room for arrivals.
-FACTS_MEMO_SIZE = 30_000
-_FACTS = _FactsMemo(FACTS_MEMO_SIZE)
-
-
 class _ColumnBuilder:
-    """Columns for one batch: codes and term frequencies per call, per-record facts remembered.
-
-    ``memo=None`` works every record's facts out afresh (what the memo's
-    tests compare against).
-    """
-
-    def __init__(
-        self,
-        records: Sequence[StandardRecord],
-        source: FrequencySource | None,
-        memo: _FactsMemo | None = _FACTS,
-    ) -> None:
+    def __init__(self, records: Sequence[StandardRecord], source: FrequencySource | None) -> None:
         self.records = records
         self.source = source
-        self.memo = memo
         self.vocab = {
             k: _Vocabulary()
             for k in (
@@ -949,120 +683,174 @@ class _ColumnBuilder:
             )
         }
 
-    def _facts(self) -> dict[str, tuple[Any, ...]]:
-        """The records' facts, one tuple per :class:`_RecordFacts` field (a column)."""
-        if self.memo is None:
-            facts = [_record_facts(r) for r in self.records]
-        else:
-            facts = self.memo.facts(self.records)
-        if not facts:
-            return dict.fromkeys(_RecordFacts._fields, ())
-        return dict(zip(_RecordFacts._fields, zip(*facts, strict=True), strict=True))
-
     def build(self) -> Columns:
         v = self.vocab
-        f = self._facts()
-        n = len(self.records)
-        party = np.array(f["party"], dtype=np.int8)
-        latin = np.array(f["latin"], dtype=np.bool_)
-        # Vocabularies shared by two columns code them in this order (city before
-        # region city, contact pinyin before mailbox names …): codes stay stable.
+        records = self.records
+        n = len(records)
+        names = [r.name for r in records]
+        addresses = [r.address for r in records]
+        is_org = [r.party_type is PartyType.ORGANIZATION for r in records]
+        party = np.fromiter((PARTY_CODES[r.party_type] for r in records), np.int8, n)
+        latin = np.fromiter((name.is_latin for name in names), np.bool_, n)
+        has_industry = np.fromiter((bool(name.industry_term) for name in names), np.bool_, n)
+        group = np.fromiter((_is_group(name.legal_form) for name in names), np.bool_, n)
+        core = [name.core for name in names]
+        pinyin = [name.pinyin for name in names]
+        detail = [address.detail or "" for address in addresses]
+        region_places = [
+            _region_place(name.region) if org else (None, None)
+            for name, org in zip(names, is_org, strict=True)
+        ]
+        contacts = [r.contact_name for r in records]
         codes: dict[str, IntArray] = {
-            "core": _encode(v["core"], f["core"]),
-            "trade": _encode(v["trade"], f["trade"]),
-            "pinyin": _encode(v["pinyin"], f["pinyin"]),
-            "trade_pinyin": _encode(v["trade_pinyin"], f["trade_pinyin"]),
-            "marks": _encode(v["marks"], f["marks"]),
-            "region": _encode(v["region"], f["region"]),
-            "legal": _encode(v["legal"], f["legal_form"]),
-            "branch": _encode(v["branch"], f["branch"]),
-            "uscc": _encode(v["uscc"], f["uscc"]),
-            "nid": _encode(v["nid"], f["national_id"]),
-            "city": _encode(v["city"], f["city"]),
-            "province": _encode(v["province"], f["province"]),
-            "region_city": _encode(v["city"], f["region_city"]),
-            "region_province": _encode(v["province"], f["region_province"]),
-            "district": _encode(v["district"], f["district"]),
-            "address": _encode(v["address"], f["address"]),
-            "premises": _encode(v["premises"], f["premises"]),
-            "gender": _encode(v["gender"], f["gender"]),
-            "birth": np.array(f["birth"], dtype=np.int64),
-            "contact": _encode(v["contact"], f["contact"]),
-            "industry": _encode(v["sector"], f["industry"]),
-            "contact_pinyin": _encode(v["contact_pinyin"], f["contact_pinyin"]),
+            "core": _encode(v["core"], core),
+            "trade": _encode(v["trade"], [name.trade for name in names]),
+            "pinyin": _encode(v["pinyin"], pinyin),
+            "trade_pinyin": _encode(v["trade_pinyin"], [name.trade_pinyin for name in names]),
+            "marks": _encode(
+                v["marks"], [None if name.is_latin else _marks(name.core) for name in names]
+            ),
+            "region": _encode(v["region"], [name.region for name in names]),
+            "legal": _encode(v["legal"], [name.legal_form for name in names]),
+            # A head office is a known value ("" → code -1 would read as missing).
+            "branch": _encode(
+                v["branch"],
+                [
+                    "=" + (branch_key(name.branch) if name.branch else "") if org else None
+                    for name, org in zip(names, is_org, strict=True)
+                ],
+            ),
+            "uscc": _encode(v["uscc"], [r.uscc for r in records]),
+            "nid": _encode(v["nid"], [r.national_id for r in records]),
+            # Without a city, the landline's area code stands for it.
+            "city": _encode(
+                v["city"],
+                [
+                    address.city or landline_city(r)
+                    for r, address in zip(records, addresses, strict=True)
+                ],
+            ),
+            "province": _encode(v["province"], [address.province for address in addresses]),
+            "region_city": _encode(v["city"], [city for city, _ in region_places]),
+            "region_province": _encode(v["province"], [prov for _, prov in region_places]),
+            "district": _encode(
+                v["district"],
+                [
+                    f"{address.city}|{address.district}" if address.district else None
+                    for address in addresses
+                ],
+            ),
+            "address": _encode(v["address"], [_address_value(r) for r in records]),
+            "premises": _encode(v["premises"], [_premises_value(r) for r in records]),
+            "gender": _encode(v["gender"], [r.gender for r in records]),
+            "birth": np.fromiter(
+                (r.birth_date.toordinal() if r.birth_date is not None else -1 for r in records),
+                np.int64,
+                n,
+            ),
+            "contact": _encode(v["contact"], contacts),
+            "industry": _encode(v["sector"], [r.industry for r in records]),
+            # Standardized records carry it; hand-made ones get it here.
+            "contact_pinyin": _encode(
+                v["contact_pinyin"],
+                [
+                    r.contact_pinyin or (romanize(r.contact_name) if r.contact_name else None)
+                    for r in records
+                ],
+            ),
         }
-        sets: dict[str, _FlatSets] = {
-            "roman": _code_lists(v["roman"], f["roman"]),
-            "ident": _code_sets(v["ident"], f["identifiers"]),
-            "itype": _code_sets(v["itype"], f["identifier_types"]),
-            "mobile": _code_sets(v["phone"], f["mobiles"]),
-            "landline": _code_sets(v["phone"], f["landlines"]),
-            "email": _code_sets(v["email"], f["emails"]),
-            "mailbox_name": _code_sets(v["contact_pinyin"], f["mailbox_names"]),
-            "domain": _code_sets(v["domain"], f["domains"]),
-            "sector": _code_sets(v["sector"], f["sectors"]),
+        phone = v["phone"].index
+        sets: dict[str, list[list[int]]] = {
+            "roman": [_code_list(v["roman"], _roman_keys(r)) for r in records],
+            "ident": [
+                _code_set(v["ident"], [f"{t}\x1f{x}" for t, x in r.identifiers]) for r in records
+            ],
+            "itype": [_code_set(v["itype"], [t for t, _ in r.identifiers]) for r in records],
+            "mobile": [
+                sorted(
+                    {
+                        phone.setdefault(p.e164, len(phone))
+                        for p in r.phones
+                        if p.kind is PhoneKind.MOBILE
+                    }
+                )
+                for r in records
+            ],
+            "landline": [
+                sorted(
+                    {
+                        phone.setdefault(p.e164, len(phone))
+                        for p in r.phones
+                        if p.kind is not PhoneKind.MOBILE
+                    }
+                )
+                for r in records
+            ],
+            "email": [_code_set(v["email"], r.emails) for r in records],
+            # Most records have no e-mail and no industry words: skip them cheaply.
+            "mailbox_name": [
+                _code_set(v["contact_pinyin"], map(_mailbox_name, r.emails)) if r.emails else []
+                for r in records
+            ],
+            "domain": [
+                _code_set(v["domain"], map(_own_domain, r.emails)) if r.emails else []
+                for r in records
+            ],
+            "sector": [
+                _code_set(v["sector"], _record_sectors(r))
+                if r.name.industry_term or r.name_en is not None
+                else []
+                for r in records
+            ],
         }
-        foreign = {
-            "given": np.empty(0, dtype=np.int64),
-            "surname": np.empty(0, dtype=np.int64),
-            "street_number": _encode(v["street_number"], f["street_number"]),
-            "locality": _encode(v["locality"], f["locality"]),
-            "state": _encode(v["state"], f["state"]),
-            "postcode": _encode(v["postcode"], f["postcode"]),
-            "identifier_type": _encode(v["itype"], f["identifier_kind"]),
-            "birth_ymd": np.array(f["birth_ymd"], dtype=np.int64),
-        }
-        foreign["given"], foreign["surname"] = _encode_pairs(
-            v["latin_name"], f["given"], f["surname"]
-        )
-        arrays = {**codes, **foreign}
+
+        text, foreign = self._foreign_columns()
+        arrays = {**codes, **{k: np.asarray(c, dtype=np.int64) for k, c in foreign.items()}}
         private, shared = _split_switchboards(sets["landline"], arrays["pinyin"], latin)
         tf = _TermFractions(party, self.source, self.vocab)
         return Columns(
             party=party,
-            core=_texts(f["core"]),
+            core=np.asarray(core, dtype=object),
             core_code=arrays["core"],
             core_place=_core_place(arrays),
             trade_code=arrays["trade"],
-            trade=_texts(f["trade"]),
+            trade=np.asarray([name.trade for name in names], dtype=object),
             trade_pinyin_code=arrays["trade_pinyin"],
-            has_industry=np.array(f["has_industry"], dtype=np.bool_),
-            pinyin=_texts(f["pinyin"]),
+            has_industry=has_industry,
+            pinyin=np.asarray(pinyin, dtype=object),
             pinyin_code=arrays["pinyin"],
             marks=arrays["marks"],
             latin=latin,
-            roman=SetColumn.from_flat(sets["roman"]),
+            roman=SetColumn.build(sets["roman"]),
             name_region=arrays["region"],
             region_city=arrays["region_city"],
             region_province=arrays["region_province"],
             legal_form=arrays["legal"],
-            group=np.array(f["group"], dtype=np.bool_),
+            group=group,
             branch=arrays["branch"],
             uscc=arrays["uscc"],
             national_id=arrays["nid"],
-            identifiers=SetColumn.from_flat(sets["ident"]),
-            identifier_types=SetColumn.from_flat(sets["itype"]),
-            mobiles=SetColumn.from_flat(
-                sets["mobile"], tf.of_sets(sets["mobile"], "phone", TF_PHONE)
-            ),
-            landlines=SetColumn.from_flat(private, tf.of_sets(private, "phone", TF_PHONE)),
-            switchboards=SetColumn.from_flat(shared, tf.of_sets(shared, "phone", TF_PHONE)),
-            phone_text=_phone_text(f["phones"], shared, v["phone"]),
-            emails=SetColumn.from_flat(sets["email"], tf.of_sets(sets["email"], "email", TF_EMAIL)),
+            identifiers=SetColumn.build(sets["ident"]),
+            identifier_types=SetColumn.build(sets["itype"]),
+            mobiles=SetColumn.build(sets["mobile"], tf.of_sets(sets["mobile"], "phone", TF_PHONE)),
+            landlines=SetColumn.build(private, tf.of_sets(private, "phone", TF_PHONE)),
+            switchboards=SetColumn.build(shared, tf.of_sets(shared, "phone", TF_PHONE)),
+            phone_text=_phone_text(self.records, shared, v["phone"]),
+            emails=SetColumn.build(sets["email"], tf.of_sets(sets["email"], "email", TF_EMAIL)),
             city=arrays["city"],
             province=arrays["province"],
             district=arrays["district"],
-            detail=_texts(f["detail"]),
+            detail=np.asarray(detail, dtype=object),
             address_code=arrays["address"],
             premises_code=arrays["premises"],
             birth=arrays["birth"],
             gender=arrays["gender"],
             contact_code=arrays["contact"],
             contact_pinyin_code=arrays["contact_pinyin"],
-            mailbox_names=SetColumn.from_flat(sets["mailbox_name"]),
-            domains=SetColumn.from_flat(sets["domain"]),
+            mailbox_names=SetColumn.build(sets["mailbox_name"]),
+            domains=SetColumn.build(sets["domain"]),
             industry=arrays["industry"],
-            name_sectors=SetColumn.from_flat(sets["sector"]),
+            name_sectors=SetColumn.build(sets["sector"]),
             core_tf=tf.of_values(arrays["core"], "core", TF_NAME, rare=True),
             trade_tf=tf.of_values(arrays["trade"], "trade", TF_TRADE),
             pinyin_tf=tf.of_values(arrays["pinyin"], "pinyin", TF_PINYIN),
@@ -1072,84 +860,71 @@ class _ColumnBuilder:
             trade_pinyin_holders=tf.holders(arrays["trade_pinyin"], "trade_pinyin", TF_PINYIN),
             address_tf=tf.of_values(arrays["address"], "address", TF_ADDRESS),
             contact_tf=tf.of_values(arrays["contact"], "contact", TF_CONTACT),
-            given=_texts(f["given"]),
-            surname=_texts(f["surname"]),
+            given=text["given"],
+            surname=text["surname"],
             given_code=arrays["given"],
             surname_code=arrays["surname"],
             given_tf=tf.of_values(arrays["given"], "latin_name", TF_GIVEN),
             surname_tf=tf.of_values(arrays["surname"], "latin_name", TF_SURNAME),
             street_number=arrays["street_number"],
-            street=_texts(f["street"]),
-            locality=_texts(f["locality"]),
+            street=text["street"],
+            locality=text["locality"],
             locality_code=arrays["locality"],
             state=arrays["state"],
-            postcode=_texts(f["postcode"]),
+            postcode=text["postcode"],
             postcode_code=arrays["postcode"],
-            identifier_text=_texts(f["identifier_value"]),
+            identifier_text=text["identifier"],
             identifier_type=arrays["identifier_type"],
             birth_ymd=arrays["birth_ymd"],
             head_office=v["branch"].index.get("=", -2),
             size=n,
         )
 
-
-def _texts(values: Sequence[str]) -> npt.NDArray[np.object_]:
-    """A text column as an object array (one entry per record, even when empty)."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
-
-
-def _encode_pairs(
-    vocab: _Vocabulary, first: Sequence[str], second: Sequence[str]
-) -> tuple[IntArray, IntArray]:
-    """Two columns coded record by record in one vocabulary (given name, then surname)."""
-    index = vocab.index
-    a: list[int] = []
-    b: list[int] = []
-    for x, y in zip(first, second, strict=True):
-        a.append(index.setdefault(x, len(index)) if x else -1)
-        b.append(index.setdefault(y, len(index)) if y else -1)
-    return np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class _FlatSets:
-    """Per record a few codes, laid flat: record ``i`` holds ``sizes[i]`` codes in turn.
-
-    Plain lists: most records hold none, and one list per record (or a dozen
-    array calls for a submission's few records) cost more than the codes.
-    """
-
-    sizes: list[int]
-    codes: list[int]
-
-    def of_record(self) -> Iterator[tuple[int, list[int]]]:
-        """Each record holding codes, with its codes (records without any are skipped)."""
-        start = 0
-        for record, size in enumerate(self.sizes):
-            if size:
-                yield record, self.codes[start : start + size]
-                start += size
-
-
-def _code_lists(vocab: _Vocabulary, column: Sequence[tuple[str, ...]]) -> _FlatSets:
-    """Per record, the codes of its values in the order it holds them (romanised names)."""
-    index = vocab.index
-    codes = [index.setdefault(x, len(index)) for x in chain.from_iterable(column)]
-    return _FlatSets(sizes=list(map(len, column)), codes=codes)
-
-
-def _code_sets(vocab: _Vocabulary, column: Sequence[tuple[str, ...]]) -> _FlatSets:
-    """Per record, the sorted codes of its distinct values (phones, e-mails, identifiers)."""
-    items = _code_lists(vocab, column)
-    codes = items.codes
-    start = 0
-    for size in items.sizes:
-        if size > 1:
-            codes[start : start + size] = sorted(codes[start : start + size])
-        start += size
-    return items
+    def _foreign_columns(
+        self,
+    ) -> tuple[dict[str, npt.NDArray[np.object_]], dict[str, list[int]]]:
+        """Latin-script person names, foreign address parts, other identifiers, dates."""
+        v = self.vocab
+        text: dict[str, list[str]] = {
+            k: [] for k in ("given", "surname", "street", "locality", "postcode", "identifier")
+        }
+        codes: dict[str, list[int]] = {
+            k: []
+            for k in (
+                "given",
+                "surname",
+                "street_number",
+                "locality",
+                "state",
+                "postcode",
+                "identifier_type",
+                "birth_ymd",
+            )
+        }
+        for r in self.records:
+            first, last = latin_name_parts(r)
+            text["given"].append(first)
+            text["surname"].append(last)
+            codes["given"].append(v["latin_name"].code(first))
+            codes["surname"].append(v["latin_name"].code(last))
+            address = r.address
+            number, line = latin_street(address.detail if address.city is None else None)
+            text["street"].append(line)
+            codes["street_number"].append(v["street_number"].code(number))
+            text["locality"].append(address.locality or "")
+            codes["locality"].append(v["locality"].code(address.locality))
+            codes["state"].append(v["state"].code(address.state))
+            text["postcode"].append(address.postcode or "")
+            codes["postcode"].append(v["postcode"].code(address.postcode))
+            kind, value = r.identifiers[0] if r.identifiers else ("", "")
+            text["identifier"].append(value)
+            codes["identifier_type"].append(v["itype"].code(kind))
+            born = r.birth_date
+            codes["birth_ymd"].append(
+                born.year * 10_000 + born.month * 100 + born.day if born is not None else -1
+            )
+        arrays = {k: np.asarray(values, dtype=object) for k, values in text.items()}
+        return arrays, codes
 
 
 def _core_place(arrays: Mapping[str, IntArray]) -> IntArray:
@@ -1191,23 +966,22 @@ def _region_place(region: str | None) -> tuple[str | None, str | None]:
 
 
 def _phone_text(
-    phones: Sequence[tuple[str, ...]], switchboards: _FlatSets, vocab: _Vocabulary
+    records: Sequence[StandardRecord], switchboards: Sequence[Sequence[int]], vocab: _Vocabulary
 ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
-    """Per record, its first two distinct numbers that are no shared switchboard."""
-    first = [numbers[0] if numbers else "" for numbers in phones]
-    second = [numbers[1] if len(numbers) > 1 else "" for numbers in phones]
-    index = vocab.index
-    # Few records hold a switchboard: only theirs are looked at again.
-    for record, shared in switchboards.of_record():
-        own = [e for e in phones[record] if index.get(e) not in shared]
-        first[record] = own[0] if own else ""
-        second[record] = own[1] if len(own) > 1 else ""
-    return _texts(first), _texts(second)
+    first: list[str] = []
+    second: list[str] = []
+    for record, shared in zip(records, switchboards, strict=True):
+        skip = set(shared)
+        own = [p.e164 for p in record.phones if vocab.index.get(p.e164) not in skip]
+        own = list(dict.fromkeys(own))
+        first.append(own[0] if own else "")
+        second.append(own[1] if len(own) > 1 else "")
+    return np.asarray(first, dtype=object), np.asarray(second, dtype=object)
 
 
 def _split_switchboards(
-    lines: _FlatSets, name_codes: IntArray, latin: BoolArray
-) -> tuple[_FlatSets, _FlatSets]:
+    lines: Sequence[Sequence[int]], name_codes: IntArray, latin: BoolArray
+) -> tuple[list[list[int]], list[list[int]]]:
     """Each record's landlines split into its own and those shared by several names.
 
     A landline held by records of different names (compared by pinyin, so a
@@ -1216,31 +990,16 @@ def _split_switchboards(
     王秀英 at home. Sharing it says far less than sharing a private line.
     Latin names are left out: an English name is no different company.
     """
-    held = list(lines.of_record())
     names: dict[int, set[int]] = {}
-    latin_names = latin.tolist()
-    name_list = name_codes.tolist()
-    for record, codes in held:
-        if latin_names[record] or name_list[record] < 0:
+    for record, codes in enumerate(lines):
+        if latin[record] or name_codes[record] < 0:
             continue
         for code in codes:
-            names.setdefault(code, set()).add(name_list[record])
-    shared = {code for code, holders in names.items() if len(holders) > 1}
-    if not shared:
-        return lines, _FlatSets(sizes=[0] * len(lines.sizes), codes=[])
-    private = _FlatSets(sizes=[0] * len(lines.sizes), codes=[])
-    switchboards = _FlatSets(sizes=[0] * len(lines.sizes), codes=[])
-    for record, codes in held:
-        for code in codes:
-            part = switchboards if code in shared else private
-            part.sizes[record] += 1
-            part.codes.append(code)
+            names.setdefault(code, set()).add(int(name_codes[record]))
+    shared = {code for code, held in names.items() if len(held) > 1}
+    private = [[c for c in codes if c not in shared] for codes in lines]
+    switchboards = [[c for c in codes if c in shared] for codes in lines]
     return private, switchboards
-
-
-# From this many values on, a :class:`TermFrequencies` is asked for a whole
-# column per party type at once (below, a call per value costs less).
-TF_BULK = 32
 
 
 class _TermFractions:
@@ -1267,32 +1026,12 @@ class _TermFractions:
             texts = self._texts[vocab] = list(self.vocab[vocab].index)
         return texts
 
-    def _counted_values(
-        self, codes: IntArray, party: npt.NDArray[np.int8], vocab: str
-    ) -> Iterator[tuple[IntArray, PartyType, list[str]]]:
-        """Per party type, the rows holding a value and those values' texts.
-
-        What a :class:`TermFrequencies` answers in one pass per party type,
-        instead of one call per record.
-        """
-        texts = self._values(vocab)
-        present = codes >= 0
-        for p, party_type in enumerate(PARTIES):
-            rows = np.flatnonzero(present & (party == p))
-            if len(rows):
-                yield rows, party_type, [texts[c] for c in codes[rows].tolist()]
-
     def of_values(self, codes: IntArray, vocab: str, kind: str, rare: bool = False) -> FloatArray:
         """Shares per record; with ``rare``, rare values of :data:`RAISED_KINDS` get theirs too."""
         return self._fractions(codes, self.party, vocab, kind, rare=rare)
 
     def holders(self, codes: IntArray, vocab: str, kind: str) -> IntArray:
         """Per record, how many records of its party hold its value (0 without one)."""
-        if isinstance(self.source, TermFrequencies) and len(codes) > TF_BULK:
-            out = np.zeros(len(codes), dtype=np.int64)
-            for rows, party_type, values in self._counted_values(codes, self.party, vocab):
-                out[rows] = self.source.holders_of(party_type, kind, values)
-            return out
         if self.source is not None:
             holders, values = self.source.holders, self._values(vocab)
             return np.fromiter(
@@ -1311,10 +1050,10 @@ class _TermFractions:
                 out[rows] = np.bincount(codes[rows])[codes[rows]]
         return out
 
-    def of_sets(self, items: _FlatSets, vocab: str, kind: str) -> FloatArray:
-        """Shares per item of a set column (a phone, an e-mail), in the column's order."""
-        codes = np.array(items.codes, dtype=np.int64)
-        return self._fractions(codes, np.repeat(self.party, items.sizes), vocab, kind)
+    def of_sets(self, items: Sequence[Sequence[int]], vocab: str, kind: str) -> FloatArray:
+        sizes = np.fromiter((len(x) for x in items), dtype=np.int64, count=len(items))
+        codes = np.fromiter((c for x in items for c in x), dtype=np.int64, count=int(sizes.sum()))
+        return self._fractions(codes, np.repeat(self.party, sizes), vocab, kind)
 
     def _fractions(
         self,
@@ -1326,12 +1065,6 @@ class _TermFractions:
         rare: bool = False,
     ) -> FloatArray:
         raised = [rare and kind in RAISED_KINDS.get(party_type, ()) for party_type in PARTIES]
-        if isinstance(self.source, TermFrequencies) and len(codes) > TF_BULK:
-            counted = np.zeros(len(codes), dtype=np.float32)
-            for rows, party_type, values in self._counted_values(codes, party, vocab):
-                up = raised[PARTIES.index(party_type)]
-                counted[rows] = self.source.fractions_of(party_type, kind, values, rare=up)
-            return counted
         if self.source is not None:
             # One lookup per value in row order: a call's batch is a handful of
             # records, too few for per-party masks to pay.
