@@ -31,7 +31,8 @@ included).
     python -m bench.api_bench --url http://127.0.0.1:8000 --key hub_... --seconds 20
     python -m bench.api_bench --entities 20000 --reuse --only profile --rate 800 --concurrency 32
 
-``--no-record`` prints the figures without writing docs/PERFORMANCE.md.
+``--no-record`` prints the figures without writing docs/PERFORMANCE.md; a run
+with ``--only`` records the rows of its scenarios (their command says ``--only``).
 """
 
 from __future__ import annotations
@@ -197,7 +198,8 @@ class Outcome:
             target=scenario.target,
             command=f"{database_prefix()}python -m bench.api_bench --entities {args.entities} "
             f"--seconds {args.seconds:g} --concurrency {args.concurrency} --workers {args.workers}"
-            + (f" --rate {args.rate:g}" if args.rate else ""),
+            + (f" --rate {args.rate:g}" if args.rate else "")
+            + (f" --only {' '.join(args.only)}" if args.only else ""),
         )
 
     def row(self) -> str:
@@ -625,7 +627,7 @@ async def main_async(args: argparse.Namespace) -> None:
             if spread := outcome.usage.spread():
                 print(f"{'':<52} {spread}")
             figures.append(outcome.figure(scenario, args))
-        if not args.url and not args.only and not args.no_record:
+        if not args.url and not args.no_record:
             record(figures)
     finally:
         if server is not None:

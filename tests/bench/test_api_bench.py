@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
-from bench.api_bench import Meters, Scenario, run_scenario
+from bench.api_bench import Meters, Outcome, Scenario, run_scenario
 
 SERVICE_SECONDS = 0.02
 
@@ -79,3 +80,18 @@ async def test_an_open_loop_within_capacity_keeps_to_the_rate(slow_hub: str) -> 
     )
     assert outcome.percentile(0.50) < SERVICE_SECONDS * 1000 * 5
     assert 40 <= outcome.rate <= 60
+
+
+def test_an_open_loop_row_names_its_rate_and_the_scenarios_it_ran() -> None:
+    args = argparse.Namespace(
+        url="http://127.0.0.1:1",
+        workers=2,
+        rate=800.0,
+        concurrency=16,
+        entities=585000,
+        seconds=20.0,
+        only=["profile"],
+    )
+    row = Outcome(latencies=[0.002, 0.004], errors=0, seconds=1.0).figure(PING, args)
+    assert "16 clients at 800 req/s offered" in row.name
+    assert row.command.endswith("--rate 800 --only profile")
