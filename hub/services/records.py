@@ -693,12 +693,9 @@ class _Placement:
     def take_payloads(self, payloads: Mapping[int, str], database: str) -> None:
         """Give members their payloads, read as JSON text (and so the process cache too)."""
         for record_id, payload in payloads.items():
-            unread = self.records[record_id]
-            member = replace(unread, payload=_StoredPayload(payload))
-            self.records[record_id] = member
-            key = (database, record_id, member.version)
-            if _MEMBERS.get(key) is unread:
-                _MEMBERS.put(key, member)
+            self.records[record_id] = _with_payload_as(
+                self.records[record_id], _StoredPayload(payload), database
+            )
 
     def start_golden(self, party_type: PartyType) -> int:
         provisional = -(len(self.party_types) + 1)
@@ -1117,11 +1114,18 @@ def _with_payload(member: MemberRecord, database: str) -> MemberRecord:
     payload = member.payload
     if not isinstance(payload, _StoredPayload):
         return member
-    decoded = replace(member, payload=payload.decoded())
+    return _with_payload_as(member, payload.decoded(), database)
+
+
+def _with_payload_as(
+    member: MemberRecord, payload: Mapping[str, Any], database: str
+) -> MemberRecord:
+    """``member`` with ``payload``, in the process cache too where it held ``member``."""
+    changed = replace(member, payload=payload)
     key = (database, member.record_id, member.version)
     if _MEMBERS.get(key) is member:
-        _MEMBERS.put(key, decoded)
-    return decoded
+        _MEMBERS.put(key, changed)
+    return changed
 
 
 async def _place_arrivals(
