@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket
 
 from hub.auth import Permission, Principal
 from hub.errors import HubError, Unauthenticated
+from hub.services.interactions import InteractionQuery
 from hub.settings import Settings
 from schema.loaders import Loaders
 
@@ -36,6 +37,11 @@ class Context:
     # What ``schema.pagination.selected_nodes`` found, by the fields asked below
     # and the path: a page's fifty customers ask the same of the same syntax.
     selections: dict[tuple[Any, ...], tuple[Any, list[Any]]] = field(default_factory=dict)
+    # The pages of interactions customers' ``interactions`` fields ask for, by
+    # syntax nodes and arguments (see ``schema.types.customer``).
+    interaction_queries: dict[tuple[Any, ...], tuple[Any, InteractionQuery]] = field(
+        default_factory=dict
+    )
 
     def caller(self) -> Principal:
         """The authenticated caller, or UNAUTHENTICATED."""

@@ -40,13 +40,14 @@ not coerced, and an enum member's name is looked up instead of searched for.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from operator import attrgetter
 from types import CoroutineType, GeneratorType
 from typing import Any, TypeGuard
 
+import orjson
 from graphql import (
     FieldNode,
     GraphQLBoolean,
@@ -80,17 +81,19 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.types.base_scalars import isoformat
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 from schema.remembered import Remembered
 
-# (reader of the object, output type, nullable, the class whose values the type
-# outputs as they are or None, an enum type's Python enum and the names it
-# outputs for its members or None) for a plain leaf; None for any other field.
+# (reader of the object, the output type's coercion of a value, nullable, the class
+# whose values the type outputs as they are or None, an enum type's Python enum
+# and the names it outputs for its members or None) for a plain leaf; None for
+# any other field.
 _Leaf = tuple[
     Callable[[Any], Any],
-    GraphQLScalarType | GraphQLEnumType,
+    Callable[[Any], Any],
     bool,
     type | None,
     tuple[type[Enum], Mapping[Enum, str]] | None,
@@ -254,8 +257,34 @@ def _plain_leaf(parent_type: GraphQLObjectType, field_details: Any) -> _Leaf | N
         output = output.of_type
     if not isinstance(output, GraphQLScalarType | GraphQLEnumType):
         return None
+    coerce = _coercion(output)
+    if coerce is None:
+        return None
     unchanged = _UNCHANGED.get(output) if isinstance(output, GraphQLScalarType) else None
-    return read, output, nullable, unchanged, _member_names(output)
+    return read, coerce, nullable, unchanged, _member_names(output)
+
+
+def _coercion(output: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any] | None:
+    """The type's ``coerce_output_value``, or one that answers the same faster."""
+    coerce: Callable[[Any], Any] | None = output.coerce_output_value
+    if coerce is isoformat:
+        return _faster_isoformat(coerce)
+    return coerce
+
+
+def _faster_isoformat(isoformat: Callable[[Any], Any]) -> Callable[[Any], str]:
+    """Strawberry's ``DateTime`` output (``value.isoformat()``), written by orjson for a
+    datetime in UTC, as PostgreSQL's ``timestamptz`` values come: the same text
+    (RFC 3339, microseconds only when there are any, ``+00:00``) in a third of
+    the time, and a page of customers writes five hundred of them. Any other
+    value goes to ``isoformat``."""
+
+    def coerce(value: Any) -> Any:
+        if value.__class__ is datetime and value.tzinfo is UTC:
+            return orjson.dumps(value)[1:-1].decode()
+        return isoformat(value)
+
+    return coerce
 
 
 def _member_names(
@@ -400,6 +429,9 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # Per field details list: the converted arguments of a method call, or None
         # when they cannot be shared (the regular path then takes the field).
         self._arguments: dict[int, tuple[FieldDetailsList, dict[str, Any] | None]] = {}
+        # Per field details list of a method call: how its value is completed at once
+        # (see ``_completed_at_once``), or None when it is not.
+        self._call_shapes: dict[int, tuple[FieldDetailsList, tuple[int, _Shape] | None]] = {}
         operation = self.operation
         self._alike = (
             self._shortcut
@@ -628,15 +660,65 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return self.complete_awaitable_value(
                     return_type, details, info, path, result, position_context
                 )
-            completed = self.complete_value(
-                return_type, details, info, path, result, position_context
-            )
+            completed = self._completed_at_once(return_type, details, result, position_context)
+            if completed is None:
+                completed = self.complete_value(
+                    return_type, details, info, path, result, position_context
+                )
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, details, path)
             return None
         if self.is_awaitable(completed):
             return self._await_completed(completed, return_type, details, path)
         return completed
+
+    def _completed_at_once(
+        self,
+        return_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        result: Any,
+        position_context: Any,
+    ) -> dict[str, Any] | list[dict[str, Any]] | None:
+        """A method's value completed in one pass of its shape, as ``complete_value``
+        would complete it (a customer's ``metrics``, ``classification``, ``credit``,
+        ``interactions``), or None when ``complete_value`` must: no shape, a null,
+        an error, or anything ``_complete_found`` leaves to it. The shape is found
+        once per field for all the objects of a list."""
+        if (
+            position_context is not None
+            or result is None
+            or result is Undefined
+            or isinstance(result, Exception)
+        ):
+            return None
+        found = self._call_shapes.get(id(details))
+        if found is None:
+            found = (details, self._call_shape(return_type, details))
+            self._call_shapes[id(details)] = found
+        if found[1] is None:
+            return None
+        kind, shape = found[1]
+        return _complete_found(kind, shape, result, self.is_awaitable)
+
+    def _call_shape(
+        self, return_type: GraphQLOutputType, details: FieldDetailsList
+    ) -> tuple[int, _Shape] | None:
+        """(kind, shape) of a method's value, when it is an object or a list of non-null
+        objects that ``complete_value`` completes by their shape; None otherwise."""
+        if not self._alike:
+            return None
+        bare = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+        kind = _OBJECT
+        if (
+            isinstance(bare, GraphQLList)
+            and isinstance(bare.of_type, GraphQLNonNull)
+            and isinstance(bare.of_type.of_type, GraphQLObjectType)
+        ):
+            bare, kind = bare.of_type.of_type, _LIST
+        if not isinstance(bare, GraphQLObjectType) or bare.is_type_of is not None:
+            return None
+        shape = self._shape_below(bare, details, None)
+        return (kind, shape) if shape is not None else None
 
     def _shared_arguments(
         self,
@@ -879,7 +961,7 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 def _read_leaf(leaf: _Leaf, source: Any, is_awaitable: Callable[[Any], bool]) -> Any:
     """The completed value of a plain leaf, or Undefined when the regular path must decide."""
-    read, output, nullable, unchanged, enum = leaf
+    read, coerce, nullable, unchanged, enum = leaf
     try:
         value = read(source)
         if value.__class__ is unchanged:
@@ -890,7 +972,7 @@ def _read_leaf(leaf: _Leaf, source: Any, is_awaitable: Callable[[Any], bool]) ->
             return None if nullable else Undefined
         if value.__class__ not in _PLAIN_VALUES and is_awaitable(value):
             return Undefined
-        coerced = output.coerce_output_value(value)
+        coerced = coerce(value)
     except Exception:
         # Not swallowed: execute_field resolves the field again and reports the error.
         return Undefined

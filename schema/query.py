@@ -202,6 +202,7 @@ class Query:
             party_type=party_type.value if party_type else None,
             offset=offset,
             first=size,
+            with_lineage=selects(info, "lineage", below=(*NODE, "customer")),
         )
         page = Page(
             items=found.hits,

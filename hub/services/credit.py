@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -204,19 +204,9 @@ _CREDIT_COLUMNS = (
     "inputs",
     "updated_at",
 )
-_METRICS_COLUMNS = (
-    "transaction_count",
-    "transaction_amount",
-    "revenue_12m",
-    "first_transaction_at",
-    "last_transaction_at",
-    "average_days_late",
-    "open_complaints",
-    "open_receivables",
-    "last_contact_at",
-    "close_requested_at",
-    "computed_at",
-)
+# The columns of the metrics read along, in the order of Metrics' fields after
+# ``golden_id`` (``standing_from`` builds one from them as they come).
+_METRICS_COLUMNS = tuple(item.name for item in fields(Metrics) if item.name != "golden_id")
 _CLASSIFICATION_COLUMNS = ("rule_set_version", *DIMENSION_COLUMNS, "explanations", "computed_at")
 
 # Plain columns by position, no ORM entities: a profile or a page reads these
@@ -293,15 +283,14 @@ class Standing:
     credit: CreditView | None
 
 
+_make_metrics = maker_of(Metrics)
+
+
 def standing_from(row: Sequence[Any], golden_id: int, now: datetime) -> Standing:
     """The standing in the last columns of a row of a ``with_standing`` query."""
     values = row[len(row) - _STANDING_WIDTH :]
     has_metrics, has_classification, has_credit = values[:3]
-    metrics = (
-        Metrics(golden_id=golden_id, **dict(zip(_METRICS_COLUMNS, values[3:_C], strict=True)))
-        if has_metrics
-        else None
-    )
+    metrics = _make_metrics((golden_id, *values[3:_C])) if has_metrics else None
     return Standing(
         metrics=metrics,
         classification=_classification_views(values[_C:_P]) if has_classification else [],

@@ -346,6 +346,9 @@ def _candidates(party_filter: str) -> TextualSelect:
 _CANDIDATES = _candidates("")
 _CANDIDATES_OF_TYPE = _candidates(" WHERE n.party_type = :party_type")
 _CUSTOMERS = select_customers().where(GoldenRecord.id == any_(_IDS))
+_CUSTOMERS_WITHOUT_LINEAGE = select_customers(with_lineage=False).where(
+    GoldenRecord.id == any_(_IDS)
+)
 
 
 async def search_page(
@@ -355,11 +358,15 @@ async def search_page(
     party_type: str | None = None,
     offset: int = 0,
     first: int = 20,
+    with_lineage: bool = True,
 ) -> SearchPage:
     """The ranked hits ``offset`` to ``offset + first`` of ``query``, best first.
 
     Up to ``CANDIDATES`` records sharing the most tokens with the query are
     ranked on their names alone; only the customers in the window are loaded.
+    Without ``with_lineage`` they come with an empty lineage (see
+    ``select_customers``): a record's lineage is five times the size of its
+    attributes, and a search that shows names never reads it.
     """
     if not query.strip():
         raise Invalid("must not be empty", field="text")
@@ -396,7 +403,8 @@ async def search_page(
         key=lambda hit: (-hit[0], hit[2]),
     )
     window = ranked[offset : offset + first]
-    loaded = await read_rows(session, _CUSTOMERS, {"ids": [hit[2] for hit in window]})
+    statement = _CUSTOMERS if with_lineage else _CUSTOMERS_WITHOUT_LINEAGE
+    loaded = await read_rows(session, statement, {"ids": [hit[2] for hit in window]})
     customers = {row.id: customer_from_row(row) for row in loaded}
     return SearchPage(
         hits=[

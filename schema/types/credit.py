@@ -17,25 +17,39 @@ from schema.types.common import UserError
 
 @strawberry.type(description="One dimension of a customer's classification, with its reason.")
 class ClassificationEntry:
-    dimension: str = strawberry.field(
+    # Each field reads the view when asked: a page of fifty customers lists four
+    # hundred entries and asks two of their six fields.
+    view: strawberry.Private[ClassificationView]
+
+    @strawberry.field(
         description="tier, lifecycle, nature, region, category, contact or retention."
     )
-    value: str = strawberry.field(description="The class (KEY, ACTIVE, STATE_OWNED …).")
-    rule: str = strawberry.field(description="The rule that decided it, in words.")
-    inputs: JSON = strawberry.field(description="Exactly the inputs the rule read.")
-    rule_set_version: str = strawberry.field(description="Version of the rules file.")
-    computed_at: datetime = strawberry.field(description="When it was decided.")
+    def dimension(self) -> str:
+        return self.view.dimension
+
+    @strawberry.field(description="The class (KEY, ACTIVE, STATE_OWNED …).")
+    def value(self) -> str:
+        return self.view.value
+
+    @strawberry.field(description="The rule that decided it, in words.")
+    def rule(self) -> str:
+        return self.view.rule
+
+    @strawberry.field(description="Exactly the inputs the rule read.")
+    def inputs(self) -> JSON:
+        return JSON(self.view.inputs)
+
+    @strawberry.field(description="Version of the rules file.")
+    def rule_set_version(self) -> str:
+        return self.view.rule_set_version
+
+    @strawberry.field(description="When it was decided.")
+    def computed_at(self) -> datetime:
+        return self.view.computed_at
 
     @classmethod
     def from_domain(cls, view: ClassificationView) -> ClassificationEntry:
-        return cls(
-            dimension=view.dimension,
-            value=view.value,
-            rule=view.rule,
-            inputs=JSON(view.inputs),
-            rule_set_version=view.rule_set_version,
-            computed_at=view.computed_at,
-        )
+        return cls(view=view)
 
 
 @strawberry.type(description="A credit request, decision or override, with who, when and why.")
@@ -80,50 +94,74 @@ class CreditDecision:
 
 @strawberry.type(description="A customer's credit standing (needs credit access).")
 class Credit:
-    golden_id: strawberry.Private[int]
-    rating: str | None = strawberry.field(description="A–E, or NR (not rated: no history).")
-    recommended_limit: Decimal | None = strawberry.field(
+    # Each field reads the standing when asked: a page of customers asks two or
+    # three of the fourteen.
+    view: strawberry.Private[CreditView]
+
+    @strawberry.field(description="A–E, or NR (not rated: no history).")
+    def rating(self) -> str | None:
+        return self.view.rating
+
+    @strawberry.field(
         description="What the credit policy recommends on the customer's current record."
     )
-    current_limit: Decimal | None = strawberry.field(description="The approved limit.")
-    effective_limit: Decimal | None = strawberry.field(
+    def recommended_limit(self) -> Decimal | None:
+        return self.view.recommended_limit
+
+    @strawberry.field(description="The approved limit.")
+    def current_limit(self) -> Decimal | None:
+        return self.view.current_limit
+
+    @strawberry.field(
         description="The limit in force now: an unexpired override, else the current limit."
     )
-    limit_source: str | None = strawberry.field(description="override or current.")
-    settlement_terms: str | None = strawberry.field(description="Terms for the rating.")
-    open_receivables: Decimal = strawberry.field(description="Ordered minus paid.")
-    utilization: Decimal | None = strawberry.field(
-        description="Open receivables ÷ effective limit."
-    )
-    override_limit: Decimal | None = strawberry.field(description="A manual limit, if any.")
-    override_expires_at: datetime | None = strawberry.field(description="Its expiry.")
-    policy_version: str | None = strawberry.field(description="Version of the credit policy.")
-    inputs: JSON = strawberry.field(description="The figures and points behind the rating.")
-    updated_at: datetime = strawberry.field(description="Last change.")
+    def effective_limit(self) -> Decimal | None:
+        return self.view.effective_limit
+
+    @strawberry.field(description="override or current.")
+    def limit_source(self) -> str | None:
+        return self.view.limit_source
+
+    @strawberry.field(description="Terms for the rating.")
+    def settlement_terms(self) -> str | None:
+        return self.view.settlement_terms
+
+    @strawberry.field(description="Ordered minus paid.")
+    def open_receivables(self) -> Decimal:
+        return self.view.open_receivables
+
+    @strawberry.field(description="Open receivables ÷ effective limit.")
+    def utilization(self) -> Decimal | None:
+        return self.view.utilization
+
+    @strawberry.field(description="A manual limit, if any.")
+    def override_limit(self) -> Decimal | None:
+        return self.view.override_limit
+
+    @strawberry.field(description="Its expiry.")
+    def override_expires_at(self) -> datetime | None:
+        return self.view.override_expires_at
+
+    @strawberry.field(description="Version of the credit policy.")
+    def policy_version(self) -> str | None:
+        return self.view.policy_version
+
+    @strawberry.field(description="The figures and points behind the rating.")
+    def inputs(self) -> JSON:
+        return JSON(self.view.inputs)
+
+    @strawberry.field(description="Last change.")
+    def updated_at(self) -> datetime:
+        return self.view.updated_at
 
     @strawberry.field(description="Every request, decision and override, newest first.")
     async def history(self, info: Info) -> list[CreditDecision]:
-        views = await info.context.loaders.credit_history.load(self.golden_id)
+        views = await info.context.loaders.credit_history.load(self.view.golden_id)
         return [CreditDecision.from_domain(v) for v in views]
 
     @classmethod
     def from_domain(cls, view: CreditView) -> Credit:
-        return cls(
-            golden_id=view.golden_id,
-            rating=view.rating,
-            recommended_limit=view.recommended_limit,
-            current_limit=view.current_limit,
-            effective_limit=view.effective_limit,
-            limit_source=view.limit_source,
-            settlement_terms=view.settlement_terms,
-            open_receivables=view.open_receivables,
-            utilization=view.utilization,
-            override_limit=view.override_limit,
-            override_expires_at=view.override_expires_at,
-            policy_version=view.policy_version,
-            inputs=JSON(view.inputs),
-            updated_at=view.updated_at,
-        )
+        return cls(view=view)
 
 
 @strawberry.enum(description="A credit officer's decision on a request.")

@@ -19,7 +19,7 @@ from hub.masking import mask_email, mask_national_id, mask_phone
 from hub.services.credit import Standing
 from hub.services.interactions import InteractionQuery
 from schema.context import Info
-from schema.pagination import page_size, selected_nodes, selects, subfields
+from schema.pagination import SELECTIONS_KEPT, page_size, selected_nodes, selects, subfields
 from schema.types.credit import ClassificationEntry, Credit
 from schema.types.history import CustomerMetrics, Interaction, InteractionType
 from schema.types.relay import Connection, connection_from_page
@@ -64,25 +64,37 @@ class CustomerFilter:
 
 @strawberry.type(description="A department record that a golden customer is built from.")
 class SourceRecordRef:
-    source: str = strawberry.field(description="Code of the submitting department or system.")
-    source_key: str = strawberry.field(description="The department's own id for the customer.")
-    version: int = strawberry.field(description="Current version of the department's record.")
-    retired: bool = strawberry.field(description="The department retired this record.")
-    link_kind: str = strawberry.field(
-        description="How the record joined: new, auto, steward or merge."
-    )
-    score: float | None = strawberry.field(description="Match weight when it was auto-linked.")
+    # Each field reads the reference when asked: a page of customers asks two of
+    # the six of about seventy of them.
+    ref: strawberry.Private[domain.SourceRecordRef]
+
+    @strawberry.field(description="Code of the submitting department or system.")
+    def source(self) -> str:
+        return self.ref.source
+
+    @strawberry.field(description="The department's own id for the customer.")
+    def source_key(self) -> str:
+        return self.ref.source_key
+
+    @strawberry.field(description="Current version of the department's record.")
+    def version(self) -> int:
+        return self.ref.version
+
+    @strawberry.field(description="The department retired this record.")
+    def retired(self) -> bool:
+        return self.ref.retired
+
+    @strawberry.field(description="How the record joined: new, auto, steward or merge.")
+    def link_kind(self) -> str:
+        return self.ref.link_kind
+
+    @strawberry.field(description="Match weight when it was auto-linked.")
+    def score(self) -> float | None:
+        return self.ref.score
 
     @classmethod
     def from_domain(cls, ref: domain.SourceRecordRef) -> SourceRecordRef:
-        return cls(
-            source=ref.source,
-            source_key=ref.source_key,
-            version=ref.version,
-            retired=ref.retired,
-            link_kind=ref.link_kind,
-            score=ref.score,
-        )
+        return cls(ref=ref)
 
 
 @strawberry.type(description="An identifier of the customer in one scheme.")
@@ -204,6 +216,41 @@ def interactions_asked(info: Info, *, below: Sequence[str] = ()) -> InteractionQ
             for attributes in subfields(item, fragments)
         ),
     )
+
+
+def _interaction_query(
+    info: Info,
+    types: list[InteractionType] | None,
+    occurred_from: datetime | None,
+    occurred_to: datetime | None,
+    first: int,
+    after: str | None,
+) -> InteractionQuery:
+    """The page of interactions a customer's ``interactions`` field asks for, made once
+    per request for each set of syntax nodes and arguments: the fifty customers of
+    a page ask the same."""
+    kinds = tuple(sorted(t.value for t in types or ()))
+    raw = info._raw_info
+    nodes = tuple(id(node) for node in raw.field_nodes)
+    key = (nodes, kinds, occurred_from, occurred_to, first, after)
+    memo = info.context.interaction_queries
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= SELECTIONS_KEPT:
+            memo.clear()
+        query = InteractionQuery(
+            types=kinds,
+            occurred_from=occurred_from,
+            occurred_to=occurred_to,
+            first=page_size(info, first),
+            after=after,
+            with_total=selects(info, "totalCount"),
+            with_attributes=selects(info, "attributes", below=("edges", "node")),
+        )
+        # The nodes are kept with the query, so their ids are not reused meanwhile.
+        found = (raw.field_nodes, query)
+        memo[key] = found
+    return found[1]
 
 
 def _text(attributes: dict[str, Any], key: str) -> str | None:
@@ -477,19 +524,12 @@ class Customer:
         first: int = 20,
         after: str | None = None,
     ) -> Connection[Interaction] | Awaitable[Connection[Interaction]]:
-        query = InteractionQuery(
-            types=tuple(sorted(t.value for t in types or ())),
-            occurred_from=from_,
-            occurred_to=to,
-            first=page_size(info, first),
-            after=after,
-            with_total=selects(info, "totalCount"),
-            with_attributes=selects(info, "attributes", below=("edges", "node")),
-        )
+        query = _interaction_query(info, types, from_, to, first, after)
         # Answered at once when the query that found the customer read this very
         # page along (see ``interactions_asked``).
-        if self.interaction_pages is not None and query in self.interaction_pages:
-            return connection_from_page(self.interaction_pages[query], Interaction.from_domain)
+        page = self.interaction_pages.get(query) if self.interaction_pages is not None else None
+        if page is not None:
+            return connection_from_page(page, Interaction.from_domain)
         return self._load_interactions(info, query)
 
     async def _load_interactions(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.errors import Invalid
 from hub.services.records import submit_records
-from hub.services.search import search_customers
+from hub.services.search import search_customers, search_page
 
 XINGHE: dict[str, Any] = {
     "source_key": "F-1",
@@ -202,3 +203,19 @@ async def test_a_customer_is_found_by_its_rare_tokens_among_older_ones_sharing_c
     (target,) = [o.golden_id for o in result.outcomes]
     hits = await search_customers(session, "深圳星河贸易有限公司")
     assert hits[0].customer.golden_id == target
+
+
+async def test_hits_come_with_their_lineage_only_when_asked(
+    session: AsyncSession, customers: dict[str, int]
+) -> None:
+    with_lineage = await search_page(session, "星河", first=1)
+    without = await search_page(session, "星河", first=1, with_lineage=False)
+    assert with_lineage.hits[0].customer.lineage["name"]["source"] == "finance"
+    assert without.hits[0].customer.lineage == {}
+    # Everything else is the same, hit for hit.
+    assert [replace(hit.customer, lineage={}) for hit in with_lineage.hits] == [
+        hit.customer for hit in without.hits
+    ]
+    assert [(h.score, h.matched_on) for h in with_lineage.hits] == [
+        (h.score, h.matched_on) for h in without.hits
+    ]

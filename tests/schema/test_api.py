@@ -121,6 +121,22 @@ async def test_the_profile_carries_lineage_addresses_and_history(api: Api) -> No
     assert customer["history"] == [{"version": 1, "change": "created", "sourceRecordCount": 1}]
 
 
+async def test_a_search_hit_carries_its_lineage_when_asked(api: Api) -> None:
+    await submit(api, "finance", PERSON)
+    query = """
+    query($text: String!) {
+      search(text: $text, first: 1) {
+        edges { node { customer { name lineage { attribute source sourceKey } } } }
+      }
+    }
+    """
+    found = (await api(query, {"text": "李娜"}))["data"]["search"]["edges"][0]["node"]
+    assert found["customer"]["name"] == "李娜"
+    assert {"attribute": "name", "source": "finance", "sourceKey": "P-1"} in found["customer"][
+        "lineage"
+    ]
+
+
 async def test_customer_by_source_key_finds_the_golden_record(api: Api) -> None:
     customer_id = (await submit(api, "finance", PERSON))["results"][0]["customerId"]
     body = await api(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any
 
 import pytest
 import strawberry
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from strawberry.permission import BasePermission
+from strawberry.schema.types import base_scalars
 
 from schema import execution
 from schema.documents import CachedDocuments, DocumentCache
@@ -514,3 +517,50 @@ def test_the_root_fields_of_a_repeated_operation_are_planned_once(
     )
     assert [data["items"][0]["shout"] for data, _ in answers] == ["a", "aa", "aaa"]
     assert planned.count(["listing", "items"]) == 1
+
+
+@settings(max_examples=500)
+@given(moment=st.datetimes(timezones=st.just(UTC)))
+def test_a_datetime_in_utc_is_written_as_isoformat_writes_it(moment: datetime) -> None:
+    coerce = execution._faster_isoformat(base_scalars.isoformat)
+    assert coerce(moment) == moment.isoformat()
+
+
+@given(
+    moment=st.datetimes(
+        timezones=st.none()
+        | st.builds(
+            timezone,
+            st.timedeltas(min_value=timedelta(hours=-23), max_value=timedelta(hours=23)),
+        )
+    )
+)
+def test_any_other_datetime_is_written_by_isoformat(moment: datetime) -> None:
+    coerce = execution._faster_isoformat(base_scalars.isoformat)
+    assert coerce(moment) == moment.isoformat()
+
+
+class CountingCompletions(LeafShortcutExecutionContext):
+    """Counts the values that went through ``complete_value``."""
+
+    completed: list[str] = []  # noqa: RUF012 - reset by the test that reads it
+
+    def complete_value(self, return_type: Any, details: Any, *rest: Any) -> Any:
+        CountingCompletions.completed.append(details[0].node.name.value)
+        return super().complete_value(return_type, details, *rest)
+
+
+def test_what_a_method_returns_is_completed_by_its_shape_unless_it_needs_more() -> None:
+    CountingCompletions.completed = []
+    schema = strawberry.Schema(query=Query, execution_context_class=CountingCompletions)
+    result = asyncio.run(schema.execute("{ items { name tags { label } } }"))
+    assert result.errors is None
+    assert result.data == _answer("{ items { name tags { label } } }", shortcut=False)[0]
+    # ``tags`` (a method's list of plain objects) took no completion step.
+    assert "tags" not in CountingCompletions.completed
+    CountingCompletions.completed = []
+    result = asyncio.run(schema.execute("{ items { name tags { label broken } } }"))
+    # A tag that raises sends the list back to ``complete_value``, which reports it.
+    assert "tags" in CountingCompletions.completed
+    assert result.errors is not None
+    assert [error.path for error in result.errors] == [["items", 0, "tags", 0, "broken"]]
