@@ -56,11 +56,11 @@ from matching.standardize import (
     standardize_record,
 )
 
-# Blocking keys are locked for the whole batch (see lock_blocking_keys): each
-# key by its own lock under one of a few regions, in one order, so two
-# submitters of the same new customer serialize instead of both creating it,
-# submitters of different customers do not wait for each other, and no two
-# submitters deadlock.
+# Blocking keys are locked from the batch's placing to its commit (see
+# lock_blocking_keys and _place_arrivals): each key by its own lock under one
+# of a few regions, in one order, so two submitters of the same new customer
+# serialize instead of both creating it, submitters of different customers do
+# not wait for each other, and no two submitters deadlock.
 KEY_LOCK_REGIONS = 64
 KEY_LOCK_NAMESPACE = 0x6875  # the regions
 KEY_LOCK_KEY_NAMESPACE = 0x6876  # the keys
@@ -69,6 +69,12 @@ KEY_LOCK_KEY_NAMESPACE = 0x6876  # the keys
 # table is shared and bounded (max_locks_per_transaction per connection), and
 # no batch takes more locks than 1024 buckets took before.
 MAX_KEY_LOCKS = 1000
+# From this many arrivals on, a batch reads and scores its candidates before
+# it locks their keys, and reads them again under the locks (see
+# _place_arrivals): two submitters then score side by side, and hold the keys
+# only while they place and write. A single record locks first and reads once
+# (one statement fewer: its scoring is short).
+SCORE_BEFORE_LOCKING = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,17 +191,7 @@ async def submit_records(
     if not accepted:
         return result
     keys = {item.index: base.keys(item.standard) for item in accepted}
-    # A key known to be held by more than the cap matches nothing: not locked.
     database = await _database_of(session)
-    await lock_blocking_keys(
-        session,
-        [
-            key
-            for batch in keys.values()
-            for key in batch
-            if not _FREQUENT.known(database, base.max_key_size, key)
-        ],
-    )
     source_id, stored = await _claim_record_rows(session, source, accepted)
     arrivals = _sort_out_unchanged(accepted, stored, keys, result)
     if arrivals:
@@ -743,7 +739,20 @@ class _Placement:
             others.update(r for key in arrival.keys for r in sharing.get(key, ()))
             others.discard(arrival.record_id)
             pairs.update((arrival.record_id, other) for other in others)
-        self._score(sorted(pairs), matcher)
+        self._score(sorted(pairs - self.scored.keys()), matcher)
+
+    def keep_scores(self, earlier: _Placement) -> None:
+        """Take the verdicts ``earlier`` scored of pairs whose records kept their versions."""
+        records = self.records
+        for (left, right), verdict in earlier.scored.items():
+            now_left, now_right = records.get(left), records.get(right)
+            if (
+                now_left is not None
+                and now_right is not None
+                and now_left.version == earlier.records[left].version
+                and now_right.version == earlier.records[right].version
+            ):
+                self.scored[(left, right)] = verdict
 
     def verdicts(
         self, record_id: int, others: Sequence[int], matcher: Matcher
@@ -1047,8 +1056,8 @@ def _member_of(row: Any, database: str, uncommitted: set[int]) -> MemberRecord:
 # and only for keys under the cap; then the members of the golden records they
 # lead to, record by record (LATERAL, kept from being flattened by OFFSET 0:
 # the planner otherwise hashes all of cross_reference).
-_HOLDERS_AND_MEMBERS = text(
-    "WITH held AS ("  # noqa: S608 - constant fragments only
+_HELD_AND_GOLDENS = (
+    "WITH held AS ("
     " SELECT k.key, h.ids FROM unnest(CAST(:keys AS text[])) AS k(key)"
     " CROSS JOIN LATERAL (SELECT array_agg(m.source_record_id) AS ids"
     "  FROM (SELECT m.source_record_id FROM match_key m WHERE m.key = k.key"
@@ -1061,17 +1070,93 @@ _HOLDERS_AND_MEMBERS = text(
     " SELECT x.golden_id FROM holders h CROSS JOIN LATERAL (SELECT x.golden_id"
     "  FROM cross_reference x WHERE x.source_record_id = h.source_record_id OFFSET 0) AS x"
     " UNION SELECT unnest(CAST(:current AS bigint[]))"
-    ") SELECT key, CASE WHEN cardinality(ids) <= :cap THEN ids END AS holders,"
+    ")"
+)
+_GOLDEN_MEMBERS = (
+    "FROM goldens g CROSS JOIN LATERAL (SELECT x.source_record_id, x.golden_id"
+    " FROM cross_reference x WHERE x.golden_id = g.golden_id OFFSET 0) AS x"
+)
+_HOLDERS_AND_MEMBERS = text(
+    f"{_HELD_AND_GOLDENS}"  # noqa: S608 - constant fragments only
+    " SELECT key, CASE WHEN cardinality(ids) <= :cap THEN ids END AS holders,"
     " NULL::bigint AS id, NULL::bigint AS golden_id, NULL AS code, NULL AS source_key,"
     " NULL::int AS version, NULL AS standardized, NULL AS payload FROM held"
     # Payloads stay in the database: survivorship reads those of the golden
     # records the batch touches (:meth:`_Placement.unread_payloads`).
     " UNION ALL SELECT NULL, NULL, r.id, x.golden_id, s.code, r.source_key, v.version,"
-    " v.standardized::text, NULL"
-    " FROM goldens g CROSS JOIN LATERAL (SELECT x.source_record_id, x.golden_id"
-    "  FROM cross_reference x WHERE x.golden_id = g.golden_id OFFSET 0) AS x"
+    f" v.standardized::text, NULL {_GOLDEN_MEMBERS}"
     f" {_MEMBER_JOINS} WHERE r.retired_at IS NULL"
 )
+# The same holders, and of each member only its golden record and version:
+# read again under the locks, where most members are those read before them.
+_HOLDERS_AND_MEMBER_VERSIONS = text(
+    f"{_HELD_AND_GOLDENS}"  # noqa: S608 - constant fragments only
+    " SELECT key, CASE WHEN cardinality(ids) <= :cap THEN ids END AS holders,"
+    " NULL::bigint AS id, NULL::bigint AS golden_id, NULL::int AS version FROM held"
+    " UNION ALL SELECT NULL, NULL, r.id, x.golden_id, r.current_version"
+    f" {_GOLDEN_MEMBERS} JOIN source_record r ON r.id = x.source_record_id"
+    " WHERE r.retired_at IS NULL"
+)
+
+
+async def _holders_and_members_again(
+    session: AsyncSession,
+    keys: Iterable[str],
+    current_goldens: set[int],
+    *,
+    max_key_size: int,
+    arriving: set[int],
+    known: Sequence[MemberRecord],
+) -> tuple[dict[str, list[int]], set[str], list[MemberRecord]]:
+    """:func:`_holders_and_members` once more, reading only the members not ``known``.
+
+    A member known in the version it has now is taken as it was read, in the
+    golden record it is in now; the others (new to these golden records, or
+    changed) are read in a second statement.
+    """
+    rows = await session.execute(
+        _HOLDERS_AND_MEMBER_VERSIONS,
+        {"keys": sorted(set(keys)), "cap": max_key_size, "current": sorted(current_goldens)},
+    )
+    by_id = {member.record_id: member for member in known}
+    found: dict[str, list[int]] = {}
+    capped: set[str] = set()
+    members: list[MemberRecord] = []
+    unknown: list[int] = []
+    for row in rows:
+        if row.key is not None:
+            if row.holders is None:
+                capped.add(row.key)
+            else:
+                found[row.key] = row.holders
+            continue
+        member = by_id.get(row.id)
+        if member is None or member.version != row.version:
+            unknown.append(row.id)
+        elif member.golden_id != row.golden_id:
+            members.append(replace(member, golden_id=row.golden_id))
+        else:
+            members.append(member)
+    if unknown:
+        members.extend(await _read_members(session, unknown, arriving=arriving))
+    members.sort(key=lambda member: member.record_id)
+    return found, capped, members
+
+
+async def _read_members(
+    session: AsyncSession, record_ids: Sequence[int], *, arriving: set[int]
+) -> list[MemberRecord]:
+    """The current versions of ``record_ids`` (unretired), as :func:`_load_members` reads them."""
+    rows = await session.execute(
+        text(
+            f"SELECT {_MEMBER_COLUMNS} FROM cross_reference x {_MEMBER_JOINS}"  # noqa: S608 - constant fragments only
+            " WHERE x.source_record_id = ANY(CAST(:ids AS bigint[])) AND r.retired_at IS NULL"
+        ),
+        {"ids": sorted(record_ids)},
+    )
+    database = await _database_of(session)
+    uncommitted = arriving | _written_by(session)
+    return [_member_of(row, database, uncommitted) for row in rows]
 
 
 async def _holders_and_members(
@@ -1144,24 +1229,43 @@ async def _place_arrivals(
     """
     database, cap = await _database_of(session), matcher.max_key_size
     arriving = {a.record_id for a in arrivals}
-    holders, capped, stored = await _holders_and_members(
-        session,
-        (k for a in arrivals for k in a.keys if not _FREQUENT.known(database, cap, k)),
-        {a.current_golden for a in arrivals if a.current_golden is not None},
-        max_key_size=cap,
-        arriving=arriving,
+    current = {a.current_golden for a in arrivals if a.current_golden is not None}
+    # A key known to be held by more than the cap matches nothing: neither read nor locked.
+    looked_up = sorted(
+        {k for a in arrivals for k in a.keys if not _FREQUENT.known(database, cap, k)}
     )
-    if capped:
+    ahead, frequent = None, set[str]()
+    if len(arrivals) >= SCORE_BEFORE_LOCKING:
+        # The candidates read now are scored while other submitters may hold
+        # the keys; under the locks they are read again, and only pairs with
+        # a record new or changed since then are scored.
+        holders, capped, stored = await _holders_and_members(
+            session, looked_up, current, max_key_size=cap, arriving=arriving
+        )
+        ahead = _Placement(_placed_members(source, arrivals, stored), {})
+        ahead.score_ahead(arrivals, holders, matcher)
+        frequent = capped
+        looked_up = [k for k in looked_up if k not in frequent]
+    await lock_blocking_keys(session, looked_up)
+    if ahead is None:
+        holders, capped, stored = await _holders_and_members(
+            session, looked_up, current, max_key_size=cap, arriving=arriving
+        )
+    else:
+        holders, capped, stored = await _holders_and_members_again(
+            session, looked_up, current, max_key_size=cap, arriving=arriving, known=stored
+        )
+    frequent |= capped
+    if frequent:
         # Frequent perhaps only through this batch's own rows: known once they commit.
-        _learn_after_commit(session, lambda: _FREQUENT.add(database, cap, capped))
+        _learn_after_commit(session, lambda: _FREQUENT.add(database, cap, frequent))
     placement = _Placement(
-        [
-            *(m for m in stored if m.record_id not in arriving),
-            *(_arriving_member(source, a) for a in arrivals),
-        ],
+        _placed_members(source, arrivals, stored),
         # A created record is new to every steward: only changed ones can have verdicts.
         await _steward_pairs(session, (a.record_id for a in arrivals if a.status == "updated")),
     )
+    if ahead is not None:
+        placement.keep_scores(ahead)
     placement.score_ahead(arrivals, holders, matcher)
     decisions: list[str] = []
     for arrival in arrivals:
@@ -1208,6 +1312,17 @@ async def _place_arrivals(
     )
     changes.touched = {provisional.get(g, g) for g in changes.touched if g > 0 or g in provisional}
     return placement, decisions
+
+
+def _placed_members(
+    source: str, arrivals: Sequence[_Arrival], stored: Sequence[MemberRecord]
+) -> list[MemberRecord]:
+    """The stored members read and the arrivals, each arrival as the batch has it."""
+    arriving = {a.record_id for a in arrivals}
+    return [
+        *(m for m in stored if m.record_id not in arriving),
+        *(_arriving_member(source, a) for a in arrivals),
+    ]
 
 
 async def _place_arrival(
