@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 from rich.progress import Progress
 from sqlalchemy import exists, select, text
@@ -95,7 +96,7 @@ from matching import SourceRecord as ContractRecord
 from matching.block import DEFAULT_RULES, KeyHashes, blocking_keys, key_hash
 from matching.compare import Columns, compare_pairs
 from matching.model import Model, default_model
-from matching.pipeline import MatchConfig, MatchResult, match_records
+from matching.pipeline import MatchConfig, MatchResult, trace_match
 from matching.pipeline import Progress as StageProgress
 from matching.record import record_to_dict
 from matching.standardize import load_reference_tables, standard_record_json, standardize_record
@@ -812,8 +813,24 @@ def link_scores(
     """Each linked record's strongest score with another member of its cluster.
 
     What the incremental path stores on an auto link (the best pair with the
-    golden record); the first member of each cluster has none. In clusters
-    larger than ``LINK_SCORE_PEERS`` only pairs with the first ones are scored.
+    golden record), the records laid out with the model's frequencies; the
+    first member of each cluster has none. A load scores its links with the
+    columns its match laid out (:func:`cluster_link_scores`).
+    """
+    cols = Columns.from_records(records, model.frequencies)
+    return cluster_link_scores(cols, np.arange(len(records), dtype=np.int64), clusters, model)
+
+
+def cluster_link_scores(
+    cols: Columns,
+    rows: npt.NDArray[np.int64],
+    clusters: Sequence[Cluster],
+    model: Model,
+) -> dict[int, float]:
+    """:func:`link_scores` of records already laid out: record ``i`` is row ``rows[i]`` of ``cols``.
+
+    In clusters larger than ``LINK_SCORE_PEERS`` only pairs with the first
+    members are scored.
     """
     left: list[int] = []
     right: list[int] = []
@@ -826,22 +843,26 @@ def link_scores(
                 right.append(b)
     if not left:
         return {}
-    involved = sorted({*left, *right})
-    position = {index: p for p, index in enumerate(involved)}
-    cols = Columns.from_records([records[i] for i in involved], model.frequencies)
-    vectors = compare_pairs(
-        cols,
-        np.fromiter((position[i] for i in left), dtype=np.int64, count=len(left)),
-        np.fromiter((position[i] for i in right), dtype=np.int64, count=len(right)),
-    )
-    weights = model.match_weights(vectors)
-    best: dict[int, float] = {}
-    for a, b, weight in zip(left, right, weights.tolist(), strict=True):
-        for index in (a, b):
-            if weight > best.get(index, float("-inf")):
-                best[index] = weight
+    lefts = np.asarray(left, dtype=np.int64)
+    rights = np.asarray(right, dtype=np.int64)
+    weights = model.match_weights(compare_pairs(cols, rows[lefts], rows[rights]))
+    best = np.full(len(rows), -np.inf)
+    np.maximum.at(best, lefts, weights)
+    np.maximum.at(best, rights, weights)
+    linked = np.unique(np.concatenate((lefts, rights)))
     firsts = {c.members[0] for c in clusters}
-    return {i: w for i, w in best.items() if i not in firsts}
+    return {
+        i: w for i, w in zip(linked.tolist(), best[linked].tolist(), strict=True) if i not in firsts
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedLoad:
+    """What the match of a load found: its result, its clusters and its links' scores."""
+
+    result: MatchResult
+    clusters: list[Cluster]
+    scores: dict[int, float]  # by index into the load, as :func:`link_scores`
 
 
 def match_loaded(
@@ -850,18 +871,25 @@ def match_loaded(
     model: Model | None = None,
     config: MatchConfig | None = None,
     on_stage: StageProgress | None = None,
-) -> MatchResult:
-    """Batch-match the accepted records with the shipped model (incremental scoring)."""
+) -> MatchedLoad:
+    """Batch-match the accepted records with the shipped model (incremental scoring).
+
+    The links are scored with the columns the match laid out (its term
+    frequencies: the model's for a small load, the load's own from
+    ``tf_min_records`` on, which the load keeps), not laid out a second time.
+    """
     config = config or bulk_match_config()
+    model = model or default_model()
     # Key hashes were computed with the default rules where the records were read.
     hashes = loaded.key_hashes() if config.rules == DEFAULT_RULES else None
-    return match_records(
-        loaded.standards,
-        config,
-        model=model or default_model(),
-        progress=on_stage,
-        key_hashes=hashes,
+    result, trace = trace_match(
+        loaded.standards, config, model=model, progress=on_stage, key_hashes=hashes
     )
+    # Only the columns outlive the match: its pairs and decisions go now.
+    cols, rows = trace.columns, np.argsort(trace.order)
+    del trace
+    clusters = clusters_of(result)
+    return MatchedLoad(result, clusters, cluster_link_scores(cols, rows, clusters, model))
 
 
 # ── The database side ──────────────────────────────────────────────────────
@@ -1183,17 +1211,15 @@ async def attach_early_interactions(session: AsyncSession) -> None:
 
 
 def _scored_links(
-    loaded: BulkInput,
     record_ids: Sequence[int],
     clusters: Sequence[Cluster],
     golden_ids: Sequence[int],
+    scores: Mapping[int, float],
     *,
-    model: Model,
     actor: str,
 ) -> bytes:
-    """COPY text of every record's link to its golden record, scored by :func:`link_scores`."""
+    """COPY text of every record's link to its golden record, with its :func:`link_scores` score."""
     with collector_paused():
-        scores = link_scores(loaded.standards, clusters, model)
         by = copy_text(actor)
         return "".join(
             f"{record_ids[i]}\t{golden_id}\t{'new' if n == 0 else 'auto'}\t"
@@ -1208,10 +1234,8 @@ async def write_goldens(
     loaded: BulkInput,
     workers: Workers,
     record_ids: Sequence[int],
-    result: MatchResult,
+    matched: MatchedLoad,
     *,
-    clusters: Sequence[Cluster],
-    model: Model,
     actor: str,
     at: datetime,
     rules: SurvivorshipRules | None = None,
@@ -1223,10 +1247,11 @@ async def write_goldens(
     once the workers made their members, in the transaction that dropped the
     golden tables' indexes: it keeps other writers out while golden ids are
     reserved, see :func:`reserve_ids`), which the other workers send their
-    members of the cluster to, while a thread here scores every link with
-    ``model``; PostgreSQL takes in each run of golden records as it comes.
+    members of the cluster to, while a thread here writes every link with
+    its score; PostgreSQL takes in each run of golden records as it comes.
     Their derived profiles are the caller's next step.
     """
+    result, clusters = matched.result, matched.clusters
     if not len(result.assignments) == len(loaded.standards) == len(record_ids):
         raise ValueError("the match result is not of these records")
     rules = rules or default_rules()
@@ -1245,10 +1270,10 @@ async def write_goldens(
         (shared if foreign else held)[survivor].append((golden_id, places))
         for chunk, position in foreign:
             wanted[workers.owner(chunk), survivor].append((chunk, position))
-    # Links are scored here meanwhile (every record's standardized form is here).
+    # Links are written here meanwhile (scored by the match).
     linking = asyncio.ensure_future(
         asyncio.to_thread(
-            _scored_links, loaded, record_ids, clusters, golden_ids, model=model, actor=actor
+            _scored_links, record_ids, clusters, golden_ids, matched.scores, actor=actor
         )
     )
     exports: dict[tuple[int, int], asyncio.Future[bytes]] = {}
@@ -1592,10 +1617,9 @@ async def _write_all(
     def on_stage(stage: str, step: int, steps: int) -> None:
         progress.update(stages, description=f"match: {stage}", total=steps, completed=step - 1)
 
-    def match() -> tuple[MatchResult, list[Cluster]]:
+    def match() -> MatchedLoad:
         with collector_paused():
-            result = match_loaded(loaded, model=model, on_stage=on_stage)
-            return result, clusters_of(result)
+            return match_loaded(loaded, model=model, on_stage=on_stage)
 
     # The match is the longest step and needs nothing of PostgreSQL: it starts
     # first, and PostgreSQL makes ready for the records and takes them in meanwhile.
@@ -1615,7 +1639,7 @@ async def _write_all(
         )
         await build_indexes(session, indexes.of(SOURCE_TABLES))
         await asyncio.wait([matching])
-        result, clusters = matching.result()
+        matched = matching.result()
         progress.update(stages, description="match", completed=progress.tasks[stages].total)
         # The members survivorship reads: made while the match ran.
         await asyncio.gather(*groundwork)
@@ -1630,15 +1654,13 @@ async def _write_all(
             matching.exception()  # reported by the error that ends the load, if any
         raise
     at = datetime.now(UTC)
-    surviving = progress.add_task("survive golden records", total=len(clusters))
+    surviving = progress.add_task("survive golden records", total=len(matched.clusters))
     written = await write_goldens(
         session,
         loaded,
         workers,
         record_ids,
-        result,
-        clusters=clusters,
-        model=model,
+        matched,
         actor=actor,
         at=at,
         on_goldens=lambda n: progress.advance(surviving, n),
@@ -1646,16 +1668,15 @@ async def _write_all(
     # The workers are done: what they keep is freed now, not after the profiles.
     await workers.cpu_seconds()
     workers.close()
-    await build_indexes(session, indexes.of(GOLDEN_TABLES))
-    await restore_foreign_keys(session, foreign_keys)
-    await attach_early_interactions(session)
-    await analyze_tables(session, BULK_TABLES)
-    await clock.lap("survive + write goldens")
-
     # The counts the load was matched with (what submissions will score with),
-    # counted here while PostgreSQL derives the profiles.
+    # counted here while PostgreSQL builds the indexes and derives the profiles.
     counting = asyncio.ensure_future(asyncio.to_thread(count_loaded_frequencies, loaded.standards))
     try:
+        await build_indexes(session, indexes.of(GOLDEN_TABLES))
+        await restore_foreign_keys(session, foreign_keys)
+        await attach_early_interactions(session)
+        await analyze_tables(session, BULK_TABLES)
+        await clock.lap("survive + write goldens")
         # Metrics, classification and credit, as refresh_goldens leaves a new golden record.
         deriving = progress.add_task("derive profiles", total=len(written.golden_ids))
         await derive_new_profiles(

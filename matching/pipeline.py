@@ -146,10 +146,12 @@ class MatchTrace:
     by a constraint is a review), ``rules`` the rule that set each (a
     :data:`~matching.decide.RULES` code, 0 for none); ``labels`` the
     auto-link cluster of each record; ``review_rows`` the rows of
-    ``vectors`` proposed for review.
+    ``vectors`` proposed for review; ``order`` the input position of each
+    canonical row.
     """
 
     records: tuple[StandardRecord, ...]
+    order: npt.NDArray[np.int64]
     thresholds: Thresholds
     columns: Columns
     vectors: ComparisonVectors
@@ -260,6 +262,7 @@ def trace_match(
         by_input[index] = assignments[position]
     trace = MatchTrace(
         records=tuple(ordered),
+        order=np.asarray(order, dtype=np.int64),
         thresholds=config.thresholds,
         columns=cols,
         vectors=vectors,

@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,6 +27,7 @@ from hub.bulk import (
     analyze_tables,
     bulk_match_config,
     canonical_payload,
+    cluster_link_scores,
     copy_text,
     derive_distinct,
     export_members,
@@ -70,6 +72,7 @@ from hub.survivorship import default_rules, survive
 from matching import PartyType, parse_record, standardize_record
 from matching import SourceRecord as ContractRecord
 from matching.block import blocking_keys
+from matching.compare import Columns
 from matching.model import default_model
 from matching.pipeline import match_records
 from matching.record import record_to_dict
@@ -174,6 +177,23 @@ def corpus(tmp_path: Path) -> Path:
         department_records(150, seed=11)
         + [r for r in demo if unique[r["source"], r["source_key"]] is r],
     )
+
+
+def test_links_are_scored_with_the_rows_the_match_laid_out(corpus: Path) -> None:
+    """Scoring by row of columns laid out in another order is scoring the records themselves."""
+    records = [
+        standardize_record(parse_record(json.loads(line)))
+        for line in corpus.read_text(encoding="utf-8").splitlines()
+    ]
+    model = default_model()
+    clusters = [Cluster(tuple(range(start, start + 3))) for start in range(0, 60, 3)]
+    order = list(range(len(records)))
+    random.Random(5).shuffle(order)
+    cols = Columns.from_records([records[i] for i in order], model.frequencies)
+    rows = np.argsort(np.asarray(order, dtype=np.int64))
+    scores = cluster_link_scores(cols, rows, clusters, model)
+    assert scores == link_scores(records, clusters, model)
+    assert set(scores) == {i for c in clusters for i in c.members[1:]}
 
 
 async def test_bulk_load_stores_the_clusters_and_reviews_of_match_records(
