@@ -11,7 +11,8 @@ first load does) on a cached corpus of ``bench/data/``, then:
 - takes every pair of merged clusters that holds records of one entity (a
   missed true pair), weighted by its record pairs, and says why it was
   missed: no candidate pair between the two clusters at all (a blocking
-  miss, with what the records would share if compared), or candidate pairs
+  miss, with what the records would share if compared, and the blocking
+  rules of the keys they do share, each held by too many records), or candidate pairs
   whose best one was decided ``distinct`` (below the review threshold, or
   by a rule, which is named), or whose best review pair was not proposed
   because a stronger false one stood for the same two clusters, or because
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,6 +41,7 @@ import numpy.typing as npt
 
 from bench.evaluate import load_truth
 from bench.match_bench import corpus_dir, parse_size
+from matching.block import DEFAULT_RULES, BlockingRule, blocking_keys
 from matching.compare import COMPARISONS, PARTIES, ComparisonVectors, compare_pairs
 from matching.decide import DISTINCT_CODE, REVIEW_CODE, RULES
 from matching.model import Model, default_model
@@ -74,6 +77,9 @@ class Analysis:
     missed: dict[tuple[str, str], Group]
     false_reviews: dict[str, Group]
     true_reviews: dict[str, Group] = field(default_factory=dict)
+    # Blocking misses by the rules of the keys their first records share
+    # (capped keys, since no pair came of them): what a sub-key could save.
+    capped: dict[str, Group] = field(default_factory=dict)
 
     @property
     def recall_with_review(self) -> float:
@@ -123,7 +129,21 @@ def _pairs(n: IntArray) -> int:
     return int((n * (n - 1) // 2).sum())
 
 
-def analyse(trace: MatchTrace, entity: IntArray, examples: int = 2) -> Analysis:
+def shared_key_rules(
+    a: StandardRecord, b: StandardRecord, rules: Sequence[BlockingRule] = DEFAULT_RULES
+) -> str:
+    """The rule names of the blocking keys ``a`` and ``b`` share, sorted, or ``none``."""
+    shared = set(blocking_keys(a, rules)) & set(blocking_keys(b, rules))
+    names = sorted({key.split(":", 2)[1] for key in shared})
+    return ",".join(names) if names else "none"
+
+
+def analyse(
+    trace: MatchTrace,
+    entity: IntArray,
+    examples: int = 2,
+    rules: Sequence[BlockingRule] = DEFAULT_RULES,
+) -> Analysis:
     """Group the missed true pairs by reason and the false review pairs by pattern."""
     records, vectors = trace.records, trace.vectors
     n = len(records)
@@ -149,6 +169,7 @@ def analyse(trace: MatchTrace, entity: IntArray, examples: int = 2) -> Analysis:
             best_true.setdefault((min(a, b), max(a, b)), row)
 
     missed: dict[tuple[str, str], Group] = defaultdict(Group)
+    capped: dict[str, Group] = defaultdict(Group)
     unblocked: list[tuple[int, int, int]] = []  # (first left, first right, weight in pairs)
     for by_cluster in parts.values():
         if len(by_cluster) < 2:
@@ -188,12 +209,15 @@ def analyse(trace: MatchTrace, entity: IntArray, examples: int = 2) -> Analysis:
         compared = compare_pairs(trace.columns, left, right)
         for k, (i, j, weight) in enumerate(unblocked):
             party = PARTIES[int(compared.party[k])].value
+            example = f"{_describe(records[i])} ~ {_describe(records[j])}"
             _add(
                 missed["blocking miss", f"[{party}] " + pattern(compared, k)],
                 weight,
                 examples,
-                f"{_describe(records[i])} ~ {_describe(records[j])}",
+                example,
             )
+            shared = shared_key_rules(records[i], records[j], rules)
+            _add(capped[f"[{party}] {shared}"], weight, examples, example)
 
     false_reviews: dict[str, Group] = defaultdict(Group)
     true_reviews: dict[str, Group] = defaultdict(Group)
@@ -224,6 +248,7 @@ def analyse(trace: MatchTrace, entity: IntArray, examples: int = 2) -> Analysis:
         missed=dict(missed),
         false_reviews=dict(false_reviews),
         true_reviews=dict(true_reviews),
+        capped=dict(capped),
     )
 
 
@@ -243,13 +268,29 @@ def _add(group: Group, pairs: int, examples: int, example: str) -> None:
         group.examples.append(example)
 
 
-def load_corpus(path: Path) -> tuple[list[StandardRecord], dict[tuple[str, str], str]]:
-    """Standardized records of ``path/records.jsonl`` and the truth."""
+def load_corpus(
+    path: Path, cache: Path | None = None
+) -> tuple[list[StandardRecord], dict[tuple[str, str], str]]:
+    """Standardized records of ``path/records.jsonl`` and the truth.
+
+    With ``cache`` (a directory), the standardized records are kept there as
+    a pickle and read back on the next run: at a million records,
+    standardizing costs more than matching. Delete it when standardizing changes.
+    """
+    pickled = None if cache is None else cache / f"{path.name}.pickle"
+    if pickled is not None and pickled.exists():
+        with pickled.open("rb") as f:
+            records: list[StandardRecord] = pickle.load(f)
+        return records, load_truth(path / "truth.csv")
     records = []
     with (path / "records.jsonl").open(encoding="utf-8") as f:
         for line in f:
             if line.strip():
                 records.append(standardize_record(parse_record(json.loads(line))))
+    if pickled is not None:
+        pickled.parent.mkdir(parents=True, exist_ok=True)
+        with pickled.open("wb") as f:
+            pickle.dump(records, f, protocol=pickle.HIGHEST_PROTOCOL)
     return records, load_truth(path / "truth.csv")
 
 
@@ -268,7 +309,7 @@ def run(
         dtype=np.int64,
         count=len(trace.records),
     )
-    return analyse(trace, entity, examples)
+    return analyse(trace, entity, examples, config.rules)
 
 
 def report(analysis: Analysis, top: int) -> str:
@@ -292,6 +333,10 @@ def report(analysis: Analysis, top: int) -> str:
     for reason, pairs in by_reason.most_common():
         lines.append(f"  {reason}: {pairs:,} pairs")
     lines.append("")
+    lines.append("blocking misses by the (capped) keys their records share:")
+    for key, group in sorted(a.capped.items(), key=lambda kv: -kv[1].pairs)[:top]:
+        lines.append(f"{group.pairs:5d} pairs {group.cases:4d} cases  {key}")
+    lines.append("")
     ranked = sorted(a.missed.items(), key=lambda kv: -kv[1].pairs)[:top]
     for (reason, key), group in ranked:
         lines.append(f"{group.pairs:5d} pairs {group.cases:4d} cases  {reason}  {key}")
@@ -312,9 +357,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", choices=("batch", "shipped"), default="batch")
     parser.add_argument("--top", type=int, default=25, help="groups shown per list")
     parser.add_argument("--examples", type=int, default=2, help="examples per group")
+    parser.add_argument(
+        "--cache", type=Path, help="directory to keep the standardized records in between runs"
+    )
     args = parser.parse_args(argv)
     path = corpus_dir(args.size.lower(), parse_size(args.size), args.seed)
-    records, truth = load_corpus(path)
+    records, truth = load_corpus(path, args.cache)
     if args.model == "shipped":
         model: Model | None = default_model()
         config = MatchConfig(tf_min_records=2**62)

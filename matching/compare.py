@@ -1901,6 +1901,18 @@ def _name_holders(
     holders[whole] = cols.pinyin_holders[left[whole]]
     trade_sound = homophone & ~whole
     holders[trade_sound] = cols.trade_pinyin_holders[left[trade_sound]]
+    # A romanisation (王伟 / Wei Wang, 嘉顺贸易 / Jiashun Trading, or two
+    # spellings of one sound) is as common as its sound: a person's name
+    # sound, an organization's trade name sound, the more common side's.
+    roman = np.flatnonzero(name == NAME_LEVELS.index("romanised_equal"))
+    if len(roman):
+        a, b = left[roman], right[roman]
+        sound = np.where(
+            cols.party[a] == PARTIES.index(PartyType.PERSON),
+            np.maximum(cols.pinyin_holders[a], cols.pinyin_holders[b]),
+            np.maximum(cols.trade_pinyin_holders[a], cols.trade_pinyin_holders[b]),
+        )
+        holders[roman] = sound
     trade = np.flatnonzero(name == NAME_LEVELS.index("trade_equal"))
     if len(trade):
         a, b = left[trade], right[trade]

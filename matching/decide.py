@@ -465,7 +465,9 @@ def _person_floor(vectors: ComparisonVectors, rare_name_holders: int) -> npt.NDA
     """Person pairs a steward should see whatever their weight.
 
     The same name, or two spellings of one sound (a call centre's homophone
-    typo), held by at most ``rare_name_holders`` records, and nothing against:
+    typo, or a web form's pinyin: 郑宏江 / Hongjiang Zheng, seed 11 at 100k
+    records: 51 such proposals in 76 were true), held by at most
+    ``rare_name_holders`` records (of the sound), and nothing against:
     no other resident id, birth date, gender, city, street, e-mail box or
     identifier, nor numbers of one kind that differ outside one city. A
     person with two mobiles gives one to each department, a department may
@@ -479,7 +481,7 @@ def _person_floor(vectors: ComparisonVectors, rare_name_holders: int) -> npt.NDA
     # rare name is still a namesake more often than not (seed 11 at 100k
     # records: one such proposal in six was true).
     against |= (levels[:, _PHONES] == _PHONES_DIFFERENT) & (levels[:, _ADDRESS] < _SAME_CITY)
-    shared_name = _any_of(levels[:, _NAME], (_NAME_EXACT, _NAME_HOMOPHONE))
+    shared_name = _any_of(levels[:, _NAME], (_NAME_EXACT, _NAME_HOMOPHONE, _NAME_ROMANISED))
     floor: npt.NDArray[np.bool_] = (
         (vectors.party == PARTIES.index(PartyType.PERSON))
         & shared_name

@@ -6,7 +6,7 @@ import pytest
 
 from bench.corpus import generate_corpus
 from bench.evaluate import pairwise_scores, review_scores
-from bench.miss_analysis import Analysis, report, run
+from bench.miss_analysis import Analysis, report, run, shared_key_rules
 from matching.pipeline import MatchConfig, match_records
 from matching.record import parse_record
 from matching.standardize import standardize_record
@@ -64,3 +64,18 @@ def test_report_names_the_groups_with_examples(analysis: Analysis) -> None:
     biggest = max(analysis.missed.items(), key=lambda kv: kv[1].pairs)
     assert biggest[0][1] in text
     assert biggest[1].examples[0] in text
+
+
+def test_blocking_misses_are_grouped_by_the_capped_keys_they_share(analysis: Analysis) -> None:
+    blocked = sum(
+        g.pairs for (reason, _), g in analysis.missed.items() if reason == "blocking miss"
+    )
+    assert sum(g.pairs for g in analysis.capped.values()) == blocked
+
+
+def test_shared_key_rules_name_the_rules_of_common_keys(corpus: Corpus) -> None:
+    records, _ = corpus
+    record = records[0]
+    assert shared_key_rules(record, record) != "none"
+    stranger = next(r for r in records if r.party_type is not record.party_type)
+    assert shared_key_rules(record, stranger) == "none"

@@ -517,3 +517,21 @@ def test_pairs_count_the_holders_of_the_name_they_share() -> None:
     # The name itself (two holders); its sound, shared with the homophone (three).
     assert vectors.name_holders.tolist() == [2, 3, 0]
     assert vectors.take(np.array([1])).name_holders.tolist() == [3]
+
+
+def test_a_romanised_pair_counts_the_holders_of_its_sound() -> None:
+    records = [
+        person("a", person_name("郑宏江")),
+        person("b", latin_person_name("Zheng", "Hongjiang")),
+        person("c", person_name("郑红江")),
+        org("d", org_name("华为", "技术")),
+        org("e", latin_org_name("huawei")),
+        org("f", org_name("华为", "电器")),
+        org("g", org_name("华维", None, legal_form=None)),
+    ]
+    cols = Columns.from_records(records)
+    vectors = compare_pairs(cols, np.array([0, 3]), np.array([1, 4]))
+    assert [NAME_LEVELS[level] for level in vectors.levels[:, 0]] == ["romanised_equal"] * 2
+    # The person's sound is held by the name, its romanisation and a homophone;
+    # the company's trade name sound (huawei) by all four companies.
+    assert vectors.name_holders.tolist() == [3, 4]

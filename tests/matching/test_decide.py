@@ -27,6 +27,7 @@ from matching.types import StandardRecord
 from tests.matching.standard_records import (
     address,
     latin_org_name,
+    latin_person_name,
     org,
     org_name,
     person,
@@ -352,6 +353,18 @@ def test_persons_of_one_rare_name_and_nothing_against_go_to_review() -> None:
     # The home landline in one department, a mobile in the other, no city.
     home = person("c", person_name("刘斌鹏"), phone=("+8651265876318",))
     assert _codes_at(-6.0, home, replace(web, address=address(None))) == [REVIEW_CODE]
+
+
+def test_a_rare_name_and_its_romanisation_go_to_review() -> None:
+    # A web form filled in pinyin: the same rare name, as rare as its sound.
+    suzhou = address("苏州")
+    call = person("a", person_name("刘斌鹏"), where=suzhou, phone=("+8613609144918",))
+    web = person("b", latin_person_name("Liu", "Binpeng"), where=suzhou)
+    assert _codes_at(-6.0, call, web) == [REVIEW_CODE]
+    # Common as 王伟 (its sound on five other records), it stays a namesake's.
+    common = replace(call, name=person_name("王伟"))
+    wang = replace(web, name=latin_person_name("Wang", "Wei"))
+    assert _codes_at(-6.0, common, wang, *_namesakes("王伟", 5)) == [DISTINCT_CODE]
 
 
 def test_persons_of_a_common_name_stay_distinct_however_alike() -> None:
