@@ -264,7 +264,7 @@ def main() -> None:
         print(
             f"CPU per record: one-record submissions {figures['single_hub_cpu_ms']:.1f} ms hub"
             f" + {figures['single_db_cpu_ms']:.1f} ms database; batches of 100"
-            f" {figures['batch_hub_cpu_ms']:.1f} ms hub + {figures['batch_db_cpu_ms']:.1f} ms"
+            f" {figures['batch_hub_cpu_ms']:.2f} ms hub + {figures['batch_db_cpu_ms']:.2f} ms"
             " database"
         )
     command = (

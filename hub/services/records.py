@@ -65,10 +65,20 @@ KEY_LOCK_REGIONS = 64
 KEY_LOCK_NAMESPACE = 0x6875  # the regions
 KEY_LOCK_KEY_NAMESPACE = 0x6876  # the keys
 # More distinct keys than this (a batch of more than about a hundred records:
-# a hundred hold some 900) lock their regions outright. PostgreSQL's lock
-# table is shared and bounded (max_locks_per_transaction per connection), and
-# no batch takes more locks than 1024 buckets took before.
+# a hundred hold some 600-1,100, frequent keys left out) lock their regions
+# outright: 64 locks instead.
 MAX_KEY_LOCKS = 1000
+# PostgreSQL's lock table is shared and bounded: with max_locks_per_transaction
+# 64 and max_connections 100 a server holds some 12,800 advisory locks in all
+# (measured), then fails the next lock with "out of shared memory". A locker of
+# more than FEW_KEY_LOCKS keys first takes one of KEY_LOCK_TICKETS tickets, so
+# at most that many hold up to MAX_KEY_LOCKS + 64 regions each (4 x 1,065), and
+# every other unit of work at most FEW_KEY_LOCKS + 64 (2 workers x 20
+# connections x 128), some 50 relation locks each besides: 11,600 in all
+# (measured: the table had room for 1,200 more).
+FEW_KEY_LOCKS = 64
+KEY_LOCK_TICKETS = 4
+KEY_LOCK_TICKET_NAMESPACE = 0x6874
 # From this many arrivals on, a batch reads and scores its candidates before
 # it locks their keys, and reads them again under the locks (see
 # _place_arrivals): two submitters then score side by side, and hold the keys
@@ -283,11 +293,20 @@ class _Arrival:
     keys: list[str]
 
 
-_LOCK_KEYS = text(
+_REGIONS_AND_KEYS = (
     "(SELECT pg_advisory_xact_lock_shared(:ns, r)"
     "  FROM unnest(CAST(:regions AS int[])) AS r ORDER BY r)"
     " UNION ALL (SELECT pg_advisory_xact_lock(:key_ns, k)"
     "  FROM unnest(CAST(:keys AS int[])) AS k ORDER BY k)"
+)
+_LOCK_KEYS = text(_REGIONS_AND_KEYS)
+# A free ticket if there is one (the first the try takes), else a wait for one.
+_LOCK_TICKET_AND_KEYS = text(
+    "(SELECT CASE WHEN EXISTS (SELECT FROM"  # noqa: S608 - constant fragments only
+    "  generate_series(0, CAST(:tickets AS int) - 1) AS t"
+    "  WHERE pg_try_advisory_xact_lock(:ticket_ns, t)) THEN NULL"
+    "  ELSE pg_advisory_xact_lock(:ticket_ns, pg_backend_pid() % CAST(:tickets AS int)) END)"
+    f" UNION ALL {_REGIONS_AND_KEYS}"
 )
 _LOCK_REGIONS = text(
     "SELECT pg_advisory_xact_lock(:ns, r) FROM unnest(CAST(:regions AS int[])) AS r ORDER BY r"
@@ -314,8 +333,11 @@ async def lock_blocking_keys(session: AsyncSession, keys: Sequence[str]) -> None
     lock of its own, taken after its region is taken *shared*; a batch of more
     than :data:`MAX_KEY_LOCKS` keys takes its regions *exclusively* instead,
     which a holder of any of their keys waits for, and which waits for them.
-    Every locker takes regions before keys, each in ascending order, so
-    waits always go up that one order and never close a cycle.
+    One of more than :data:`FEW_KEY_LOCKS` keys takes a ticket first (of
+    :data:`KEY_LOCK_TICKETS`), waiting while all are taken: the locks held at
+    once stay within PostgreSQL's lock table. Every locker takes a ticket
+    before regions and regions before keys, each in ascending order, so waits
+    always go up that one order and never close a cycle.
     """
     regions, locks = key_locks(keys)
     if not locks:
@@ -323,14 +345,18 @@ async def lock_blocking_keys(session: AsyncSession, keys: Sequence[str]) -> None
     if len(locks) > MAX_KEY_LOCKS:
         await session.execute(_LOCK_REGIONS, {"ns": KEY_LOCK_NAMESPACE, "regions": regions})
         return
+    parameters = {
+        "ns": KEY_LOCK_NAMESPACE,
+        "regions": regions,
+        "key_ns": KEY_LOCK_KEY_NAMESPACE,
+        "keys": locks,
+    }
+    if len(locks) <= FEW_KEY_LOCKS:
+        await session.execute(_LOCK_KEYS, parameters)
+        return
     await session.execute(
-        _LOCK_KEYS,
-        {
-            "ns": KEY_LOCK_NAMESPACE,
-            "regions": regions,
-            "key_ns": KEY_LOCK_KEY_NAMESPACE,
-            "keys": locks,
-        },
+        _LOCK_TICKET_AND_KEYS,
+        parameters | {"ticket_ns": KEY_LOCK_TICKET_NAMESPACE, "tickets": KEY_LOCK_TICKETS},
     )
 
 

@@ -234,13 +234,21 @@ _REWRITE_TOKENS = text(
     "), wanted AS ("
     " SELECT * FROM unnest(CAST(:tokens AS text[]), CAST(:owners AS bigint[]))"
     "  AS w(token, golden_id)"
+    # The tokens the records have now, read once through their golden ids.
+    "), held AS MATERIALIZED ("
+    " SELECT s.token, s.golden_id FROM search_token s"
+    "  WHERE s.golden_id = ANY(CAST(:ids AS bigint[]))"
     "), gone AS ("
     " DELETE FROM search_token s WHERE s.golden_id = ANY(CAST(:ids AS bigint[]))"
     "  AND NOT EXISTS (SELECT FROM wanted w"
     "   WHERE w.token = s.token AND w.golden_id = s.golden_id)"
-    # A token kept is neither deleted nor inserted again: the insert skips it.
-    ") INSERT INTO search_token (token, golden_id) SELECT token, golden_id FROM wanted"
-    " ON CONFLICT DO NOTHING"
+    # Only tokens a record lacks are inserted, by a plain insert: nobody else
+    # writes the tokens of records whose locks the caller holds, and ON CONFLICT
+    # (one more search of the unique index and a speculative insertion per
+    # token) cost 21 ms of backend CPU a batch of 100 where this costs 15
+    # (statements replayed, 100,000 stored).
+    ") INSERT INTO search_token (token, golden_id) SELECT w.token, w.golden_id FROM wanted w"
+    " WHERE NOT EXISTS (SELECT FROM held h WHERE h.token = w.token AND h.golden_id = w.golden_id)"
 )
 
 

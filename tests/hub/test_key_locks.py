@@ -3,19 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from hub.services.records import KEY_LOCK_REGIONS, MAX_KEY_LOCKS, key_locks, lock_blocking_keys
+from hub.services.records import (
+    FEW_KEY_LOCKS,
+    KEY_LOCK_REGIONS,
+    KEY_LOCK_TICKET_NAMESPACE,
+    KEY_LOCK_TICKETS,
+    MAX_KEY_LOCKS,
+    key_locks,
+    lock_blocking_keys,
+)
 from hub.uow import sqlstate
 
 LOCK_NOT_AVAILABLE = "55P03"
 # More keys than one batch locks one by one: their regions are locked outright.
 MANY_KEYS = [f"name:客户{n}" for n in range(MAX_KEY_LOCKS + 1)]
+
+
+def batch_keys(batch: int, count: int = FEW_KEY_LOCKS + 1) -> list[str]:
+    """``count`` keys of one batch's own (more than a few: the batch takes a ticket)."""
+    return [f"phone:+86139{batch:02d}{n:06d}" for n in range(count)]
+
+
+@asynccontextmanager
+async def holding_tickets(engine: AsyncEngine) -> AsyncIterator[None]:
+    """A transaction of its own that holds every ticket while the block runs."""
+    async with engine.connect() as connection, connection.begin():
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, t) FROM generate_series(0, :last) AS t"),
+            {"ns": KEY_LOCK_TICKET_NAMESPACE, "last": KEY_LOCK_TICKETS - 1},
+        )
+        yield
 
 
 @asynccontextmanager
@@ -75,3 +99,29 @@ def test_locks_come_in_ascending_order_once_each(keys: list[str]) -> None:
     assert locks == sorted(set(locks))
     assert len(locks) == len(set(keys))
     assert all(0 <= region < KEY_LOCK_REGIONS for region in regions)
+
+
+async def test_batches_of_many_keys_go_on_side_by_side_while_tickets_last(
+    engine: AsyncEngine,
+) -> None:
+    async with AsyncExitStack() as stack:
+        for batch in range(KEY_LOCK_TICKETS - 1):
+            await stack.enter_async_context(holding(engine, batch_keys(batch)))
+        assert await locks_without_waiting(engine, batch_keys(KEY_LOCK_TICKETS - 1))
+        await stack.enter_async_context(holding(engine, batch_keys(KEY_LOCK_TICKETS - 1)))
+        # Every ticket taken: one more batch of many keys waits, though its keys are free.
+        assert not await locks_without_waiting(engine, batch_keys(KEY_LOCK_TICKETS))
+
+
+async def test_a_few_keys_need_no_ticket(engine: AsyncEngine) -> None:
+    async with holding_tickets(engine):
+        assert await locks_without_waiting(engine, batch_keys(1, FEW_KEY_LOCKS))
+        assert not await locks_without_waiting(engine, batch_keys(1, FEW_KEY_LOCKS + 1))
+
+
+async def test_a_batch_of_more_keys_than_a_ticket_covers_needs_no_ticket(
+    engine: AsyncEngine,
+) -> None:
+    # It locks its regions outright: as few locks as a batch of a few keys.
+    async with holding_tickets(engine):
+        assert await locks_without_waiting(engine, MANY_KEYS)
