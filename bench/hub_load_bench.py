@@ -14,9 +14,10 @@ unless ``--keep``; ``--no-record`` leaves docs/PERFORMANCE.md as it is.
 
 Wall time on a shared machine says little by itself, so the load's CPU time is
 reported too: the hub's processes (its worker processes and their fork server
-included), the PostgreSQL backends serving the scratch database, and how busy
-the whole machine was meanwhile. Peak RSS is the hub process's own (the
-workers, forked by the fork server, are not its children).
+included), the PostgreSQL backends serving the scratch database (and their
+parallel workers), and how busy the whole machine was meanwhile. Peak RSS is
+the hub process's own (the workers, forked by the fork server, are not its
+children).
 """
 
 from __future__ import annotations
@@ -150,21 +151,46 @@ class _CpuPoller:
 
 
 class BackendMeter(_CpuPoller):
-    """Polls the CPU time of the PostgreSQL backends serving one database."""
+    """Polls the CPU time of the PostgreSQL backends serving one database.
+
+    A backend's parallel workers (an index build sorts in two or three
+    processes) are counted too: their titles name the backend's process id
+    ("parallel worker for PID 123"), not the database. They live only while
+    their statement runs, so the poll is frequent.
+    """
+
+    interval = 0.2
 
     def __init__(self, database: str) -> None:
         super().__init__()
         self.database = database
+        self.backends: set[int] = set()
 
     def _poll(self) -> None:
+        workers: list[tuple[psutil.Process, int]] = []
         for process in psutil.process_iter(["cmdline"]):
             try:
                 line = " ".join(process.info["cmdline"] or ())
                 if line.startswith("postgres: ") and f" {self.database} " in line:
-                    times = process.cpu_times()
-                    self.seen[process.pid] = times.user + times.system
+                    self.backends.add(process.pid)
+                    self._count(process)
+                elif (leader := _PARALLEL_WORKER.search(line)) is not None:
+                    workers.append((process, int(leader[1])))
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
+        for process, leader_pid in workers:
+            if leader_pid in self.backends:
+                try:
+                    self._count(process)
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+
+    def _count(self, process: psutil.Process) -> None:
+        times = process.cpu_times()
+        self.seen[process.pid] = times.user + times.system
+
+
+_PARALLEL_WORKER = re.compile(r"^postgres: .*parallel worker for PID (\d+)")
 
 
 class ForkServerMeter(_CpuPoller):

@@ -43,7 +43,7 @@ import multiprocessing
 import os
 import pickle
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
@@ -474,6 +474,15 @@ def survive_held(
             party = _HELD[load, first_chunk].parties[first_position]
             writer.add(golden_id, members, party, tokens)
     return writer.rows()
+
+
+def keeper_of_most(workers: Workers, places: Sequence[tuple[int, int, int]]) -> int:
+    """The worker keeping most of a cluster's members (at ``places``), the fewest to send it.
+
+    Of workers keeping as many, the one keeping the first member.
+    """
+    kept = Counter(workers.owner(chunk) for chunk, _, _ in places)
+    return max(kept, key=kept.__getitem__)
 
 
 def export_members(load: str, places: Sequence[tuple[int, int]]) -> bytes:
@@ -1243,7 +1252,7 @@ async def write_goldens(
 ) -> BulkWritten:
     """One golden record per cluster, with versions, links, reviews and events.
 
-    Each cluster is survived by the worker keeping its first member (call it
+    Each cluster is survived by the worker keeping most of its members (call it
     once the workers made their members, in the transaction that dropped the
     golden tables' indexes: it keeps other writers out while golden ids are
     reserved, see :func:`reserve_ids`), which the other workers send their
@@ -1257,7 +1266,7 @@ async def write_goldens(
     rules = rules or default_rules()
     copy = await Copier.of(session)
     golden_ids = await reserve_ids(session, "golden_record", "id", len(clusters))
-    # Each cluster is survived by the worker keeping its first member; members
+    # Each cluster is survived by the worker keeping most of its members; members
     # other workers keep are sent over to it (by way of this process). Its own
     # clusters are survived meanwhile, the others once their members came.
     held: dict[int, list[HeldCluster]] = defaultdict(list)
@@ -1265,8 +1274,8 @@ async def write_goldens(
     wanted: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
     for golden_id, cluster in zip(golden_ids, clusters, strict=True):
         places = [(*loaded.locations[i], record_ids[i]) for i in cluster.members]
-        survivor = workers.owner(places[0][0])
-        foreign = [(c, p) for c, p, _ in places[1:] if workers.owner(c) != survivor]
+        survivor = keeper_of_most(workers, places)
+        foreign = [(c, p) for c, p, _ in places if workers.owner(c) != survivor]
         (shared if foreign else held)[survivor].append((golden_id, places))
         for chunk, position in foreign:
             wanted[workers.owner(chunk), survivor].append((chunk, position))

@@ -32,6 +32,7 @@ from hub.bulk import (
     derive_distinct,
     export_members,
     import_members,
+    keeper_of_most,
     link_scores,
     payload_hash,
     prepare_members,
@@ -693,6 +694,22 @@ def test_match_key_rows_are_the_blocking_keys_of_each_record_under_its_id() -> N
         for key in blocking_keys(done.standards[position])
     )
     assert rows.match_keys.decode() == expected
+
+
+def test_a_shared_cluster_is_survived_by_the_worker_keeping_most_of_its_members() -> None:
+    workers, alone = Workers(3), Workers(0)  # chunk n is kept by worker n % 3; or this process
+    try:
+        # (chunk, position, record id) of each member, the first member first.
+        most_in_the_third = [(0, 1, 10), (2, 1, 11), (5, 2, 12), (4, 0, 13)]
+        as_many_in_each = [(4, 3, 20), (0, 2, 21), (3, 0, 22), (1, 1, 23)]
+        one_member = [(7, 1, 30)]
+        assert keeper_of_most(workers, most_in_the_third) == 2
+        assert keeper_of_most(workers, as_many_in_each) == 1  # the first member's
+        assert keeper_of_most(workers, one_member) == 1
+        assert keeper_of_most(alone, most_in_the_third) == 0
+    finally:
+        workers.close()
+        alone.close()
 
 
 def test_members_sent_to_another_worker_survive_there_as_where_they_were_made() -> None:
