@@ -346,7 +346,11 @@ async def refresh_goldens(
     are locked and read in one statement, their overrides and last versions'
     members in another, and every change written in a third. ``locked`` says
     the caller locked the stored ones in an earlier statement of its
-    transaction (:func:`create_and_link`): one statement reads all of that.
+    transaction (:func:`create_and_link`): one statement reads all of that,
+    and which records each golden record holds now. ``members`` are then what
+    the caller read before it held the locks: a record another unit of work
+    linked or changed since (and committed before the locks were granted) is
+    read in that statement too, one moved out or retired since is left out.
     """
     ids = sorted(set(golden_ids))
     if not ids:
@@ -355,7 +359,7 @@ async def refresh_goldens(
     # Changes to golden records made through the ORM reach the rows read here.
     await session.flush()
     if locked:
-        goldens = await _read_locked_golden_rows(session, ids)
+        goldens, members = await _read_locked_golden_rows(session, ids, known=members or {})
     else:
         goldens = await _lock_golden_rows(session, ids)
     if members is None:
@@ -475,31 +479,85 @@ def _golden_row(row: Any, members: list[int] | None = None) -> _GoldenRow:
     )
 
 
+# The members of each golden record now come as an array of record ids; those
+# not known in their current version come on rows of their own, standardized
+# form and payload with them.
 _LOCKED_GOLDEN_ROWS = text(
-    "SELECT g.id, g.status, g.version, g.merged_into_id, g.attributes, g.lineage, g.name,"
-    " g.region, g.industry, g.updated_at, v.members, o.attribute, o.value, o.set_by, o.set_at"
+    "WITH members AS MATERIALIZED ("
+    " SELECT x.golden_id, r.id, r.current_version, r.source_id, r.source_key"
+    " FROM cross_reference x JOIN source_record r ON r.id = x.source_record_id"
+    " WHERE x.golden_id = ANY(CAST(:ids AS bigint[])) AND r.retired_at IS NULL"
+    ") SELECT g.id, g.status, g.version, g.merged_into_id, g.attributes, g.lineage, g.name,"
+    " g.region, g.industry, g.updated_at, v.members, o.attribute, o.value, o.set_by, o.set_at,"
+    " held.ids AS member_ids,"
+    " NULL::bigint AS member_id, NULL::text AS source, NULL::text AS source_key,"
+    " NULL::int AS member_version, NULL::jsonb AS standardized, NULL::jsonb AS payload"
     " FROM golden_record g"
     " LEFT JOIN golden_record_version v ON v.golden_id = g.id AND v.version = g.version"
     " LEFT JOIN attribute_override o ON o.golden_id = g.id"
-    " WHERE g.id = ANY(CAST(:ids AS bigint[])) ORDER BY g.id"
-).columns(attributes=JSONB, lineage=JSONB, value=JSONB)
+    " LEFT JOIN (SELECT m.golden_id, array_agg(m.id ORDER BY m.id) AS ids FROM members m"
+    "  GROUP BY m.golden_id) AS held ON held.golden_id = g.id"
+    " WHERE g.id = ANY(CAST(:ids AS bigint[]))"
+    " UNION ALL SELECT m.golden_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+    " NULL, NULL, NULL, NULL, NULL, NULL, m.id, s.code, m.source_key, rv.version,"
+    " rv.standardized, rv.payload"
+    " FROM members m JOIN source_system s ON s.id = m.source_id"
+    " JOIN source_record_version rv ON rv.source_record_id = m.id"
+    "  AND rv.version = m.current_version"
+    " WHERE NOT EXISTS (SELECT FROM unnest(CAST(:known_ids AS bigint[]),"
+    "  CAST(:known_versions AS int[])) AS k(id, version)"
+    "  WHERE k.id = m.id AND k.version = m.current_version)"
+).columns(attributes=JSONB, lineage=JSONB, value=JSONB, standardized=JSONB, payload=JSONB)
 
 
-async def _read_locked_golden_rows(session: AsyncSession, ids: Sequence[int]) -> list[_GoldenRow]:
-    """The rows of ``ids``, locked by the caller, with overrides and last versions' members.
+async def _read_locked_golden_rows(
+    session: AsyncSession, ids: Sequence[int], *, known: Mapping[int, list[MemberRecord]]
+) -> tuple[list[_GoldenRow], dict[int, list[MemberRecord]]]:
+    """The rows of ``ids``, locked by the caller, with overrides and last versions' members,
+    and each one's members now, by record id.
 
     A statement of its own after the locks were taken: it sees every change
-    committed by whoever held them before.
+    committed by whoever held them before (a statement that waits for a lock
+    reads the other tables as they were when it began). Members ``known`` in
+    their current version are taken as they are, the others read.
     """
+    by_record = {member.record_id: member for group in known.values() for member in group}
+    rows = await session.execute(
+        _LOCKED_GOLDEN_ROWS,
+        {
+            "ids": list(ids),
+            "known_ids": list(by_record),
+            "known_versions": [member.version for member in by_record.values()],
+        },
+    )
     goldens: dict[int, _GoldenRow] = {}
-    for row in await session.execute(_LOCKED_GOLDEN_ROWS, {"ids": list(ids)}):
+    now: dict[int, list[int]] = {}
+    for row in rows:
+        if row.member_id is not None:
+            by_record[row.member_id] = _read_member(row)
+            continue
         golden = goldens.get(row.id)
         if golden is None:
-            members = None if row.members is None else list(row.members)
-            golden = goldens[row.id] = _golden_row(row, members)
+            previous = None if row.members is None else list(row.members)
+            golden = goldens[row.id] = _golden_row(row, previous)
+            now[row.id] = row.member_ids or []
         if row.attribute is not None:
             golden.overrides.append(Override(row.attribute, row.value, row.set_by, row.set_at))
-    return list(goldens.values())
+    members = {golden_id: [by_record[r] for r in held] for golden_id, held in now.items()}
+    return [goldens[g] for g in sorted(goldens)], members
+
+
+def _read_member(row: Any) -> MemberRecord:
+    """A member :data:`_LOCKED_GOLDEN_ROWS` read: new to its golden record, or changed."""
+    return MemberRecord(
+        record_id=row.member_id,
+        golden_id=row.id,
+        source=row.source,
+        source_key=row.source_key,
+        version=row.member_version,
+        standard=standard_record_from_dict(row.standardized),
+        payload=row.payload,
+    )
 
 
 _OVERRIDES_AND_MEMBERS = text(

@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.db.engine import session_factory
-from hub.db.models import CrossReference, GoldenRecord, SourceRecord
+from hub.db.models import CrossReference, GoldenRecord, GoldenRecordVersion, SourceRecord
 from hub.services import records
+from hub.services.golden import Linked
 from hub.services.records import submit_records
+from hub.services.stewardship import merge_customers
 from hub.uow import in_transaction
 
 SAME_COMPANY: dict[str, Any] = {
@@ -172,6 +174,169 @@ async def test_a_candidate_changed_while_a_batch_scores_unlocked_is_scored_again
     assert await goldens_of(sessions, ["sales-1", "finance-1"]) == 1
 
 
+# One customer known by two records a steward merged: its name in Suzhou, its
+# logistics arm in Chengdu. Each newcomer below shares keys with one of them only.
+SUZHOU = SAME_COMPANY | {"source_key": "sales-1"}
+CHENGDU = ANOTHER_COMPANY | {"source_key": "sales-2", "uscc": None}
+# The web knows the Suzhou name, the finance batch the Chengdu arm: they lock no key in common.
+WEB_SUZHOU = SAME_COMPANY | {"source_key": "web-1", "phones": [], "emails": ["sales@hengtong.cn"]}
+FINANCE_BATCH = [
+    CHENGDU | {"source_key": "finance-1", "emails": ["ar@lanhai-logistics.cn"]},
+    {
+        "source_key": "finance-2",
+        "party_type": "person",
+        "name": "测试客户7",
+        "phones": ["13900000007"],
+    },
+]
+
+
+async def test_a_record_linked_while_a_batch_places_is_kept_in_the_golden_record_it_refreshes(
+    committed_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sessions = session_factory(committed_engine)
+    customer = await customer_of_two_records(sessions)
+    # The web's record links to the customer and commits after the finance
+    # batch read the customer's members, before it locks the customer.
+    before_linking(monkeypatch, sessions, "web", WEB_SUZHOU)
+
+    await in_transaction(
+        sessions,
+        lambda session: submit_records(session, "finance", FINANCE_BATCH, actor="finance"),
+    )
+
+    await assert_holds_web_and_finance(sessions, customer)
+
+
+async def test_a_record_linked_while_a_batch_waits_to_lock_its_golden_record_is_kept_in_it(
+    committed_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The statement that waits for the customer's lock reads the other tables
+    # as they were when it began: the refresh reads the members after it.
+    sessions = session_factory(committed_engine)
+    customer = await customer_of_two_records(sessions)
+    while_linking(monkeypatch, committed_engine, "web", WEB_SUZHOU)
+
+    await in_transaction(
+        sessions,
+        lambda session: submit_records(session, "finance", FINANCE_BATCH, actor="finance"),
+    )
+
+    await assert_holds_web_and_finance(sessions, customer)
+
+
+async def customer_of_two_records(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """The golden record of :data:`SUZHOU` and :data:`CHENGDU`, merged by a steward."""
+    await in_transaction(
+        sessions,
+        lambda session: submit_records(session, "sales", [SUZHOU, CHENGDU], actor="sales"),
+    )
+    goldens = await golden_ids_of(sessions, ["sales-1", "sales-2"])
+    return await in_transaction(
+        sessions, lambda session: merge_customers(session, goldens, actor="steward")
+    )
+
+
+async def assert_holds_web_and_finance(
+    sessions: async_sessionmaker[AsyncSession], customer: int
+) -> None:
+    """The customer's values, lineage and members include the web's and finance's records."""
+    assert await golden_ids_of(sessions, ["web-1", "finance-1"]) == [customer]
+    async with sessions() as session:
+        golden = await session.get_one(GoldenRecord, customer)
+        members = (
+            await session.execute(
+                select(GoldenRecordVersion.members).where(
+                    GoldenRecordVersion.golden_id == customer,
+                    GoldenRecordVersion.version == golden.version,
+                )
+            )
+        ).scalar_one()
+        holders = (
+            await session.execute(
+                select(SourceRecord.source_key).where(SourceRecord.id.in_(members))
+            )
+        ).scalars()
+        assert sorted(holders) == ["finance-1", "sales-1", "sales-2", "web-1"]
+    assert sorted(golden.attributes["emails"]) == ["ar@lanhai-logistics.cn", "sales@hengtong.cn"]
+    assert {entry["source_key"] for entry in golden.lineage["emails"]["from"]} == {
+        "web-1",
+        "finance-1",
+    }
+
+
+def before_linking(
+    monkeypatch: pytest.MonkeyPatch,
+    sessions: async_sessionmaker[AsyncSession],
+    source: str,
+    record: dict[str, Any],
+) -> None:
+    """Commit ``record`` of ``source`` once, just before the next batch links its records
+    and locks the golden records it refreshes."""
+    link = records.create_and_link
+    pending = [record]
+
+    async def commit_first(session: AsyncSession, *args: Any, **kwargs: Any) -> Linked:
+        if pending:
+            item = pending.pop()
+            await in_transaction(
+                sessions, lambda other: submit_records(other, source, [item], actor=source)
+            )
+        return await link(session, *args, **kwargs)
+
+    monkeypatch.setattr(records, "create_and_link", commit_first)
+
+
+def while_linking(
+    monkeypatch: pytest.MonkeyPatch, engine: AsyncEngine, source: str, record: dict[str, Any]
+) -> None:
+    """Submit ``record`` of ``source`` once, when the next batch links its records: it
+    locks its golden record first and commits once that batch waits for the lock."""
+    sessions = session_factory(engine)
+    link = records.create_and_link
+    pending = [record]
+    locked, waited = asyncio.Event(), asyncio.Event()
+
+    async def submit(item: dict[str, Any]) -> None:
+        await in_transaction(
+            sessions, lambda other: submit_records(other, source, [item], actor=source)
+        )
+
+    async def link_second(session: AsyncSession, *args: Any, **kwargs: Any) -> Linked:
+        if not pending:
+            # The other submission's own linking: it holds the golden record until it commits.
+            linked = await link(session, *args, **kwargs)
+            locked.set()
+            await waited.wait()
+            return linked
+        other = asyncio.create_task(submit(pending.pop()))
+        await locked.wait()
+        watcher = asyncio.create_task(until_a_lock_is_waited_for(engine, waited))
+        linked = await link(session, *args, **kwargs)
+        await asyncio.gather(other, watcher)
+        return linked
+
+    monkeypatch.setattr(records, "create_and_link", link_second)
+
+
+async def until_a_lock_is_waited_for(engine: AsyncEngine, waited: asyncio.Event) -> None:
+    """Set ``waited`` once a session of ``engine``'s database waits for a lock."""
+    async with engine.connect() as connection:
+        for _ in range(1000):
+            waiting = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+            await connection.rollback()
+            if waiting:
+                waited.set()
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("no session waited for a lock")
+
+
 def between_read_and_lock(
     monkeypatch: pytest.MonkeyPatch,
     sessions: async_sessionmaker[AsyncSession],
@@ -203,6 +368,24 @@ async def goldens_of(sessions: async_sessionmaker[AsyncSession], source_keys: li
                 .where(SourceRecord.source_key.in_(source_keys))
             )
         ).scalar_one()
+
+
+async def golden_ids_of(
+    sessions: async_sessionmaker[AsyncSession], source_keys: list[str]
+) -> list[int]:
+    """The golden records the records of ``source_keys`` are in, in id order."""
+    async with sessions() as session:
+        return list(
+            (
+                await session.execute(
+                    select(CrossReference.golden_id)
+                    .join(SourceRecord, SourceRecord.id == CrossReference.source_record_id)
+                    .where(SourceRecord.source_key.in_(source_keys))
+                    .distinct()
+                    .order_by(CrossReference.golden_id)
+                )
+            ).scalars()
+        )
 
 
 async def active_goldens(sessions: async_sessionmaker[AsyncSession]) -> int:
