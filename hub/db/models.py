@@ -217,11 +217,13 @@ class MatchReview(Base):
     __table_args__ = (
         CheckConstraint("status in ('open', 'matched', 'not_matched', 'obsolete')", name="status"),
         Index("ix_match_review_open", "status", "score"),
-        # An open review is looked up by its pair, in either order.
+        # An open review is looked up by its pair, in either order; a pair
+        # has at most one (migration 0010).
         Index(
             "ix_match_review_open_pair",
             func.least(text("left_record_id"), text("right_record_id")),
             func.greatest(text("left_record_id"), text("right_record_id")),
+            unique=True,
             postgresql_where=text("status = 'open'"),
         ),
         Index("ix_match_review_left_record_id", "left_record_id"),

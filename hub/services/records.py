@@ -1449,24 +1449,19 @@ async def _steward_pairs(
     return {(r.low_record_id, r.high_record_id): r.decision for r in rows}
 
 
+# The pairs go in (low, high) order, so two batches meeting the same pairs
+# wait on each other's rows rather than deadlock; the unique open-pair index
+# (migration 0010) turns the second opening of a pair into an update.
 _OPEN_REVIEWS = text(
-    "WITH p AS ("
-    " SELECT * FROM unnest(CAST(:lefts AS bigint[]), CAST(:rights AS bigint[]),"
+    "INSERT INTO match_review (left_record_id, right_record_id, score, explanation)"
+    " SELECT p.left_id, p.right_id, p.score, p.explanation"
+    " FROM unnest(CAST(:lefts AS bigint[]), CAST(:rights AS bigint[]),"
     "  CAST(:scores AS float8[]), CAST(:explanations AS jsonb[]))"
     "  AS p(left_id, right_id, score, explanation)"
-    "), rescored AS ("
-    " UPDATE match_review m SET score = p.score, explanation = p.explanation FROM p"
-    " WHERE m.status = 'open'"
-    "  AND least(m.left_record_id, m.right_record_id) = least(p.left_id, p.right_id)"
-    "  AND greatest(m.left_record_id, m.right_record_id)"
-    "   = greatest(p.left_id, p.right_id)"
-    " RETURNING least(m.left_record_id, m.right_record_id) AS low,"
-    "  greatest(m.left_record_id, m.right_record_id) AS high"
-    ") INSERT INTO match_review (left_record_id, right_record_id, score, explanation)"
-    " SELECT p.left_id, p.right_id, p.score, p.explanation FROM p"
-    " WHERE NOT EXISTS (SELECT FROM rescored r"
-    "  WHERE r.low = least(p.left_id, p.right_id)"
-    "  AND r.high = greatest(p.left_id, p.right_id))"
+    " ORDER BY least(p.left_id, p.right_id), greatest(p.left_id, p.right_id)"
+    " ON CONFLICT ((least(left_record_id, right_record_id)),"
+    "  (greatest(left_record_id, right_record_id))) WHERE status = 'open'"
+    " DO UPDATE SET score = excluded.score, explanation = excluded.explanation"
 )
 
 
@@ -1475,18 +1470,24 @@ async def _open_reviews(
 ) -> None:
     """Queue uncertain pairs for a steward; a pair already open gets its new score.
 
-    One statement: open reviews of the pairs (in either order) are updated,
-    the other pairs inserted.
+    One statement: a pair (in either order) with an open review has it
+    updated, even when another batch opened it a moment ago; the others are
+    inserted. A pair named twice counts once, with its last verdict.
     """
-    if not reviews:
+    by_pair = {
+        (min(left, right), max(left, right)): (left, right, verdict)
+        for left, right, verdict in reviews
+    }
+    if not by_pair:
         return
+    pairs = list(by_pair.values())
     await session.execute(
         _OPEN_REVIEWS,
         {
-            "lefts": [left for left, _, _ in reviews],
-            "rights": [right for _, right, _ in reviews],
-            "scores": [verdict.score for _, _, verdict in reviews],
-            "explanations": [jsonb_text(verdict.explanation) for _, _, verdict in reviews],
+            "lefts": [left for left, _, _ in pairs],
+            "rights": [right for _, right, _ in pairs],
+            "scores": [verdict.score for _, _, verdict in pairs],
+            "explanations": [jsonb_text(verdict.explanation) for _, _, verdict in pairs],
         },
     )
 

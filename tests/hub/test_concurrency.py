@@ -11,7 +11,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.db.engine import session_factory
-from hub.db.models import CrossReference, GoldenRecord, GoldenRecordVersion, SourceRecord
+from hub.db.models import (
+    CrossReference,
+    GoldenRecord,
+    GoldenRecordVersion,
+    MatchReview,
+    SourceRecord,
+)
+from hub.matcher import PairVerdict
 from hub.services import records
 from hub.services.golden import Linked
 from hub.services.records import submit_records
@@ -223,6 +230,65 @@ async def test_a_record_linked_while_a_batch_waits_to_lock_its_golden_record_is_
     )
 
     await assert_holds_web_and_finance(sessions, customer)
+
+
+async def test_a_pair_two_batches_open_at_once_has_one_open_review(
+    committed_engine: AsyncEngine,
+) -> None:
+    sessions = session_factory(committed_engine)
+    low, high = await two_stored_records(sessions)
+    async with sessions() as first, sessions() as second:
+        await records._open_reviews(first, [(low, high, verdict(4.0))])
+        # The second batch meets the pair the other way round before the
+        # first commits: it waits on the first one's review, then rescores it.
+        opening = asyncio.create_task(records._open_reviews(second, [(high, low, verdict(5.0))]))
+        await until_a_lock_is_waited_for(committed_engine, asyncio.Event())
+        await first.commit()
+        await opening
+        await second.commit()
+    assert await open_reviews(sessions) == [(low, high, 5.0)]
+
+
+async def test_a_pair_named_twice_in_one_batch_opens_one_review_with_its_last_score(
+    committed_engine: AsyncEngine,
+) -> None:
+    sessions = session_factory(committed_engine)
+    low, high = await two_stored_records(sessions)
+    async with sessions() as session, session.begin():
+        await records._open_reviews(session, [(low, high, verdict(4.0)), (high, low, verdict(6.0))])
+    assert await open_reviews(sessions) == [(high, low, 6.0)]
+
+
+def verdict(score: float) -> PairVerdict:
+    return PairVerdict(
+        score=score, decision="review", cannot_link=False, explanation={"score": score}
+    )
+
+
+async def two_stored_records(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
+    async with sessions() as session, session.begin():
+        await submit_records(
+            session,
+            "sales",
+            [{"source_key": "S-1", **SAME_COMPANY}, {"source_key": "S-2", **ANOTHER_COMPANY}],
+            actor="sales",
+        )
+    async with sessions() as session:
+        ids = (await session.execute(select(SourceRecord.id).order_by(SourceRecord.id))).scalars()
+        low, high = ids
+    return low, high
+
+
+async def open_reviews(
+    sessions: async_sessionmaker[AsyncSession],
+) -> list[tuple[int, int, float]]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(MatchReview.left_record_id, MatchReview.right_record_id, MatchReview.score)
+            .where(MatchReview.status == "open")
+            .order_by(MatchReview.id)
+        )
+        return [tuple(row) for row in rows]
 
 
 async def customer_of_two_records(sessions: async_sessionmaker[AsyncSession]) -> int:

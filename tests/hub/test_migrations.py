@@ -149,3 +149,35 @@ async def test_initial_schema_has_every_table_the_hub_needs(engine: AsyncEngine)
         "api_client",
     }
     assert expected <= await _tables(engine)
+
+
+async def test_upgrading_past_0010_leaves_one_open_review_per_pair(
+    scratch_engine: AsyncEngine,
+) -> None:
+    # Stored before 0010: the pair (1, 2) opened twice (once in each order) by
+    # two racing submissions, and once resolved.
+    await upgrade_database(scratch_engine, "0009")
+    async with scratch_engine.begin() as connection:
+        await connection.execute(text("INSERT INTO source_system (id, code) VALUES (1, 'crm')"))
+        await connection.execute(
+            text(
+                "INSERT INTO source_record (id, source_id, source_key, party_type,"
+                " current_version, content_hash)"
+                " SELECT n, 1, 'K-' || n, 'person', 1, '\\x00' FROM generate_series(1, 2) AS n"
+            )
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO match_review (id, left_record_id, right_record_id, score,"
+                " explanation, status) VALUES (1, 1, 2, 3.0, '{}', 'not_matched'),"
+                " (2, 1, 2, 4.0, '{}', 'open'), (3, 2, 1, 5.0, '{}', 'open')"
+            )
+        )
+    await upgrade_database(scratch_engine)
+    async with scratch_engine.connect() as connection:
+        rows = await connection.execute(text("SELECT id, status FROM match_review ORDER BY id"))
+        assert [tuple(row) for row in rows] == [
+            (1, "not_matched"),
+            (2, "obsolete"),
+            (3, "open"),
+        ]
