@@ -39,6 +39,7 @@ from bench.api_bench import (
     check_loopback,
     database_prefix,
     prepare_hub,
+    server_sizing,
     stored_records,
 )
 from bench.report import Figure, record
@@ -234,9 +235,11 @@ def main() -> None:
     server, meters = None, None
     if args.url:
         url, key, stored = args.url, args.key, args.stored or 0
+        sizing = ""  # the server behind --url is not ours to ask
     else:
         url, key, server, meters = prepare_hub(args, Path(args.workdir))
         stored = stored_records(DATABASE_URL)
+        sizing = server_sizing(DATABASE_URL)
     check_loopback(url)
     try:
         records = fresh_records(
@@ -247,11 +250,13 @@ def main() -> None:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-    concurrency = (f", {args.submitters} concurrent submitters" if args.submitters > 1 else "") + (
-        f", {args.workers} hub workers" if args.workers > 1 else ""
+    concurrency = (
+        (f", {args.submitters} concurrent submitters" if args.submitters > 1 else "")
+        + (f", {args.workers} hub workers" if args.workers > 1 else "")
+        + sizing
     )
     print(
-        f"{stored:,} records stored"
+        f"{stored:,} records stored{sizing}"
         + (
             f"; one-record submitRecords p50 {figures['p50']:.1f} ms, "
             f"p95 {figures['p95']:.1f} ms, p99 {figures['p99']:.1f} ms"
@@ -280,7 +285,9 @@ def main() -> None:
     if args.singles:
         figures_measured.append(
             Figure(
-                name=f"incremental submit latency p50 / p95 / p99, {stored:,} records stored",
+                name="incremental submit latency p50 / p95 / p99"
+                + sizing
+                + f", {stored:,} records stored",
                 value=f"{figures['p50']:.1f} / {figures['p95']:.1f} / {figures['p99']:.1f} ms",
                 target="p95 ≤ 25 ms with 1M stored",
                 command=command,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 import pytest
 
-from bench.api_bench import Meters, Outcome, Scenario, run_scenario
+from bench.api_bench import Meters, Outcome, Scenario, run_scenario, server_sizing, sizing_named
 
 SERVICE_SECONDS = 0.02
 
@@ -95,3 +96,13 @@ def test_an_open_loop_row_names_its_rate_and_the_scenarios_it_ran() -> None:
     row = Outcome(latencies=[0.002, 0.004], errors=0, seconds=1.0).figure(PING, args)
     assert "16 clients at 800 req/s offered" in row.name
     assert row.command.endswith("--rate 800 --only profile")
+
+
+def test_a_figure_names_the_servers_shared_buffers_only_when_not_the_default() -> None:
+    assert sizing_named("128MB") == ""
+    assert sizing_named("6GB") == ", PostgreSQL shared_buffers 6GB"
+
+
+def test_the_sizing_is_read_from_the_server_itself(database_url: str) -> None:
+    words = server_sizing(database_url)
+    assert words == "" or re.fullmatch(r", PostgreSQL shared_buffers \d+[kMGT]B", words)
