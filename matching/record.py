@@ -159,8 +159,9 @@ def parse_record(
     # A record fills a few of the optional fields: only those present are checked.
     texts: dict[str, str | None] = dict.fromkeys(_TEXT_FIELDS)
     for name_ in _TEXT_FIELDS:
-        if raw.get(name_) is not None:
-            texts[name_] = _optional_text(raw, name_, fail)
+        value = raw.get(name_)
+        if value is not None:
+            texts[name_] = _text_value(value, name_, fail)
     extra = {k: v for k, v in raw.items() if k not in _KNOWN_FIELDS}
     for extra_key in extra:
         if not isinstance(extra_key, str):
@@ -227,19 +228,32 @@ def _kind(value: object) -> str:
 
 
 def _clean_text(value: str, field_name: str, fail: _Fail) -> str | None:
-    if len(value) > MAX_TEXT_LENGTH:
-        raise fail(field_name, f"is {len(value)} characters long; the limit is {MAX_TEXT_LENGTH}")
-    if "\x00" in value:
-        raise fail(field_name, "contains a NUL character")
+    if _unacceptable(value):
+        raise _text_error(value, field_name, fail)
     stripped = value.strip()
     return stripped or None
 
 
+def _unacceptable(value: str) -> bool:
+    """Whether a text value is too long or holds a NUL character."""
+    return len(value) > MAX_TEXT_LENGTH or "\x00" in value
+
+
+def _text_error(value: str, field_name: str, fail: _Fail) -> RecordError:
+    """Why :func:`_unacceptable` refuses ``value``."""
+    if len(value) > MAX_TEXT_LENGTH:
+        return fail(field_name, f"is {len(value)} characters long; the limit is {MAX_TEXT_LENGTH}")
+    return fail(field_name, "contains a NUL character")
+
+
 def _optional_text(raw: Mapping[str, Any], field_name: str, fail: _Fail) -> str | None:
     value = raw.get(field_name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str):
+    return None if value is None else _text_value(value, field_name, fail)
+
+
+def _text_value(value: object, field_name: str, fail: _Fail) -> str | None:
+    """A present text field's value, stripped (``None`` when blank)."""
+    if not isinstance(value, str):
         raise fail(field_name, f"must be text, got {_kind(value)}")
     return _clean_text(value, field_name, fail)
 
@@ -267,10 +281,14 @@ def _party_type(raw: Mapping[str, Any], fail: _Fail) -> PartyType:
         raise fail("party_type", "is required ('organization' or 'person')")
     if not isinstance(value, str):
         raise fail("party_type", f"must be text, got {_kind(value)}")
-    try:
-        return PartyType(value.strip().lower())
-    except ValueError:
-        raise fail("party_type", f"'{value}' is not 'organization' or 'person'") from None
+    party_type = _PARTY_TYPES.get(value.strip().lower())
+    if party_type is None:
+        raise fail("party_type", f"'{value}' is not 'organization' or 'person'")
+    return party_type
+
+
+# By value: calling the enum class is a slow lookup, made for every record.
+_PARTY_TYPES = {party.value: party for party in PartyType}
 
 
 def _list_items(raw: Mapping[str, Any], field_name: str, fail: _Fail) -> list[Any]:
@@ -295,8 +313,11 @@ def _text_list(raw: Mapping[str, Any], field_name: str, fail: _Fail) -> tuple[st
         item = str(given) if phone_number and field_name == "phones" else given
         if not isinstance(item, str):
             raise fail(f"{field_name}[{i}]", f"must be text, got {_kind(item)}")
-        cleaned = _clean_text(item, f"{field_name}[{i}]", fail)
-        if cleaned is not None and cleaned not in out:
+        if _unacceptable(item):
+            # The item's field name is only spelt out for the error.
+            raise _text_error(item, f"{field_name}[{i}]", fail)
+        cleaned = item.strip()
+        if cleaned and cleaned not in out:
             out.append(cleaned)
     return tuple(out)
 

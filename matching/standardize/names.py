@@ -197,7 +197,10 @@ _INDUSTRY_LATIN_PHRASES: dict[tuple[str, str], str] = {
     ("electrical", "appliance"): "appliance",
     ("electrical", "appliances"): "appliance",
 }
-_LONGEST_INDUSTRY = max(len(term) for term in _INDUSTRY_HAN)
+# The lengths of the Chinese industry terms, longest first (a one-character term never counts).
+_INDUSTRY_SIZES = tuple(
+    sorted({len(term) for term in _INDUSTRY_HAN if len(term) > 1}, reverse=True)
+)
 
 # cleanco's legal terms, prepared once (it rebuilds them on every call otherwise).
 _CLEANCO_TERMS = prepare_default_terms()
@@ -502,20 +505,21 @@ def _region_of(division: Division) -> str:
 def _split_industry(body: str) -> tuple[str, tuple[str, ...]]:
     """Industry terms at the end of the name (电子科技 → 电子, 科技), in written order."""
     terms: list[str] = []
-    while body:
-        term = next(
-            (
-                body[-size:]
-                for size in range(min(_LONGEST_INDUSTRY, len(body)), 1, -1)
-                if body[-size:] in _INDUSTRY_HAN
-            ),
-            None,
-        )
-        if term is None:
-            break
-        terms.insert(0, term)
+    while body and (term := _industry_suffix(body)) is not None:
+        terms.append(term)
         body = body[: -len(term)]
+    terms.reverse()
     return body, tuple(terms)
+
+
+def _industry_suffix(body: str) -> str | None:
+    """The longest industry term ``body`` ends with: one probe per term length."""
+    for size in _INDUSTRY_SIZES:
+        # Shorter than the term, the body is probed whole, as the shorter length would.
+        term = body[-size:]
+        if term in _INDUSTRY_HAN:
+            return term
+    return None
 
 
 def _strip_punctuation(text: str) -> str:

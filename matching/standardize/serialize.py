@@ -70,41 +70,59 @@ def standard_record_json(record: StandardRecord) -> bytes:
 
 
 def standard_record_from_dict(data: Mapping[str, Any]) -> StandardRecord:
-    """The record :func:`standard_record_to_dict` wrote; ``KeyError`` if a field is missing."""
+    """The record :func:`standard_record_to_dict` wrote; ``KeyError`` if a field is missing.
+
+    The hub reads back thousands of stored records per submitted batch: each
+    value is built with its fields in declaration order (no keyword dicts to
+    unpack), and empty lists become the empty tuple without a loop.
+    """
     birth_date = data["birth_date"]
     name_en = data["name_en"]
     contact = data["contact_name"]
+    identifiers = data["identifiers"]
+    phones = data["phones"]
+    flags = data["flags"]
     return StandardRecord(
-        source=data["source"],
-        source_key=data["source_key"],
-        party_type=_PARTY_TYPES[data["party_type"]],
-        name=_name_from_dict(data["name"]),
-        name_en=_name_from_dict(name_en) if name_en is not None else None,
-        uscc=data["uscc"],
-        national_id=data["national_id"],
-        identifiers=tuple((kind, value) for kind, value in data["identifiers"]),
-        phones=tuple(
-            StandardPhone(e164=phone["e164"], kind=_PHONE_KINDS[phone["kind"]])
-            for phone in data["phones"]
-        ),
-        emails=tuple(data["emails"]),
-        address=StandardAddress(
-            **{key: data["address"][key] for key in _ADDRESS_FIELDS},
-            **{key: data["address"].get(key) for key in _ADDRESS_LATER_FIELDS},
-        ),
-        birth_date=date.fromisoformat(birth_date) if birth_date is not None else None,
-        gender=data["gender"],
-        contact_name=contact,
-        flags=tuple(
-            Flag(field=flag["field"], code=flag["code"], message=flag["message"])
-            for flag in data["flags"]
-        ),
+        data["source"],
+        data["source_key"],
+        _PARTY_TYPES[data["party_type"]],
+        _name_from_dict(data["name"]),
+        _name_from_dict(name_en) if name_en is not None else None,
+        data["uscc"],
+        data["national_id"],
+        tuple([(kind, value) for kind, value in identifiers]) if identifiers else (),
+        tuple([StandardPhone(phone["e164"], _PHONE_KINDS[phone["kind"]]) for phone in phones])
+        if phones
+        else (),
+        tuple(data["emails"]),
+        _address_from_dict(data["address"]),
+        date.fromisoformat(birth_date) if birth_date is not None else None,
+        data["gender"],
+        contact,
+        tuple([Flag(flag["field"], flag["code"], flag["message"]) for flag in flags])
+        if flags
+        else (),
         # Added later: a record stored before it gets it computed.
-        contact_pinyin=data["contact_pinyin"]
+        data["contact_pinyin"]
         if "contact_pinyin" in data
         else (romanize(contact) if contact else None),
         # Added later: a record stored before it reads as having none.
-        industry=data.get("industry"),
+        data.get("industry"),
+    )
+
+
+def _address_from_dict(data: Mapping[str, Any]) -> StandardAddress:
+    # locality, state and postcode were added later: records stored before them read as None.
+    return StandardAddress(
+        data["province"],
+        data["city"],
+        data["district"],
+        data["detail"],
+        data["region"],
+        data["postal_code"],
+        data.get("locality"),
+        data.get("state"),
+        data.get("postcode"),
     )
 
 
@@ -118,8 +136,16 @@ def _name_to_dict(name: StandardName) -> dict[str, Any]:
 
 def _name_from_dict(data: Mapping[str, Any]) -> StandardName:
     return StandardName(
-        **{key: data[key] for key in _NAME_TEXT_FIELDS},
-        tokens=tuple(data["tokens"]),
-        **{key: data[key] for key in _NAME_OPTIONAL_FIELDS},
-        is_latin=bool(data["is_latin"]),
+        data["raw"],
+        data["normalized"],
+        data["core"],
+        data["trade"],
+        data["pinyin"],
+        data["trade_pinyin"],
+        tuple(data["tokens"]),
+        data["industry_term"],
+        data["legal_form"],
+        data["region"],
+        data["branch"],
+        bool(data["is_latin"]),
     )
