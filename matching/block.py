@@ -10,9 +10,10 @@ Frequent keys are capped: a key held by more than ``max_block_size`` records (a
 group switchboard, 王伟, 华为) yields no pairs by itself. Its members still meet
 when they share a second piece of evidence, because the default rules include
 compound keys for exactly those frequent attributes (trade name + region,
-trade name + city, person name + birth date, person name + city, city + address
-prefix): a compound key is as rare as the combination, so it stays under the
-cap where the single attribute does not. Pair counts therefore stay linear in
+trade name + city, trade-name sound + industry term, person name + birth date,
+person name + city, person name + district, city + address prefix): a compound
+key is as rare as the combination, so it stays under the cap where the single
+attribute does not. Pair counts therefore stay linear in
 the number of records (at most ``max_block_size - 1`` partners per key).
 A record without a city is placed by its landline's area code
 (:func:`~matching.compare.landline_city`), so that a capped name still meets
@@ -168,6 +169,18 @@ def _pinyin_place(r: StandardRecord) -> Iterable[str]:
     return (f"{key}|{place}" for key in _romanised(r) for place in places)
 
 
+def _name_district(r: StandardRecord) -> Iterable[str]:
+    """A person's romanised name with the city and district of the address.
+
+    At a million records a common name in a large city (wang wei, 上海) is
+    held by more records than a block may hold: the district narrows it.
+    """
+    address = r.address
+    if r.party_type is not PartyType.PERSON or not (address.city and address.district):
+        return
+    yield from (f"{key}|{address.city}|{address.district}" for key in _romanised(r))
+
+
 def _pinyin_prefix(r: StandardRecord) -> Iterable[str]:
     """The first letters of the trade pinyin, alone and with each place.
 
@@ -181,6 +194,24 @@ def _pinyin_prefix(r: StandardRecord) -> Iterable[str]:
         if len(prefix) == PINYIN_PREFIX:
             yield prefix
             yield from (f"{prefix}|{place}" for place in _places(r))
+
+
+def _trade_industry(r: StandardRecord) -> Iterable[str]:
+    """The trade pinyin with the industry term of the name, in any script.
+
+    At a million records a sound (jiashun) names too many companies to block
+    on, and a web form's English name (Jiashun Trading) keeps no city to
+    narrow it: the industry term (贸易, trading) does, in either script.
+    """
+    if r.party_type is not PartyType.ORGANIZATION:
+        return
+    names = [r.name] if r.name_en is None else [r.name, r.name_en]
+    keys = {
+        f"{name.trade_pinyin}|{name.industry_term}"
+        for name in names
+        if name.trade_pinyin and name.industry_term
+    }
+    yield from sorted(keys)
 
 
 def _phone_slip(r: StandardRecord) -> Iterable[str]:
@@ -258,7 +289,9 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("trade_place", _trade_place),
     BlockingRule("pinyin", _pinyin),
     BlockingRule("pinyin_place", _pinyin_place),
+    BlockingRule("name_district", _name_district),
     BlockingRule("pinyin_prefix", _pinyin_prefix),
+    BlockingRule("trade_industry", _trade_industry),
     BlockingRule("phone_slip", _phone_slip),
     BlockingRule("address", _address),
     BlockingRule("name_birth", _person_birth),

@@ -65,6 +65,7 @@ class Rule(StrEnum):
     CORROBORATED_COMPANY = "corroborated_company"
     RARE_TRADE_NAME_FLOOR = "rare_trade_name_floor"
     NEIGHBOURS = "neighbours"
+    SECONDED_TRADE_NAME = "seconded_trade_name"
 
     @property
     def reason(self) -> str:
@@ -102,6 +103,10 @@ _REASONS: dict[Rule, str] = {
     ),
     Rule.NEIGHBOURS: (
         "companies with unrelated names that share an address and nothing else are neighbours"
+    ),
+    Rule.SECONDED_TRADE_NAME: (
+        "a trade name (or its sound) in one city that both file under one industry or mail"
+        " domain, with nothing against it: too weak to link, too likely to ignore"
     ),
     Rule.RARE_TRADE_NAME_FLOOR: (
         "a rare trade name (or its sound) in one city with nothing against it: too weak to link,"
@@ -168,6 +173,29 @@ class Thresholds:
     # (the shipped model's) count a rare one as a few more, and then say
     # nothing here (beyond two holders, one such pair in four was true).
     typo_sound_holders: int = 2
+    # A romanised company name (Jiashun Trading / 嘉顺贸易) held by more
+    # records than this goes to review on the name alone only with a second
+    # agreement (see ``_organization_floor``): as many as a blocking key may
+    # hold (``DEFAULT_MAX_BLOCK_SIZE``), since a sound too common to block on
+    # is too common to ask a steward about alone (seed 11 at 1M records).
+    common_romanisation_holders: int = 40
+    # The same company name that more records hold than this goes to review
+    # on the name alone only with a second agreement (see
+    # ``_organization_floor``). Seed 11 at 1M records: such floored pairs
+    # were one company more often than not up to three holders, one time in
+    # four from six to eight and one in seven beyond; the review proposals
+    # they cost find more elsewhere (see ``_seconded_trade_name``).
+    common_name_holders: int = 7
+    # Two person names that sound alike in one city, one record with a
+    # landline and the other with a mobile, go to review up to this many
+    # holders of the sound (see ``_person_floor``; seed 11 at 100k records:
+    # from six to twenty holders, 40 such pairs in 55 were one person).
+    sound_in_city_holders: int = 20
+    # A trade name in one city (or unplaced) that both records file under
+    # one stated industry goes to review up to this many holders (see
+    # ``_rare_trade_name``; seed 11 at 100k records: from six to ten
+    # holders, 15 such pairs in 22 were one company).
+    industry_trade_name_holders: int = 10
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.namesake_lower):
@@ -176,6 +204,10 @@ class Thresholds:
             ("rare_name_holders", self.rare_name_holders),
             ("common_sound_holders", self.common_sound_holders),
             ("typo_sound_holders", self.typo_sound_holders),
+            ("common_romanisation_holders", self.common_romanisation_holders),
+            ("common_name_holders", self.common_name_holders),
+            ("sound_in_city_holders", self.sound_in_city_holders),
+            ("industry_trade_name_holders", self.industry_trade_name_holders),
         ):
             if holders < 0:
                 raise ValueError(f"{field} must not be negative, got {holders}")
@@ -307,6 +339,11 @@ _USCC = [c.name for c in COMPARISONS].index("uscc")
 _USCC_SAME = COMPARISONS[_USCC].levels.index("same")
 _NO_FLOOR = Constraint.BRANCH_MISMATCH | Constraint.PARTY_MISMATCH
 _ONE_DIGIT_APART = COMPARISONS[_PHONES].levels.index("one_digit_apart")
+_OTHER_KINDS = COMPARISONS[_PHONES].levels.index("other_kinds")
+_SHARED_LANDLINE = COMPARISONS[_PHONES].levels.index("shared_landline")
+_SIMILAR_DETAIL = COMPARISONS[_ADDRESS].levels.index("similar_detail")
+_BRANCH = [c.name for c in COMPARISONS].index("branch")
+_SAME_BRANCH = COMPARISONS[_BRANCH].levels.index("same_branch")
 _IDENTIFIERS_DIFFERENT = COMPARISONS[_IDENTIFIERS].levels.index("different")
 
 
@@ -440,13 +477,17 @@ def decide_pairs_ruled(
             & (phones == _PHONES_DIFFERENT)
         )
         decided.apply(namesakes, DISTINCT_CODE, Rule.NAMESAKES)
-        floor = _person_floor(vectors, thresholds.rare_name_holders)
+        floor = _person_floor(vectors, thresholds)
         decided.floor(floor, REVIEW_CODE, Rule.RARE_PERSON_NAME_FLOOR)
     if not persons.all():
         group = _group_companies(vectors, thresholds.typo_sound_holders)
         decided.apply(_neighbours(vectors), DISTINCT_CODE, Rule.NEIGHBOURS)
-        decided.apply(group, DISTINCT_CODE, Rule.GROUP_COMPANIES)
-        floor = _organization_floor(vectors, names_agree)
+        # What one company keeps (one flat, its own line, one contact, one
+        # branch) leaves the question to a steward.
+        kept_alike = group & _kept_alike(vectors.levels)
+        decided.apply(group & ~kept_alike, DISTINCT_CODE, Rule.GROUP_COMPANIES)
+        decided.cap(kept_alike, REVIEW_CODE, Rule.GROUP_COMPANIES)
+        floor = _organization_floor(vectors, names_agree, thresholds)
         decided.floor(floor, REVIEW_CODE, Rule.ORGANIZATION_NAME_FLOOR)
         in_review = decided.codes == REVIEW_CODE
         common = _common_sound(vectors, thresholds.common_sound_holders)
@@ -455,13 +496,15 @@ def decide_pairs_ruled(
         decided.apply(in_review & corroborated, AUTO_CODE, Rule.CORROBORATED_COMPANY)
         # Last: the floor lifts no pair out of another rule's decision, nor
         # two companies of one group that the weight alone kept distinct.
-        rare_trade = _rare_trade_name(vectors, thresholds.rare_name_holders) & ~group
+        rare_trade = _rare_trade_name(vectors, thresholds) & ~group
         floor_only = rare_trade & (decided.rules == NO_RULE)
         decided.floor(floor_only, REVIEW_CODE, Rule.RARE_TRADE_NAME_FLOOR)
+        seconded = _seconded_trade_name(vectors) & ~group & (decided.rules == NO_RULE)
+        decided.floor(seconded, REVIEW_CODE, Rule.SECONDED_TRADE_NAME)
     return decided
 
 
-def _person_floor(vectors: ComparisonVectors, rare_name_holders: int) -> npt.NDArray[np.bool_]:
+def _person_floor(vectors: ComparisonVectors, thresholds: Thresholds) -> npt.NDArray[np.bool_]:
     """Person pairs a steward should see whatever their weight.
 
     The same name, or two spellings of one sound (a call centre's homophone
@@ -473,7 +516,11 @@ def _person_floor(vectors: ComparisonVectors, rare_name_holders: int) -> npt.NDA
     person with two mobiles gives one to each department, a department may
     know the home landline only, and one that keeps no birth date leaves
     little but the name: a rare name is then likely the same person, a
-    common one is not.
+    common one is not. Two spellings of one sound in one city, one with a
+    landline and the other with a mobile, are likely up to
+    ``sound_in_city_holders``; a number one digit apart is one number
+    mistyped, however common the name (seed 11 at 1M records: 64 such
+    pairs, all one person).
     """
     levels = vectors.levels
     against = _spoken_against(levels, _PERSON_AGAINST)
@@ -482,11 +529,19 @@ def _person_floor(vectors: ComparisonVectors, rare_name_holders: int) -> npt.NDA
     # records: one such proposal in six was true).
     against |= (levels[:, _PHONES] == _PHONES_DIFFERENT) & (levels[:, _ADDRESS] < _SAME_CITY)
     shared_name = _any_of(levels[:, _NAME], (_NAME_EXACT, _NAME_HOMOPHONE, _NAME_ROMANISED))
+    held = vectors.name_holders > 0
+    rare = shared_name & held & (vectors.name_holders <= thresholds.rare_name_holders)
+    sound_in_city = (
+        (levels[:, _NAME] == _NAME_HOMOPHONE)
+        & (levels[:, _ADDRESS] >= _SAME_CITY)
+        & (levels[:, _PHONES] == _OTHER_KINDS)
+        & held
+        & (vectors.name_holders <= thresholds.sound_in_city_holders)
+    )
+    mistyped = shared_name & (levels[:, _PHONES] == _ONE_DIGIT_APART)
     floor: npt.NDArray[np.bool_] = (
         (vectors.party == PARTIES.index(PartyType.PERSON))
-        & shared_name
-        & (vectors.name_holders > 0)
-        & (vectors.name_holders <= rare_name_holders)
+        & (rare | sound_in_city | mistyped)
         & ~against
         & ((vectors.constraints & _NO_FLOOR.value) == 0)
     )
@@ -542,6 +597,23 @@ def _group_companies(vectors: ComparisonVectors, typo_sound_holders: int) -> npt
     return two
 
 
+def _kept_alike(levels: npt.NDArray[np.int8]) -> npt.NDArray[np.bool_]:
+    """Organization pairs that share what one company keeps and a group's companies do not.
+
+    The same street address to the door, a landline or mobile of its own
+    (not the group's switchboard), the same contact person, or the same
+    branch: seed 11 at 100k records, 45 pairs that the group-companies
+    rule kept apart shared one of them, and all were one company.
+    """
+    kept: npt.NDArray[np.bool_] = (
+        _any_of(levels[:, _ADDRESS], (_SIMILAR_DETAIL, _SAME_DETAIL))
+        | _any_of(levels[:, _PHONES], (_SHARED_LANDLINE, _SHARED_MOBILE))
+        | (levels[:, _CONTACT] == _CONTACT_SAME)
+        | (levels[:, _BRANCH] == _SAME_BRANCH)
+    )
+    return kept
+
+
 def _neighbours(vectors: ComparisonVectors) -> npt.NDArray[np.bool_]:
     """Organization pairs of unrelated names at one street address, and nothing else in common.
 
@@ -581,6 +653,7 @@ def _legal_homophone(levels: npt.NDArray[np.int8]) -> npt.NDArray[np.bool_]:
 def _organization_floor(
     vectors: ComparisonVectors,
     names_agree: npt.NDArray[np.bool_],
+    thresholds: Thresholds,
 ) -> npt.NDArray[np.bool_]:
     """Organization pairs a steward should see whatever their weight.
 
@@ -593,9 +666,21 @@ def _organization_floor(
     the other has a landline: such a pair is too weak to link and too likely
     to ignore. A legal name that only sounds the same (same region and legal
     form, a homophone typed in by a call centre) needs no common number: a
-    company has several landlines.
+    company has several landlines. A name more than ``common_name_holders``
+    records hold (a romanisation, a sound: more than
+    ``common_romanisation_holders``) names several companies, the more so
+    as the records grow, and needs a second agreement (see ``_seconded``).
     """
     levels = vectors.levels
+    name = levels[:, _NAME]
+    common_name = (
+        ((name == _NAME_EXACT) & (vectors.name_holders > thresholds.common_name_holders))
+        | (
+            (name == _NAME_ROMANISED)
+            & (vectors.name_holders > thresholds.common_romanisation_holders)
+        )
+    ) & ~_seconded(levels)
+    names_agree = names_agree & ~common_name
     switchboard = (levels[:, _PHONES] == _HOUSEHOLD_LINE) & _any_of(
         levels[:, _NAME],
         (_NAME_EXACT, _NAME_TRADE, _NAME_HOMOPHONE, _NAME_SIMILAR, _NAME_CLOSE),
@@ -609,6 +694,22 @@ def _organization_floor(
         & ((vectors.constraints & _NO_FLOOR.value) == 0)
     )
     return floor
+
+
+def _seconded(levels: npt.NDArray[np.int8]) -> npt.NDArray[np.bool_]:
+    """Pairs that agree on more than a name: one city (stated or in the name), number,
+    e-mail box or domain, contact, industry or identifier."""
+    seconded: npt.NDArray[np.bool_] = (
+        ((levels[:, _ADDRESS] >= _SAME_CITY) & (levels[:, _ADDRESS] != _DIFFERENT_STREET))
+        | (levels[:, _NAME_REGION] == _REGION_SAME)
+        | _any_of(levels[:, _PHONES], (*_SHARED_PHONE, _ONE_DIGIT_APART))
+        | (levels[:, _EMAILS] > _EMAILS_DIFFERENT)
+        | (levels[:, _CONTACT] > _CONTACT_DIFFERENT)
+        | (levels[:, _INDUSTRY] == _INDUSTRY_SAME)
+        | (levels[:, _IDENTIFIERS] > _IDENTIFIERS_DIFFERENT)
+        | (levels[:, _USCC] == _USCC_SAME)
+    )
+    return seconded
 
 
 def _spoken_against(
@@ -627,7 +728,9 @@ def _common_sound(vectors: ComparisonVectors, holders: int) -> npt.NDArray[np.bo
     Without one legal form in common (星浩 / 兴浩科技), two companies of one
     sound in one city are as likely as a homophone typo, and ever more so
     as the records grow: more than ``holders`` holders of the sound (of the
-    trade name's sound, for a short name against a full one).
+    trade name's sound, for a short name against a full one). A number in
+    common (the switchboard, most often) makes them one company however
+    common the sound (seed 11 at 100k records: 19 such pairs in 22 were one).
     """
     levels = vectors.levels
     common: npt.NDArray[np.bool_] = (
@@ -635,11 +738,12 @@ def _common_sound(vectors: ComparisonVectors, holders: int) -> npt.NDArray[np.bo
         & (levels[:, _NAME] == _NAME_HOMOPHONE)
         & (levels[:, _LEGAL_FORM] != _LEGAL_SAME)
         & (vectors.name_holders > holders)
+        & ~_any_of(levels[:, _PHONES], _SHARED_PHONE)
     )
     return common
 
 
-def _rare_trade_name(vectors: ComparisonVectors, rare_name_holders: int) -> npt.NDArray[np.bool_]:
+def _rare_trade_name(vectors: ComparisonVectors, thresholds: Thresholds) -> npt.NDArray[np.bool_]:
     """Organization pairs of one rare trade name (or its sound) in one city, nothing against.
 
     A short name against a full one (盛佳 / 盛佳信息技术), or names that sound
@@ -650,7 +754,9 @@ def _rare_trade_name(vectors: ComparisonVectors, rare_name_holders: int) -> npt.
     seven for more common trade names). A call centre that noted a mobile
     and no city leaves even less: such a pair counts too unless both have
     numbers of one kind that differ, the one sign left that they are two
-    (seed 11 at 100k records: three such proposals in five were true).
+    (seed 11 at 100k records: three such proposals in five were true). Both
+    filed under one stated industry, a trade name up to
+    ``industry_trade_name_holders`` records share counts as rare.
     """
     levels = vectors.levels
     against = _spoken_against(levels, _AGAINST)
@@ -661,10 +767,40 @@ def _rare_trade_name(vectors: ComparisonVectors, rare_name_holders: int) -> npt.
         & ((levels[:, _ADDRESS] >= _SAME_CITY) | unplaced)
         & ~against
         & (vectors.name_holders > 0)
-        & (vectors.name_holders <= rare_name_holders)
+        & (
+            (vectors.name_holders <= thresholds.rare_name_holders)
+            | (
+                (levels[:, _INDUSTRY] == _INDUSTRY_SAME)
+                & (vectors.name_holders <= thresholds.industry_trade_name_holders)
+            )
+        )
         & (vectors.constraints == 0)
     )
     return rare
+
+
+def _seconded_trade_name(vectors: ComparisonVectors) -> npt.NDArray[np.bool_]:
+    """Organization pairs of one trade name (or its sound) in one city that a second field seconds.
+
+    A short name against a full one, or names that sound alike, in one
+    city (stated, or in both names), both filed under one industry or
+    writing from one mail domain, with nothing against (see
+    ``_organization_floor``): however common the trade name, a steward
+    should see them (seed 11 at 1M records: 800 such pairs in 1,400 were
+    one company, most of them under a trade name more than 40 records hold).
+    """
+    levels = vectors.levels
+    placed = (levels[:, _ADDRESS] >= _SAME_CITY) | (levels[:, _NAME_REGION] == _REGION_SAME)
+    second = (levels[:, _INDUSTRY] == _INDUSTRY_SAME) | (levels[:, _EMAILS] > _EMAILS_DIFFERENT)
+    seconded: npt.NDArray[np.bool_] = (
+        (vectors.party == PARTIES.index(PartyType.ORGANIZATION))
+        & _any_of(levels[:, _NAME], (_NAME_TRADE, _NAME_HOMOPHONE))
+        & placed
+        & second
+        & ~_spoken_against(levels, _AGAINST)
+        & (vectors.constraints == 0)
+    )
+    return seconded
 
 
 def _corroborated_company(vectors: ComparisonVectors) -> npt.NDArray[np.bool_]:

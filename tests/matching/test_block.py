@@ -21,6 +21,7 @@ from matching.block import (
 from matching.types import StandardRecord
 from tests.matching.standard_records import (
     address,
+    latin_org_name,
     latin_person_name,
     org,
     org_name,
@@ -107,6 +108,34 @@ def test_members_of_a_frequent_key_still_meet_on_a_second_key() -> None:
     ]
     records.append(org("twin", org_name("公司003", "贸易"), phone=(switchboard,)))
     assert _pair_keys(records, max_block_size=5) == {("3", "twin")}
+
+
+def test_a_sound_too_common_to_block_on_still_meets_its_industry_in_english() -> None:
+    # Companies of other trades whose names sound alike (jiashun), more than a block holds.
+    trades = (("佳顺", "物流"), ("家顺", "技术"), ("加顺", "汽车配件"))
+    same_sound = [org(f"s{k}", org_name(name, term)) for k, (name, term) in enumerate(trades)]
+    chinese = org("a", org_name("嘉顺", "贸易", legal_form=None), phone=("+8615906693436",))
+    english = org("b", latin_org_name("jiashun", "trading"))
+    keys = blocking_keys(english)
+    assert "o:trade_industry:jiashun|trading" in keys
+    assert _pair_keys([*same_sound, chinese, english], max_block_size=3) == {("a", "b")}
+
+
+def test_a_common_person_name_in_a_large_city_meets_in_its_district() -> None:
+    # More namesakes in the city than a block holds.
+    namesakes = [
+        person(f"n{k}", person_name("王伟"), phone=(f"+86138000000{k:02d}",), where=address("上海"))
+        for k in range(4)
+    ]
+    pudong = address("上海", "浦东新区")
+    records = [
+        *namesakes,
+        person("a", person_name("王伟"), phone=("+8613911112222",), where=pudong),
+        person("b", person_name("汪伟"), phone=("+8613933334444",), where=pudong),
+        person("c", person_name("王伟"), where=address("上海", "徐汇区")),
+    ]
+    assert "p:name_district:wang wei|上海|浦东新区" in blocking_keys(records[4])
+    assert _pair_keys(records, max_block_size=3) == {("a", "b")}
 
 
 def test_pairs_are_unique_ordered_and_sorted() -> None:

@@ -23,7 +23,7 @@ from matching.decide import (
 )
 from matching.incremental import score_candidates
 from matching.model import default_model
-from matching.types import StandardRecord
+from matching.types import StandardAddress, StandardRecord
 from tests.matching.standard_records import (
     address,
     latin_org_name,
@@ -223,6 +223,31 @@ def test_organizations_with_one_name_and_nothing_against_go_to_review() -> None:
     chinese = org("c", org_name("星凯", "贸易"), phone=("+8613803310147",))
     english = org("d", latin_org_name("xingkai", "trading"), where=address("苏州"))
     assert _codes_at(-3.0, chinese, english) == [REVIEW_CODE]
+
+
+def test_a_romanisation_many_companies_sound_needs_a_second_agreement_for_review() -> None:
+    # A call-centre record and a web form's English name, neither with a city.
+    chinese = org("a", org_name("嘉顺", "贸易", legal_form=None), phone=("+8615906693436",))
+    english = org("b", latin_org_name("jiashun", "trading"))
+    # Other companies whose trade names sound the same (jiashun).
+    same_sound = [
+        org(f"s{k}", org_name(f"{jia}{shun}", "物流"), where=address("北京"))
+        for k, (jia, shun) in enumerate((j, s) for j in "嘉佳家加甲夹驾价假架" for s in "顺舜瞬")
+    ]
+    holders = Thresholds().common_romanisation_holders
+    few, many = same_sound[: holders - 2], same_sound * 2
+    assert len(many) > holders
+    assert _ruled_at(-1.5, chinese, english, *few) == (REVIEW_CODE, Rule.ORGANIZATION_NAME_FLOOR)
+    assert _ruled_at(-1.5, chinese, english, *many) == (DISTINCT_CODE, None)
+    # One city in common seconds the name, however common its sound.
+    guangzhou = address("广州")
+    placed = replace(chinese, address=guangzhou), replace(english, address=guangzhou)
+    assert _ruled_at(-1.5, *placed, *many) == (REVIEW_CODE, Rule.ORGANIZATION_NAME_FLOOR)
+
+
+def test_common_romanisation_holders_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="common_romanisation_holders"):
+        Thresholds(common_romanisation_holders=-1)
 
 
 def test_a_floored_pair_says_which_rule_put_it_into_review() -> None:
@@ -569,3 +594,120 @@ def test_companies_of_unrelated_names_at_one_address_are_neighbours() -> None:
     c = replace(b, phones=phones("+861050877503"))
     d = replace(a, phones=phones("+861050877503"))
     assert _ruled_at(5.0, c, d)[1] is not Rule.NEIGHBOURS
+
+
+def test_companies_of_one_group_that_share_what_one_company_keeps_go_to_review() -> None:
+    # One trade name, each with a landline of its own: two companies of one group ...
+    shanghai = address("上海")
+    short = org("a", org_name("辉宝", None, legal_form=None), phone=("+862186035862",))
+    full = org("b", org_name("辉宝", "汽车配件"), phone=("+862161234567",), where=shanghai)
+    assert _ruled_at(9.0, short, full) == (DISTINCT_CODE, Rule.GROUP_COMPANIES)
+    # ... unless they also share the flat: then a steward decides, however
+    # strong the weight.
+    flat = address("上海", "浦东新区", "张江路88号3号楼501室")
+    one_flat = replace(short, address=flat), replace(full, address=flat)
+    assert _ruled_at(9.0, *one_flat) == (REVIEW_CODE, Rule.GROUP_COMPANIES)
+    # Below the review threshold the weight keeps them apart.
+    assert _ruled_at(-1.0, *one_flat)[0] == DISTINCT_CODE
+
+
+def test_a_common_sound_with_a_number_in_common_stays_in_review() -> None:
+    suzhou = address("苏州")
+    short = org("a", org_name("天新", None, legal_form=None), where=suzhou)
+    full = org("b", org_name("天鑫", "物流"), where=suzhou)
+    same_sound = [
+        org(f"s{k}", org_name(f"{tian}{xin}", None, legal_form=None), where=address("北京"))
+        for k, (tian, xin) in enumerate((t, x) for t in "天田添甜填" for x in "心欣馨信芯")
+    ]
+    assert _ruled_at(2.0, short, full, *same_sound) == (DISTINCT_CODE, Rule.COMMON_SOUND)
+    switchboard = phones("+865126789000")
+    shared = replace(short, phones=switchboard), replace(full, phones=switchboard)
+    assert _ruled_at(2.0, *shared, *same_sound) == (REVIEW_CODE, None)
+
+
+def test_person_names_that_sound_alike_in_one_city_go_to_review() -> None:
+    # A call centre's homophone typo with the home landline, a department's
+    # record with a mobile, in one city.
+    hangzhou = address("杭州")
+    call = person("a", person_name("胡永"), phone=("+8657184094738",), where=hangzhou)
+    web = person("b", person_name("胡勇"), phone=("+8618042988949",), where=hangzhou)
+    # Others who hold the sound (hu yong) elsewhere.
+    same_sound = [
+        person(f"s{k}", person_name(name), where=address("北京"))
+        for k, name in enumerate(("胡勇", "胡涌", "胡泳", "胡咏", "胡湧", "胡永") * 3)
+    ]
+    holders = Thresholds().sound_in_city_holders
+    within = same_sound[: holders - 2]
+    assert len(within) > Thresholds().rare_name_holders
+    assert _ruled_at(-4.0, call, web, *within) == (REVIEW_CODE, Rule.RARE_PERSON_NAME_FLOOR)
+    # Without one city in common, the sound is no longer rare enough.
+    elsewhere = replace(web, address=address("北京"))
+    assert _ruled_at(-4.0, call, elsewhere, *within) == (DISTINCT_CODE, None)
+    # A mobile one digit apart is one number mistyped, however common the sound.
+    mistyped = replace(call, phones=phones("+8618042988948"), address=StandardAddress())
+    assert _ruled_at(-4.0, mistyped, web, *same_sound) == (
+        REVIEW_CODE,
+        Rule.RARE_PERSON_NAME_FLOOR,
+    )
+    other_mobile = replace(mistyped, phones=phones("+8613512345678"))
+    assert _ruled_at(-4.0, other_mobile, web, *same_sound) == (DISTINCT_CODE, None)
+
+
+def test_a_trade_name_filed_under_one_industry_is_rare_for_longer() -> None:
+    # A call centre's short name with a mobile, the full name with its landline.
+    short = org("a", org_name("浩康飞", None, legal_form=None), phone=("+8618341897040",))
+    full = org("b", org_name("浩康飞", "食品"), phone=("+8653156074550",), where=address("济南"))
+    siblings = [
+        org(f"s{k}", org_name("浩康飞", term), where=address("北京"))
+        for k, term in enumerate(("技术", "物流", "贸易") * 2)
+    ]
+    assert len(siblings) + 2 > Thresholds().rare_name_holders
+    assert _ruled_at(-3.0, short, full, *siblings) == (DISTINCT_CODE, None)
+    filed = replace(short, industry="food"), replace(full, industry="food")
+    assert _ruled_at(-3.0, *filed, *siblings) == (REVIEW_CODE, Rule.RARE_TRADE_NAME_FLOOR)
+
+
+def test_a_company_name_many_records_hold_needs_a_second_agreement_for_review() -> None:
+    # A call-centre record without a city and a mobile, the finance record with
+    # its landline: the same name, nothing against.
+    call = org("a", org_name("宇盛", "船舶", legal_form=None), phone=("+8619957924273",))
+    finance = org("b", org_name("宇盛", "船舶"), phone=("+862161035510",), where=address("上海"))
+    holders = Thresholds().common_name_holders
+    namesakes = [
+        org(f"n{k}", org_name("宇盛", "船舶"), where=address("大连")) for k in range(holders)
+    ]
+    few, many = namesakes[: holders - 2], namesakes
+    assert _ruled_at(-3.0, call, finance, *few) == (REVIEW_CODE, Rule.ORGANIZATION_NAME_FLOOR)
+    assert _ruled_at(-3.0, call, finance, *many) == (DISTINCT_CODE, None)
+    # One city in common seconds the name.
+    placed = replace(call, address=address("上海"))
+    assert _ruled_at(-3.0, placed, finance, *many) == (REVIEW_CODE, Rule.ORGANIZATION_NAME_FLOOR)
+
+
+def test_common_name_holders_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="common_name_holders"):
+        Thresholds(common_name_holders=-1)
+
+
+def test_a_common_trade_name_in_one_city_under_one_industry_goes_to_review() -> None:
+    # A short name against the full one, in one city, many records of the trade name.
+    dalian = address("大连")
+    short = org("a", org_name("佳丰", None, legal_form=None), phone=("+8641148359266",))
+    full = org("b", org_name("佳丰", "纺织"), phone=("+8619805711156",), where=dalian)
+    siblings = [
+        org(f"s{k}", org_name("佳丰", term), where=address("北京"))
+        for k, term in enumerate(("技术", "物流", "贸易", "汽车配件") * 12)
+    ]
+    in_city = replace(short, address=dalian)
+    assert _ruled_at(-1.0, in_city, full, *siblings) == (DISTINCT_CODE, None)
+    # Filed under one industry (or writing from one mail domain), a steward decides.
+    filed = replace(in_city, industry="textile"), replace(full, industry="textile")
+    assert _ruled_at(-1.0, *filed, *siblings) == (REVIEW_CODE, Rule.SECONDED_TRADE_NAME)
+    mailed = (
+        replace(in_city, emails=("sales@jiafeng.cn",)),
+        replace(full, emails=("info@jiafeng.cn",)),
+    )
+    assert _ruled_at(-1.0, *mailed, *siblings) == (REVIEW_CODE, Rule.SECONDED_TRADE_NAME)
+    # Without one city it stays distinct.
+    unplaced = replace(filed[0], address=StandardAddress(), phones=())
+    assert _ruled_at(-1.0, unplaced, filed[1], *siblings)[0] == DISTINCT_CODE
