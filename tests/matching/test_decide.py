@@ -476,14 +476,7 @@ def _ruled_at(
 
 
 def test_a_short_name_sounding_like_a_trade_name_many_hold_is_another_company() -> None:
-    suzhou = address("苏州")
-    short = org("a", org_name("天新", None, legal_form=None), where=suzhou)
-    full = org("b", org_name("天鑫", "物流"), where=suzhou)
-    # Companies in other cities whose trade names sound the same (tianxin).
-    same_sound = [
-        org(f"s{k}", org_name(f"{tian}{xin}", None, legal_form=None), where=address("北京"))
-        for k, (tian, xin) in enumerate((t, x) for t in "天田添甜填" for x in "心欣馨信芯")
-    ]
+    short, full, same_sound = tianxin_in_suzhou()
     holders = Thresholds().common_sound_holders
     assert _ruled_at(2.0, short, full, *same_sound[: holders - 2]) == (REVIEW_CODE, None)
     assert _ruled_at(2.0, short, full, *same_sound[: holders - 1]) == (
@@ -612,13 +605,7 @@ def test_companies_of_one_group_that_share_what_one_company_keeps_go_to_review()
 
 
 def test_a_common_sound_with_a_number_in_common_stays_in_review() -> None:
-    suzhou = address("苏州")
-    short = org("a", org_name("天新", None, legal_form=None), where=suzhou)
-    full = org("b", org_name("天鑫", "物流"), where=suzhou)
-    same_sound = [
-        org(f"s{k}", org_name(f"{tian}{xin}", None, legal_form=None), where=address("北京"))
-        for k, (tian, xin) in enumerate((t, x) for t in "天田添甜填" for x in "心欣馨信芯")
-    ]
+    short, full, same_sound = tianxin_in_suzhou()
     assert _ruled_at(2.0, short, full, *same_sound) == (DISTINCT_CODE, Rule.COMMON_SOUND)
     switchboard = phones("+865126789000")
     shared = replace(short, phones=switchboard), replace(full, phones=switchboard)
@@ -711,3 +698,16 @@ def test_a_common_trade_name_in_one_city_under_one_industry_goes_to_review() -> 
     # Without one city it stays distinct.
     unplaced = replace(filed[0], address=StandardAddress(), phones=())
     assert _ruled_at(-1.0, unplaced, filed[1], *siblings)[0] == DISTINCT_CODE
+
+
+def tianxin_in_suzhou() -> tuple[StandardRecord, StandardRecord, list[StandardRecord]]:
+    """A short trade name and a full one that sound alike (tianxin) in Suzhou,
+    and the companies in Beijing whose trade names sound the same."""
+    suzhou = address("苏州")
+    short = org("a", org_name("天新", None, legal_form=None), where=suzhou)
+    full = org("b", org_name("天鑫", "物流"), where=suzhou)
+    same_sound = [
+        org(f"s{k}", org_name(f"{tian}{xin}", None, legal_form=None), where=address("北京"))
+        for k, (tian, xin) in enumerate((t, x) for t in "天田添甜填" for x in "心欣馨信芯")
+    ]
+    return short, full, same_sound
