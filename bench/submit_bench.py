@@ -144,7 +144,7 @@ def run(
     headers = {"Authorization": f"Bearer {key}"}
     latencies: list[float] = []
     if warm_up:
-        send_batches(url, headers, batch_chunks(warm_up, len(warm_up)), submitters)
+        send_batches(url, headers, batch_chunks(warm_up, math.ceil(len(warm_up) / 100)), submitters)
     clock = CpuClock(meters)
     with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
         for item in records[:singles]:
