@@ -20,10 +20,11 @@ cores and PostgreSQL busy:
    incremental path (:func:`member_from_record`, :func:`survive`), while this
    process scores the links; golden records stream into
    PostgreSQL as they come, and their first versions are copied inside it;
-4. **profiles**: the indexes dropped for the load are built once, the
-   foreign keys checked once, and every new customer's metrics,
-   classification and credit derived as ``refresh_goldens`` would, while
-   this process counts the term frequencies the load keeps.
+4. **profiles**: the indexes dropped for the load are built once, every
+   new customer's metrics, classification and credit derived as
+   ``refresh_goldens`` would (the policies run once per distinct figures),
+   and the foreign keys checked once, while this process counts the term
+   frequencies the load keeps.
 
 A load killed half-way commits nothing: everything from :func:`claim_empty_hub`
 to the last profile is one transaction, and a re-run finds the hub still
@@ -46,10 +47,9 @@ import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -65,20 +65,17 @@ from hub.db.models import SourceRecord as SourceRecordRow
 from hub.errors import Conflict, Invalid
 from hub.files import BadLine, count_lines, file_format, read_lines
 from hub.policies import (
-    ClassificationRules,
-    CreditPolicy,
-    CustomerFigures,
-    TierCutoffs,
     default_classification_rules,
     default_credit_policy,
 )
 from hub.services.events import OUTBOX_LOCK_KEY, ChangeKind
 from hub.services.frequencies import count_loaded_frequencies, write_term_frequencies
+from hub.services.metrics import recompute_metrics
 from hub.services.profile import (
-    Profiles,
+    BASE_CURRENCY,
     current_cutoffs,
     derive_profiles,
-    recompute_figures,
+    load_figures,
     store_profiles,
 )
 from hub.services.search import SEARCH_NAME_COLUMNS, golden_tokens, name_tokens, searched_names
@@ -109,9 +106,8 @@ NOT_EMPTY = (
 )
 # A linked record's score is its best with one of its cluster's first members.
 LINK_SCORE_PEERS = 50
-# Golden records per profile refresh: its queries bind one parameter per id, and
-# a statement takes at most 32,767.
-PROFILE_CHUNK = 5_000
+# New customers whose profiles are derived and stored per statement.
+PROFILE_CHUNK = 20_000
 # Lines per unit of work sent to a worker process.
 CHUNK_LINES = 4_000
 # Clusters survived (and written) per step: one is stored while the next is survived.
@@ -1402,48 +1398,6 @@ async def write_goldens(
     )
 
 
-def derive_distinct(
-    figures: Sequence[CustomerFigures],
-    cutoffs: TierCutoffs,
-    rules: ClassificationRules,
-    policy: CreditPolicy,
-    now: datetime,
-) -> Profiles:
-    """:func:`derive_profiles`, the policies run once per distinct figures.
-
-    The policies read a customer's figures, never its id, and new customers
-    mostly share theirs (no history yet, a handful of categories and regions).
-    """
-    distinct: dict[tuple[Any, ...], int] = {}
-    firsts: list[CustomerFigures] = []
-    slots: list[int] = []
-    for customer in figures:
-        key = _FIGURE_VALUES(customer)
-        slot = distinct.get(key)
-        if slot is None:
-            slot = distinct[key] = len(firsts)
-            firsts.append(customer)
-        slots.append(slot)
-    once = derive_profiles(firsts, cutoffs, rules, policy, now)
-    profiles = Profiles(rule_set_version=once.rule_set_version, policy_version=once.policy_version)
-    profiles.golden_ids = [customer.golden_id for customer in figures]
-    profiles.values = [[column[slot] for slot in slots] for column in once.values]
-    for name in _PROFILE_LISTS:
-        column = getattr(once, name)
-        setattr(profiles, name, [column[slot] for slot in slots])
-    return profiles
-
-
-# Everything the policies read: the figures but the customer's id.
-_FIGURE_VALUES = attrgetter(*(f.name for f in fields(CustomerFigures) if f.name != "golden_id"))
-# The per-customer lists of Profiles besides its ids and classification values.
-_PROFILE_LISTS = tuple(
-    f.name
-    for f in fields(Profiles)
-    if f.name not in {"golden_ids", "values"} and "list" in str(f.type)
-)
-
-
 async def derive_new_profiles(
     session: AsyncSession,
     golden_ids: Sequence[int],
@@ -1453,42 +1407,22 @@ async def derive_new_profiles(
 ) -> None:
     """Metrics, classification and credit of new golden records, as ``refresh_profiles``.
 
-    The same steps, chunk by chunk, with the policies of one chunk running in
-    a thread while PostgreSQL computes the metrics of the next one and stores
-    the profiles of the one before.
+    The metrics of all of them first, in one statement: the tier cutoffs,
+    when none are stored yet, are then those of every customer. The profiles
+    follow chunk by chunk (the policies run once per distinct figures).
     """
     rules, policy = default_classification_rules(), default_credit_policy()
-    chunks = [
-        sorted(set(golden_ids[start : start + PROFILE_CHUNK]))
-        for start in range(0, len(golden_ids), PROFILE_CHUNK)
-    ]
-    if not chunks:
+    ids = sorted(set(golden_ids))
+    if not ids:
         return
-
-    async def figures_of(ids: list[int]) -> list[CustomerFigures]:
-        # One statement, as refresh_profiles: the metrics written come back
-        # with the golden values (the stored cutoffs it also reads are taken once, below).
-        _, figures = await recompute_figures(session, ids, rules, now=now)
-        return figures
-
-    figures = await figures_of(chunks[0])
+    await recompute_metrics(session, ids, now=now, base_currency=BASE_CURRENCY)
     cutoffs = await current_cutoffs(session, rules, now=now)
-    done: Profiles | None = None
-    for number in range(len(chunks)):
-        deriving = asyncio.create_task(
-            asyncio.to_thread(derive_distinct, figures, cutoffs, rules, policy, now)
-        )
-        if done is not None:
-            await store_profiles(session, done, now=now)
-            if on_profiles is not None:
-                on_profiles(len(done))
-        if number + 1 < len(chunks):
-            figures = await figures_of(chunks[number + 1])
-        done = await deriving
-    if done is not None:
-        await store_profiles(session, done, now=now)
+    for start in range(0, len(ids), PROFILE_CHUNK):
+        figures = await load_figures(session, ids[start : start + PROFILE_CHUNK])
+        profiles = await asyncio.to_thread(derive_profiles, figures, cutoffs, rules, policy, now)
+        await store_profiles(session, profiles, now=now)
         if on_profiles is not None:
-            on_profiles(len(done))
+            on_profiles(len(profiles))
 
 
 class StageClock:
@@ -1682,7 +1616,6 @@ async def _write_all(
     counting = asyncio.ensure_future(asyncio.to_thread(count_loaded_frequencies, loaded.standards))
     try:
         await build_indexes(session, indexes.of(GOLDEN_TABLES))
-        await restore_foreign_keys(session, foreign_keys)
         await attach_early_interactions(session)
         await analyze_tables(session, BULK_TABLES)
         await clock.lap("survive + write goldens")
@@ -1694,6 +1627,8 @@ async def _write_all(
             now=at,
             on_profiles=lambda n: progress.advance(deriving, n),
         )
+        # Checked once for every row rather than row by row (the profiles' too).
+        await restore_foreign_keys(session, foreign_keys)
         await clock.lap("profiles")
         await write_term_frequencies(session, await counting)
     except BaseException:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, case, func, select, text
@@ -296,11 +297,19 @@ async def recompute_cutoffs(
 
 @dataclass(slots=True)
 class Profiles:
-    """Classification and credit of a batch of customers, one list per stored column."""
+    """Classification and credit of a batch of customers.
+
+    The policies read a customer's figures, never its id, and customers often
+    share them (new ones have no history yet and a handful of categories and
+    regions): each distinct profile is kept once, and ``slots[n]`` is the one
+    of ``golden_ids[n]``. ``values`` holds one list per dimension; it and the
+    lists below it hold one entry per distinct profile.
+    """
 
     rule_set_version: str
     policy_version: str
     golden_ids: list[int] = field(default_factory=list)
+    slots: list[int] = field(default_factory=list)
     values: list[list[str]] = field(default_factory=lambda: [[] for _ in DIMENSION_COLUMNS])
     explanations: list[str] = field(default_factory=list)
     ratings: list[str] = field(default_factory=list)
@@ -312,6 +321,10 @@ class Profiles:
         return len(self.golden_ids)
 
 
+# Everything the policies read: the figures but the customer's id.
+_FIGURE_VALUES = attrgetter(*(f.name for f in fields(CustomerFigures) if f.name != "golden_id"))
+
+
 def derive_profiles(
     figures: Sequence[CustomerFigures],
     cutoffs: TierCutoffs,
@@ -319,24 +332,42 @@ def derive_profiles(
     policy: CreditPolicy,
     now: datetime,
 ) -> Profiles:
-    """Run the classification and credit policies over each customer's figures."""
+    """Run the classification and credit policies over each distinct figures once."""
     profiles = Profiles(rule_set_version=rules.version, policy_version=policy.version)
-    columns = profiles.values
+    distinct: dict[tuple[Any, ...], int] = {}
     for customer in figures:
-        results = classify(customer, cutoffs, rules, now)
-        explained: dict[str, Any] = {}
-        for column, result in zip(columns, results, strict=True):
-            column.append(result.value)
-            explained[result.dimension.value] = {"rule": result.rule, "inputs": result.inputs}
-        # classify() answers in Dimension order: the tier comes first.
-        assessment = assess(customer, Tier(results[0].value), policy, now)
+        key = _FIGURE_VALUES(customer)
+        slot = distinct.get(key)
+        if slot is None:
+            slot = distinct[key] = len(distinct)
+            _derive_one(profiles, customer, cutoffs=cutoffs, rules=rules, policy=policy, now=now)
         profiles.golden_ids.append(customer.golden_id)
-        profiles.explanations.append(_json(explained))
-        profiles.ratings.append(assessment.rating.value)
-        profiles.recommended_limits.append(assessment.recommended_limit)
-        profiles.settlement_terms.append(assessment.settlement_terms.value)
-        profiles.credit_inputs.append(_json(credit_inputs(assessment)))
+        profiles.slots.append(slot)
     return profiles
+
+
+def _derive_one(
+    profiles: Profiles,
+    customer: CustomerFigures,
+    *,
+    cutoffs: TierCutoffs,
+    rules: ClassificationRules,
+    policy: CreditPolicy,
+    now: datetime,
+) -> None:
+    """Append the profile ``customer``'s figures give to ``profiles``."""
+    results = classify(customer, cutoffs, rules, now)
+    explained: dict[str, Any] = {}
+    for column, result in zip(profiles.values, results, strict=True):
+        column.append(result.value)
+        explained[result.dimension.value] = {"rule": result.rule, "inputs": result.inputs}
+    # classify() answers in Dimension order: the tier comes first.
+    assessment = assess(customer, Tier(results[0].value), policy, now)
+    profiles.explanations.append(_json(explained))
+    profiles.ratings.append(assessment.rating.value)
+    profiles.recommended_limits.append(assessment.recommended_limit)
+    profiles.settlement_terms.append(assessment.settlement_terms.value)
+    profiles.credit_inputs.append(_json(credit_inputs(assessment)))
 
 
 def credit_inputs(assessment: CreditAssessment) -> dict[str, object]:
@@ -363,6 +394,7 @@ async def store_profiles(session: AsyncSession, profiles: Profiles, *, now: date
         _STORE_PROFILES,
         {
             "golden_ids": profiles.golden_ids,
+            "slots": profiles.slots,
             **dict(zip(DIMENSION_COLUMNS, profiles.values, strict=True)),
             "explanations": profiles.explanations,
             "rule_set_version": profiles.rule_set_version,
@@ -396,7 +428,9 @@ def _lasting(alias: str) -> str:
 _VALUES = ", ".join(("rule_set_version", *DIMENSION_COLUMNS))
 
 # One statement stores a batch; every part reads the state from before it, and
-# each writes its own table. The batch arrives as one array per column.
+# each writes its own table. The distinct profiles arrive as one array per
+# column, and each customer's slot among them (JSON is parsed once per profile,
+# not once per customer).
 #
 # Retention alerts follow the retention value ('KEY_DORMANT+CLOSE_REQUESTED' is
 # two reasons): a reason that appears is raised (unless already open), an open
@@ -411,15 +445,21 @@ _VALUES = ", ".join(("rule_set_version", *DIMENSION_COLUMNS))
 # ``computed_at``, ``updated_at`` and ``as_of`` say since when it holds.
 _STORE_PROFILES = text(
     f"""
-    WITH item AS (
+    WITH profile AS (
         SELECT * FROM unnest(
-            CAST(:golden_ids AS bigint[]), CAST(:tier AS text[]), CAST(:lifecycle AS text[]),
+            CAST(:tier AS text[]), CAST(:lifecycle AS text[]),
             CAST(:nature AS text[]), CAST(:region AS text[]), CAST(:category AS text[]),
             CAST(:contact AS text[]), CAST(:retention AS text[]), CAST(:explanations AS jsonb[]),
             CAST(:ratings AS text[]), CAST(:recommended_limits AS numeric[]),
             CAST(:settlement_terms AS text[]), CAST(:inputs AS jsonb[])
-        ) AS item(golden_id, tier, lifecycle, nature, region, category, contact, retention,
-                  explanations, rating, recommended_limit, settlement_terms, inputs)
+        ) WITH ORDINALITY AS profile(tier, lifecycle, nature, region, category, contact,
+                  retention, explanations, rating, recommended_limit, settlement_terms, inputs,
+                  slot)
+    ), item AS MATERIALIZED (
+        SELECT customer.golden_id, profile.*
+        FROM unnest(CAST(:golden_ids AS bigint[]), CAST(:slots AS bigint[]))
+            AS customer(golden_id, slot)
+        JOIN profile ON profile.slot = customer.slot + 1
     ), alerting AS (
         SELECT item.golden_id, part.reason, item.explanations -> 'retention' AS retention
         FROM item, unnest(string_to_array(item.retention, '+')) AS part(reason)

@@ -29,7 +29,6 @@ from hub.bulk import (
     canonical_payload,
     cluster_link_scores,
     copy_text,
-    derive_distinct,
     export_members,
     import_members,
     keeper_of_most,
@@ -45,6 +44,7 @@ from hub.bulk import (
 )
 from hub.db.models import (
     ChangeEvent,
+    Classification,
     CrossReference,
     CustomerMetrics,
     GoldenRecord,
@@ -66,7 +66,8 @@ from hub.policies import (
     tier_cutoffs,
 )
 from hub.services.golden import ChangeSet, load_member_records, refresh_goldens
-from hub.services.profile import derive_profiles
+from hub.services.interactions import record_interactions
+from hub.services.profile import Profiles, derive_profiles, refresh_profiles
 from hub.services.records import content_hash, submit_records
 from hub.services.search import golden_tokens, search_customers, searched_names
 from hub.survivorship import default_rules, survive
@@ -317,6 +318,107 @@ async def test_bulk_goldens_hold_what_survivorship_gives_their_members(
         )
     assert changes.events == []
     assert await count(session, GoldenRecordVersion) == len(goldens)
+
+
+# What the profile tables hold, but for generated ids and insertion times.
+_PROFILE_ROWS = {
+    "customer_metrics": "SELECT * FROM customer_metrics",
+    "classification": "SELECT * FROM classification",
+    "retention_alert": "SELECT golden_id, reason, rule, inputs, rule_set_version, raised_at,"
+    " cleared_at, cleared_rule FROM retention_alert",
+    "credit_profile": "SELECT * FROM credit_profile",
+    "credit_decision": "SELECT golden_id, kind, status, previous_limit, requested_limit,"
+    " decided_limit, assessment, reason, requested_by, decided_by, decided_at, expires_at"
+    " FROM credit_decision",
+    "tier_cutoff": "SELECT rule_set_version, key_min_revenue, regular_min_revenue, customers,"
+    " total_revenue, computed_at FROM tier_cutoff",
+}
+
+
+async def stored_profiles(session: AsyncSession) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        table: sorted((tuple(row) for row in await session.execute(text(query))), key=repr)
+        for table, query in _PROFILE_ROWS.items()
+    }
+
+
+async def profiles_refreshed(session: AsyncSession) -> dict[str, list[tuple[Any, ...]]]:
+    """The profiles the incremental path derives for every golden record, as the load did."""
+    (now,) = (await session.execute(text("SELECT DISTINCT computed_at FROM classification"))).one()
+    ids = list((await session.execute(select(GoldenRecord.id))).scalars())
+    async with session.begin_nested() as nested:
+        for table in reversed(_PROFILE_ROWS):
+            await session.execute(text(f"DELETE FROM {table}"))
+        await refresh_profiles(session, ids, now=now)
+        refreshed = await stored_profiles(session)
+        await nested.rollback()
+    return refreshed
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["alone", "two-workers"])
+async def test_a_first_load_stores_the_profiles_the_incremental_path_derives(
+    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    corpus: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    workers: int,
+) -> None:
+    monkeypatch.setattr(hub.bulk, "PROFILE_CHUNK", 7)
+    monkeypatch.setattr(hub.bulk, "CHUNK_LINES", 40)
+    monkeypatch.setattr(hub.bulk, "SURVIVE_CHUNK", 25)
+    await load_files(sessions, [corpus], bulk=True, workers=workers)
+    loaded = await stored_profiles(session)
+
+    goldens = await count(session, GoldenRecord)
+    for table in ("customer_metrics", "classification", "credit_profile"):
+        assert len(loaded[table]) == goldens
+    assert [row[3] for row in loaded["tier_cutoff"]] == [goldens]
+    assert loaded == await profiles_refreshed(session)
+
+
+async def test_interactions_sent_before_their_records_count_in_a_first_load(
+    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    corpus: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hub.bulk, "PROFILE_CHUNK", 7)  # its customer is in a later chunk
+    last = json.loads(corpus.read_text(encoding="utf-8").splitlines()[-1])  # noqa: ASYNC240
+    order = {
+        "interaction_key": "early-1",
+        "customer_key": last["source_key"],
+        "type": "ORDER",
+        "occurred_at": (datetime.now(UTC) - timedelta(days=30)).isoformat(),
+        "amount": "125000.00",
+        "currency": "CNY",
+    }
+    async with sessions() as early, early.begin():
+        await record_interactions(early, last["source"], [order])
+
+    await load_files(sessions, [corpus], bulk=True)
+    golden_id, *metrics = (
+        await session.execute(
+            select(
+                CustomerMetrics.golden_id,
+                CustomerMetrics.transaction_count,
+                CustomerMetrics.revenue_12m,
+            )
+            .join(CrossReference, CrossReference.golden_id == CustomerMetrics.golden_id)
+            .join(SourceRecord, SourceRecord.id == CrossReference.source_record_id)
+            .where(SourceRecord.source_key == last["source_key"])
+        )
+    ).one()
+    assert metrics == [1, Decimal("125000.00")]
+    first_chunk = (await session.execute(select(GoldenRecord.id).order_by(GoldenRecord.id))).all()
+    assert golden_id not in {row[0] for row in first_chunk[:7]}
+    # Its customer is of the top tier: the cutoffs are those of every customer.
+    assert (
+        await session.scalar(
+            select(Classification.tier).where(Classification.golden_id == golden_id)
+        )
+        == "KEY"
+    )
+    assert await stored_profiles(session) == await profiles_refreshed(session)
 
 
 async def test_bad_lines_are_reported_by_file_and_line_and_nothing_of_them_is_stored(
@@ -747,7 +849,7 @@ def test_members_sent_to_another_worker_survive_there_as_where_they_were_made() 
     assert survived_where_made.tokens
 
 
-def test_policies_run_once_per_distinct_figures_give_every_customer_its_profile() -> None:
+def test_the_policies_run_once_per_distinct_figures_and_give_every_customer_its_profile() -> None:
     rng = random.Random(21)
     now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
     rules, policy = default_classification_rules(), default_credit_policy()
@@ -777,10 +879,27 @@ def test_policies_run_once_per_distinct_figures_give_every_customer_its_profile(
         )
     cutoffs = tier_cutoffs([f.revenue_12m for f in figures], rules)
 
-    once = derive_distinct(figures, cutoffs, rules, policy, now)
+    profiles = derive_profiles(figures, cutoffs, rules, policy, now)
 
-    assert once == derive_profiles(figures, cutoffs, rules, policy, now)
-    assert once.golden_ids == list(range(1, 301))
+    assert profiles.golden_ids == list(range(1, 301))
+    assert len(profiles.explanations) == len(set(profiles.slots)) < len(figures)
+    for customer, slot in zip(figures, profiles.slots, strict=True):
+        alone = derive_profiles([customer], cutoffs, rules, policy, now)
+        assert alone.slots == [0]
+        assert profile_of(profiles, slot) == profile_of(alone, 0)
+
+
+def profile_of(profiles: Profiles, slot: int) -> tuple[Any, ...]:
+    """Everything ``profiles`` says of the customers at ``slot``."""
+    per_profile = (
+        *profiles.values,
+        profiles.explanations,
+        profiles.ratings,
+        profiles.recommended_limits,
+        profiles.settlement_terms,
+        profiles.credit_inputs,
+    )
+    return tuple(column[slot] for column in per_profile)
 
 
 def test_search_token_rows_are_each_token_as_copy_text_under_its_golden_id() -> None:
