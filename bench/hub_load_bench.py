@@ -165,17 +165,20 @@ class BackendMeter(_CpuPoller):
         super().__init__()
         self.database = database
         self.backends: set[int] = set()
+        # What each process seen is: a backend of the database (0), a parallel
+        # worker of the backend with that pid, or another process (-1). Its
+        # command line is read once: the poll runs on the machine it measures.
+        self.kinds: dict[int, int] = {}
 
     def _poll(self) -> None:
         workers: list[tuple[psutil.Process, int]] = []
-        for process in psutil.process_iter(["cmdline"]):
+        for process in psutil.process_iter():
             try:
-                line = " ".join(process.info["cmdline"] or ())
-                if line.startswith("postgres: ") and f" {self.database} " in line:
-                    self.backends.add(process.pid)
+                kind = self._kind(process)
+                if kind == 0:
                     self._count(process)
-                elif (leader := _PARALLEL_WORKER.search(line)) is not None:
-                    workers.append((process, int(leader[1])))
+                elif kind > 0:
+                    workers.append((process, kind))
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
         for process, leader_pid in workers:
@@ -184,6 +187,23 @@ class BackendMeter(_CpuPoller):
                     self._count(process)
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     continue
+
+    def _kind(self, process: psutil.Process) -> int:
+        kind = self.kinds.get(process.pid)
+        if kind is not None:
+            return kind
+        line = " ".join(process.cmdline())
+        if line.startswith("postgres: ") and f" {self.database} " in line:
+            kind = 0
+            self.backends.add(process.pid)
+        elif (leader := _PARALLEL_WORKER.search(line)) is not None:
+            kind = int(leader[1])
+        elif line.startswith("/usr/lib/postgresql/"):
+            return -1  # forked by the server, its title not set yet: looked at again
+        else:
+            kind = -1
+        self.kinds[process.pid] = kind
+        return kind
 
     def _count(self, process: psutil.Process) -> None:
         times = process.cpu_times()
@@ -203,7 +223,8 @@ class ForkServerMeter(_CpuPoller):
     command line: they are counted through it, not again on their own.
     """
 
-    interval = 0.2
+    # Once the workers are done their server only waits: seconds apart is enough.
+    interval = 1.0
 
     def _poll(self) -> None:
         for process in psutil.Process().children(recursive=True):
