@@ -18,7 +18,14 @@ import numpy as np
 
 from matching.block import DEFAULT_MAX_BLOCK_SIZE, blocking_keys
 from matching.compare import Columns, FrequencySource, compare_pairs
-from matching.decide import DECISIONS, REVIEW_CODE, Thresholds, decide_pairs_ruled, explain_many
+from matching.decide import (
+    DECISIONS,
+    REVIEW_CODE,
+    Thresholds,
+    contradictions,
+    decide_pairs_ruled,
+    explain_many,
+)
 from matching.model import Model, default_model
 from matching.types import StandardRecord
 
@@ -28,13 +35,18 @@ class PairVerdict:
     """What the model says of a record against one candidate.
 
     The explanation is worked out for pairs the model sends to review (the
-    ones a steward reads); an auto or distinct pair carries none.
+    ones a steward reads); an auto or distinct pair carries none. Whether
+    the two disagree on what a customer has only one of, and whether they
+    share evidence of their own, is what judging a record against all the
+    members of a golden record reads (see ``matching.decide.Contradictions``).
     """
 
     score: float
     decision: str  # auto | review | distinct
     cannot_link: bool
     explanation: dict[str, Any] | None
+    disagrees: bool
+    shares_own: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +99,25 @@ class Matcher:
                 strict=True,
             )
         )
+        told = contradictions(vectors)
         return [
             PairVerdict(
                 score=weight,
                 decision=DECISIONS[code].value,
                 cannot_link=bool(constraints),
                 explanation=explained.get(row),
+                disagrees=disagrees,
+                shares_own=own,
             )
-            for row, (weight, code, constraints) in enumerate(
-                zip(weights.tolist(), codes.tolist(), vectors.constraints.tolist(), strict=True)
+            for row, (weight, code, constraints, disagrees, own) in enumerate(
+                zip(
+                    weights.tolist(),
+                    codes.tolist(),
+                    vectors.constraints.tolist(),
+                    told.disagree.tolist(),
+                    told.own.tolist(),
+                    strict=True,
+                )
             )
         ]
 

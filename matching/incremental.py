@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -30,11 +30,16 @@ from matching.compare import (
 )
 from matching.decide import (
     DECISIONS,
+    DISTINCT_CODE,
+    REVIEW_CODE,
     Decision,
+    Rule,
     ScoredPair,
     Thresholds,
+    contradictions,
     decide_pairs_ruled,
     explain_many,
+    rule_code,
 )
 from matching.model import Model
 from matching.record import PartyType
@@ -58,14 +63,21 @@ def score_candidates(
     candidates: Sequence[StandardRecord],
     thresholds: Thresholds | None = None,
     frequencies: FrequencySource | None = None,
+    *,
+    customers: Sequence[str] | None = None,
 ) -> list[ScoredPair]:
     """Score, decide and explain ``record`` against each candidate, in candidate order.
 
     Term frequencies come from ``frequencies`` (default: the model's).
+    ``customers``, when given, names the cluster each candidate belongs to:
+    a question that another candidate of its cluster settles is then no
+    question (:meth:`_CandidateScores.contradicted_within`).
     """
     if not candidates:
         return []
     scores = _CandidateScores.of(model, record, candidates, thresholds, frequencies)
+    if customers is not None:
+        scores = scores.contradicted_within(customers)
     return scores.pairs(range(len(candidates)))
 
 
@@ -110,6 +122,27 @@ class _CandidateScores:
             vectors=vectors,
             rules=decided.rules,
         )
+
+    def contradicted_within(self, customers: Sequence[str]) -> _CandidateScores:
+        """These scores, with :data:`Rule.CONTRADICTED` applied among the candidates' customers.
+
+        ``customers[k]`` is the cluster of candidate ``k``. A review pair without
+        evidence of its own is distinct when another candidate of its cluster
+        disagrees with the record on what a customer has only one of, as
+        batch matching decides between groups of linked records.
+        """
+        told = contradictions(self.vectors)
+        disagreeing = Counter(
+            customer
+            for customer, disagrees in zip(customers, told.disagree.tolist(), strict=True)
+            if disagrees
+        )
+        codes, rules = list(self.codes), self.rules.copy()
+        for row, customer in enumerate(customers):
+            others = disagreeing[customer] - int(told.disagree[row])
+            if codes[row] == REVIEW_CODE and not told.own[row] and others > 0:
+                codes[row], rules[row] = DISTINCT_CODE, rule_code(Rule.CONTRADICTED)
+        return replace(self, codes=codes, rules=rules)
 
     def pairs(self, positions: Iterable[int]) -> list[ScoredPair]:
         """The scored pairs of the candidates at ``positions``, explained, in that order."""
@@ -278,6 +311,7 @@ class MatchIndex:
             ):
                 best[cluster] = position
         ranked = sorted(best.items(), key=lambda item: (-weights[item[1]], item[0]))[:limit]
+        scores = scores.contradicted_within([self._clusters[slot] for slot in slots])
         explained = scores.pairs(position for _, position in ranked)
         return [
             CandidateCluster(cluster, pair.weight, pair.decision, pair, counts[cluster])

@@ -633,6 +633,10 @@ def judge_arrival(
     A golden record is forbidden if any member contradicts the record (two
     valid USCCs, branch and parent) or a steward said "not a match" with one;
     otherwise its best pair decides, a steward's "match" counting as auto.
+    An uncertain best pair without evidence of its own (a number, a mailbox,
+    an identifier) is no question when another member disagrees with the
+    record on what a customer has only one of: the golden record is another
+    customer, as batch matching decides (``Rule.CONTRADICTED``).
     """
     by_golden: dict[int, list[tuple[Candidate, PairVerdict]]] = defaultdict(list)
     for candidate, verdict in zip(candidates, verdicts, strict=True):
@@ -650,10 +654,15 @@ def judge_arrival(
         candidate, best = max(pairs, key=lambda p: p[1].score)
         if best.decision == "auto" or stewards.get(candidate.record_id) == "match":
             auto.append((best.score, golden_id))
-        elif best.decision == "review":
+        elif best.decision == "review" and not _told_apart(best, pairs):
             review.append((candidate, best))
     auto.sort(key=lambda p: (-p[0], p[1]))
     return ArrivalVerdict(forbidden, tuple(auto), tuple(review))
+
+
+def _told_apart(best: PairVerdict, pairs: Sequence[tuple[Candidate, PairVerdict]]) -> bool:
+    """Whether another member of the golden record ``best`` was judged in disagrees with it."""
+    return not best.shares_own and any(v.disagrees for _, v in pairs if v is not best)
 
 
 @dataclass(frozen=True, slots=True)

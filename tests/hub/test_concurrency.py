@@ -261,7 +261,12 @@ async def test_a_pair_named_twice_in_one_batch_opens_one_review_with_its_last_sc
 
 def verdict(score: float) -> PairVerdict:
     return PairVerdict(
-        score=score, decision="review", cannot_link=False, explanation={"score": score}
+        score=score,
+        decision="review",
+        cannot_link=False,
+        explanation={"score": score},
+        disagrees=False,
+        shares_own=False,
     )
 
 

@@ -403,16 +403,46 @@ async def test_an_uncertain_pair_is_queued_once_and_rescored_when_a_record_chang
 async def test_a_review_floored_by_a_rule_says_which_rule_put_it_there(
     session: AsyncSession,
 ) -> None:
-    # Two people sharing a rare name and nothing else: too little to link,
-    # too much to call distinct; the floor that queues them is named.
-    person = {"party_type": "person", "name": "欧阳震华"}
+    # A rare name in one city, the second a homophone typo of it, one with a
+    # landline and the other with a mobile: too little to link, too much to
+    # call distinct; the floor that queues them is named.
+    person = {"party_type": "person", "city": "苏州"}
+    finance = person | {"source_key": "P-1", "name": "欧阳震华", "phones": ["0512-62881234"]}
+    web = person | {"source_key": "W-1", "name": "欧阳振华", "phones": ["19945307123"]}
     async with session.begin_nested():
-        await submit_records(session, "finance", [person | {"source_key": "P-1"}], actor="test")
+        await submit_records(session, "finance", [finance], actor="test")
     async with session.begin_nested():
-        arrived = await submit_records(
-            session, "web", [person | {"source_key": "W-1"}], actor="test"
-        )
+        arrived = await submit_records(session, "web", [web], actor="test")
     assert arrived.outcomes[0].decision == "review"
     (queued,) = (await session.execute(select(MatchReview))).scalars()
     assert queued.explanation["rule"] == "rare_person_name_floor"
     assert queued.explanation["reason"]
+
+
+LIU_BINPENG: dict[str, Any] = {"party_type": "person", "name": "刘斌鹏", "city": "苏州"}
+
+
+@pytest.mark.parametrize("born", ["1980-05-01", None], ids=["told-apart", "not-told-apart"])
+async def test_a_golden_record_another_of_whose_members_tells_the_record_apart_is_no_question(
+    session: AsyncSession, born: str | None
+) -> None:
+    # 刘斌鹏 of finance and of the call centre share a mobile: one customer. A
+    # web 刘斌鹏 with another mobile is a question against the call centre's
+    # record, unless the finance record gives another birth date than his.
+    mobile = ["13609144918"]
+    await submit(session, "finance", LIU_BINPENG | {"source_key": "F-1", "phones": mobile})
+    if born is not None:
+        await submit(
+            session,
+            "finance",
+            LIU_BINPENG | {"source_key": "F-1", "phones": mobile, "birth_date": born},
+        )
+    await submit(session, "callcenter", LIU_BINPENG | {"source_key": "C-1", "phones": mobile})
+    assert await count(session, GoldenRecord) == 1
+
+    web = LIU_BINPENG | {"source_key": "W-1", "phones": ["19945307123"], "birth_date": "1971-03-02"}
+    arrived = await submit(session, "web", web)
+
+    told_apart = born is not None
+    assert arrived.outcomes[0].decision == ("new" if told_apart else "review")
+    assert await count(session, MatchReview) == (0 if told_apart else 1)

@@ -12,6 +12,7 @@ from matching.decide import (
     AUTO_CODE,
     DISTINCT_CODE,
     REVIEW_CODE,
+    RULES,
     Decision,
     Rule,
     Thresholds,
@@ -416,6 +417,60 @@ def test_persons_of_one_rare_name_with_something_against_stay_distinct() -> None
     first = replace(first, birth_date=date(1980, 5, 1), gender="M", emails=("lbp@qq.com",))
     for label, other in against.items():
         assert _codes_at(-6.0, first, other) == [DISTINCT_CODE], label
+
+
+def _ruled_pairs(
+    records: list[StandardRecord], pairs: list[tuple[int, int, float]]
+) -> list[tuple[int, Rule | None]]:
+    """Decision code and rule of each ``(left, right, weight)`` pair among ``records``."""
+    cols = Columns.from_records(records)
+    left = np.array([p[0] for p in pairs], dtype=np.int64)
+    right = np.array([p[1] for p in pairs], dtype=np.int64)
+    vectors = compare_pairs(cols, left, right)
+    decided = decide_pairs_ruled(np.array([p[2] for p in pairs]), vectors, Thresholds())
+    return [
+        (int(code), RULES[rule])
+        for code, rule in zip(decided.codes.tolist(), decided.rules.tolist(), strict=True)
+    ]
+
+
+def _liu_binpeng(*, call_phone: str, web_phone: str) -> list[StandardRecord]:
+    """刘斌鹏 of finance (born 1980), of the call centre and of the web (born 1971), in 苏州."""
+    suzhou, name = address("苏州"), person_name("刘斌鹏")
+    return [
+        person("a", name, where=suzhou, phone=("+8613609144918",), born=date(1980, 5, 1)),
+        person("b", name, where=suzhou, phone=(call_phone,)),
+        person("c", name, where=suzhou, phone=(web_phone,), born=date(1971, 3, 2)),
+    ]
+
+
+def test_a_weak_pair_that_another_record_of_its_customer_contradicts_is_distinct() -> None:
+    # 刘斌鹏 in finance (birth date, mobile) and at the call centre (that
+    # mobile) are one customer; 刘斌鹏 on the web with another mobile was
+    # born on another day: the rare name alone no longer makes a question.
+    records = _liu_binpeng(call_phone="+8613609144918", web_phone="+8619945307123")
+    weak = (1, 2, -6.0)
+    assert _ruled_pairs(records, [weak]) == [(REVIEW_CODE, Rule.RARE_PERSON_NAME_FLOOR)]
+    linked, against = (0, 1, 20.0), (0, 2, -6.0)
+    assert _ruled_pairs(records, [linked, weak, against]) == [
+        (AUTO_CODE, None),
+        (DISTINCT_CODE, Rule.CONTRADICTED),
+        (DISTINCT_CODE, None),
+    ]
+    # Unlinked, the finance record is another customer's: nothing contradicts.
+    unlinked = (0, 1, -20.0)
+    assert _ruled_pairs(records, [unlinked, weak, against])[1] == (
+        REVIEW_CODE,
+        Rule.RARE_PERSON_NAME_FLOOR,
+    )
+
+
+def test_a_pair_sharing_a_number_is_not_contradicted_by_another() -> None:
+    # The web record keeps the call centre's mobile: its own evidence, weighed
+    # by a steward whatever another record of the two says.
+    records = _liu_binpeng(call_phone="+8619945307123", web_phone="+8619945307123")
+    decided = _ruled_pairs(records, [(0, 1, 20.0), (1, 2, 1.0), (0, 2, -6.0)])
+    assert decided[1] == (REVIEW_CODE, None)
 
 
 def test_namesake_threshold_must_be_finite() -> None:

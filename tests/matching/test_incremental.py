@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
 import numpy as np
 import pytest
 
 from matching.block import blocking_keys
 from matching.compare import RARE_HOLDERS, Columns, compare_pairs
-from matching.decide import Decision
+from matching.decide import Decision, Rule
 from matching.incremental import MatchIndex, score_candidates
 from matching.model import default_model
 from matching.record import PartyType
+from matching.types import StandardRecord
 from tests.matching.standard_records import address, org, org_name, person, person_name
 
 HUAWEI = org_name("华为", region="深圳")
@@ -114,3 +118,31 @@ def test_rare_share_follows_the_model_in_a_small_index_and_live_counts_in_a_larg
     monkeypatch.setattr("matching.incremental.MIN_RECORDS_FOR_OWN_FREQUENCIES", 1)
     # One person indexed: the candidate alone holds its name.
     assert index.rare_share(PartyType.PERSON, "name", "王伟") == pytest.approx(RARE_HOLDERS)
+
+
+def _liu_binpeng() -> tuple[MatchIndex, StandardRecord]:
+    """刘斌鹏 of finance (birth date, mobile) and of the call centre (that mobile), one
+    customer; and a web 刘斌鹏 with another mobile, born on another day."""
+    suzhou, mobile, name = address("苏州"), ("+8613609144918",), person_name("刘斌鹏")
+    index = MatchIndex(default_model())
+    index.add(person("fin", name, where=suzhou, phone=mobile, born=date(1980, 5, 1)), "c-liu")
+    index.add(person("call", name, where=suzhou, phone=mobile), "c-liu")
+    web = person("web", name, where=suzhou, phone=("+8619945307123",), born=date(1971, 3, 2))
+    return index, web
+
+
+def test_a_cluster_whose_other_member_tells_the_record_apart_is_no_question() -> None:
+    index, web = _liu_binpeng()
+    # Against the call centre's record alone, a rare name in one city is a question.
+    (alone,) = score_candidates(default_model(), web, [index._member(1)])
+    assert alone.decision is Decision.REVIEW
+    (found,) = index.candidates(web)
+    assert found.best.right == ("service", "call")
+    assert found.decision is Decision.DISTINCT
+    assert found.best.explanation.rule is Rule.CONTRADICTED
+
+
+def test_a_record_sharing_a_number_with_the_cluster_stays_a_question() -> None:
+    index, web = _liu_binpeng()
+    (found,) = index.candidates(replace(web, phones=(*web.phones, index._member(1).phones[0])))
+    assert found.decision is not Decision.DISTINCT

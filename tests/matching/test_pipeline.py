@@ -75,13 +75,13 @@ def test_accuracy_on_the_project_corpus_stays_above_its_floors(
     auto = pairwise_scores(predicted, truth)
     reviewed = review_scores(predicted, truth, [(p.left, p.right) for p in result.reviews])
     # Floors a little under what this corpus gives (precision 0.998, F1 0.947,
-    # recall with review 0.981, review touching 11.05% of records; a batch this
+    # recall with review 0.984, review touching 10.85% of records; a batch this
     # small sends more of its records to review than 10k or 100k do): they
     # fail when accuracy regresses.
     assert auto.precision >= 0.995
     assert auto.f1 >= 0.94
-    assert reviewed.recall_with_review >= 0.977
-    assert reviewed.records_in_review_share <= 0.112
+    assert reviewed.recall_with_review >= 0.980
+    assert reviewed.records_in_review_share <= 0.110
 
 
 def test_hard_negatives_stay_apart(corpus: Corpus, result: MatchResult) -> None:

@@ -37,7 +37,14 @@ def _clusters_the_long_way(index: MatchIndex, record: StandardRecord) -> list[Ca
     """Every candidate scored and explained, the best member per cluster kept."""
     slots = index._candidate_slots(record)
     members = [index._member(slot) for slot in slots]
-    scored = score_candidates(index.model, record, members, index.thresholds, frequencies=index)
+    scored = score_candidates(
+        index.model,
+        record,
+        members,
+        index.thresholds,
+        frequencies=index,
+        customers=[index.cluster_of(member.key) for member in members],
+    )
     best: dict[str, CandidateCluster] = {}
     counts: dict[str, int] = {}
     for slot, pair in zip(slots, scored, strict=True):
