@@ -70,12 +70,11 @@ from hub.policies import (
 )
 from hub.services.events import OUTBOX_LOCK_KEY, ChangeKind
 from hub.services.frequencies import count_loaded_frequencies, write_term_frequencies
-from hub.services.metrics import recompute_metrics
 from hub.services.profile import (
-    BASE_CURRENCY,
-    current_cutoffs,
+    Profiles,
     derive_profiles,
-    load_figures,
+    recompute_cutoffs,
+    recompute_figures,
     store_profiles,
 )
 from hub.services.search import SEARCH_NAME_COLUMNS, golden_tokens, name_tokens, searched_names
@@ -1407,22 +1406,41 @@ async def derive_new_profiles(
 ) -> None:
     """Metrics, classification and credit of new golden records, as ``refresh_profiles``.
 
-    The metrics of all of them first, in one statement: the tier cutoffs,
-    when none are stored yet, are then those of every customer. The profiles
-    follow chunk by chunk (the policies run once per distinct figures).
+    The metrics of all of them first, in one statement that reads their
+    figures back: the tier cutoffs, when none are stored yet, are then those
+    of every customer. The profiles follow chunk by chunk, the policies of
+    one chunk running in a thread (once per distinct figures) while
+    PostgreSQL stores the one before.
     """
     rules, policy = default_classification_rules(), default_credit_policy()
     ids = sorted(set(golden_ids))
     if not ids:
         return
-    await recompute_metrics(session, ids, now=now, base_currency=BASE_CURRENCY)
-    cutoffs = await current_cutoffs(session, rules, now=now)
-    for start in range(0, len(ids), PROFILE_CHUNK):
-        figures = await load_figures(session, ids[start : start + PROFILE_CHUNK])
-        profiles = await asyncio.to_thread(derive_profiles, figures, cutoffs, rules, policy, now)
-        await store_profiles(session, profiles, now=now)
-        if on_profiles is not None:
-            on_profiles(len(profiles))
+    stored, figures = await recompute_figures(session, ids, rules, now=now)
+    cutoffs = stored or await recompute_cutoffs(session, rules, now=now)
+    chunks = [figures[n : n + PROFILE_CHUNK] for n in range(0, len(figures), PROFILE_CHUNK)]
+    done: Profiles | None = None
+    for chunk in chunks:
+        deriving = asyncio.create_task(
+            asyncio.to_thread(derive_profiles, chunk, cutoffs, rules, policy, now)
+        )
+        if done is not None:
+            await _store_new_profiles(session, done, now=now, on_profiles=on_profiles)
+        done = await deriving
+    if done is not None:
+        await _store_new_profiles(session, done, now=now, on_profiles=on_profiles)
+
+
+async def _store_new_profiles(
+    session: AsyncSession,
+    profiles: Profiles,
+    *,
+    now: datetime,
+    on_profiles: Callable[[int], None] | None,
+) -> None:
+    await store_profiles(session, profiles, now=now)
+    if on_profiles is not None:
+        on_profiles(len(profiles))
 
 
 class StageClock:
