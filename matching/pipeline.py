@@ -11,6 +11,7 @@ import itertools
 import math
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -217,10 +218,22 @@ def trace_match(
     clock = _StageClock(seconds, progress)
 
     clock.start("block")
-    pairs = candidate_pairs(ordered, config.rules, config.max_block_size, hashes)
-    clock.start("compare")
     use_model_tf = model is not None and n < config.tf_min_records
-    cols = Columns.from_records(ordered, model.frequencies if use_model_tf and model else None)
+    frequencies = model.frequencies if use_model_tf and model else None
+    if hashes is None:
+        pairs = candidate_pairs(ordered, config.rules, config.max_block_size)
+        cols = Columns.from_records(ordered, frequencies)
+    else:
+        # With the keys hashed beforehand (where the records were read),
+        # blocking is NumPy sorting, which leaves the interpreter free: the
+        # columns are laid out meanwhile (the "block" stage holds both).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            blocking = pool.submit(
+                candidate_pairs, ordered, config.rules, config.max_block_size, hashes
+            )
+            cols = Columns.from_records(ordered, frequencies)
+            pairs = blocking.result()
+    clock.start("compare")
     vectors = compare_pairs(cols, pairs.left, pairs.right)
     clock.start("estimate")
     if model is None:
