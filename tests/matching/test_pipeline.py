@@ -232,9 +232,13 @@ def test_febrl_persons_with_latin_names_are_matched() -> None:
     assert scores.f1 >= 0.99
 
 
-def test_precomputed_key_hashes_change_nothing(corpus: Corpus, result: MatchResult) -> None:
+@pytest.mark.parametrize("overlap_blocking_below", [1_000_000, 0], ids=["overlapped", "in-turn"])
+def test_precomputed_key_hashes_change_nothing(
+    corpus: Corpus, result: MatchResult, overlap_blocking_below: int
+) -> None:
     hashes = KeyHashes.compute(corpus.records)
-    again = match_records(corpus.records, key_hashes=hashes)
+    config = MatchConfig(overlap_blocking_below=overlap_blocking_below)
+    again = match_records(corpus.records, config, key_hashes=hashes)
     assert again.assignments == result.assignments
     assert [(p.left, p.right, p.weight) for p in again.reviews] == [
         (p.left, p.right, p.weight) for p in result.reviews
