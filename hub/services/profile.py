@@ -321,7 +321,9 @@ class Profiles:
         return len(self.golden_ids)
 
 
-# Everything the policies read: the figures but the customer's id.
+# Everything the policies read: the figures but the customer's id. Figures
+# read from PostgreSQL carry one scale of money and one time zone, so values
+# that compare equal also print alike in the explanations.
 _FIGURE_VALUES = attrgetter(*(f.name for f in fields(CustomerFigures) if f.name != "golden_id"))
 
 
