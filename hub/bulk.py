@@ -1424,8 +1424,15 @@ async def derive_new_profiles(
         deriving = asyncio.create_task(
             asyncio.to_thread(derive_profiles, chunk, cutoffs, rules, policy, now)
         )
-        if done is not None:
-            await _store_new_profiles(session, done, now=now, on_profiles=on_profiles)
+        try:
+            if done is not None:
+                await _store_new_profiles(session, done, now=now, on_profiles=on_profiles)
+        except BaseException:
+            # A thread cannot be stopped: the policies end before the load does.
+            await asyncio.wait([deriving])
+            if not deriving.cancelled():
+                deriving.exception()  # the error that ends the load is the one reported
+            raise
         done = await deriving
     if done is not None:
         await _store_new_profiles(session, done, now=now, on_profiles=on_profiles)
