@@ -376,6 +376,24 @@ async def test_a_first_load_stores_the_profiles_the_incremental_path_derives(
     assert loaded == await profiles_refreshed(session)
 
 
+async def test_a_load_whose_profiles_fail_to_store_stores_nothing(
+    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    corpus: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hub.bulk, "PROFILE_CHUNK", 7)  # the next chunk is being derived
+
+    async def refused(*_: object, **__: object) -> None:
+        raise RuntimeError("the profiles could not be stored")
+
+    monkeypatch.setattr(hub.bulk, "store_profiles", refused)
+    with pytest.raises(RuntimeError, match="could not be stored"):
+        await load_files(sessions, [corpus], bulk=True)
+    assert await count(session, SourceRecord) == 0
+    assert await count(session, GoldenRecord) == 0
+
+
 async def test_interactions_sent_before_their_records_count_in_a_first_load(
     sessions: async_sessionmaker[AsyncSession],
     session: AsyncSession,
