@@ -1001,9 +1001,22 @@ BULK_TABLES = SOURCE_TABLES + GOLDEN_TABLES
 
 @dataclass(frozen=True, slots=True)
 class DroppedForeignKeys:
-    """Statements that add back the foreign keys a bulk load dropped."""
+    """Statements that add back the foreign keys a bulk load dropped.
 
-    statements: tuple[str, ...]
+    Each as (referencing table, referenced table, statement).
+    """
+
+    statements: tuple[tuple[str, str, str], ...]
+
+    def from_tables(self, tables: Sequence[str], *, unless_to: Sequence[str]) -> DroppedForeignKeys:
+        """The keys of ``tables`` that point at none of ``unless_to``."""
+        return DroppedForeignKeys(
+            tuple(s for s in self.statements if s[0] in tables and s[1] not in unless_to)
+        )
+
+    def without(self, restored: DroppedForeignKeys) -> DroppedForeignKeys:
+        """These keys, less the ``restored`` ones."""
+        return DroppedForeignKeys(tuple(s for s in self.statements if s not in restored.statements))
 
 
 async def drop_foreign_keys(session: AsyncSession, tables: Sequence[str]) -> DroppedForeignKeys:
@@ -1016,7 +1029,8 @@ async def drop_foreign_keys(session: AsyncSession, tables: Sequence[str]) -> Dro
     rows = (
         await session.execute(
             text(
-                "SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname),"
+                "SELECT conrelid::regclass::text, confrelid::regclass::text,"
+                " format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname),"
                 " format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname,"
                 " pg_get_constraintdef(oid))"
                 " FROM pg_constraint WHERE contype = 'f'"
@@ -1027,14 +1041,14 @@ async def drop_foreign_keys(session: AsyncSession, tables: Sequence[str]) -> Dro
             {"tables": list(tables)},
         )
     ).all()
-    for drop, _ in rows:
+    for _, _, drop, _ in rows:
         await session.execute(text(drop))
-    return DroppedForeignKeys(tuple(add for _, add in rows))
+    return DroppedForeignKeys(tuple((table, to, add) for table, to, _, add in rows))
 
 
 async def restore_foreign_keys(session: AsyncSession, dropped: DroppedForeignKeys) -> None:
     """Add back (and so check) the foreign keys :func:`drop_foreign_keys` dropped."""
-    for statement in dropped.statements:
+    for _, _, statement in dropped.statements:
         await session.execute(text(statement))
 
 
@@ -1570,6 +1584,22 @@ async def _load_bulk(
     return outcome
 
 
+async def _finish_source_tables(
+    session: AsyncSession, indexes: DroppedIndexes, foreign_keys: DroppedForeignKeys
+) -> DroppedForeignKeys:
+    """Index, check and analyze the written source tables; the foreign keys left to restore.
+
+    The load does it while the match still runs, PostgreSQL being idle until
+    it ends: the keys of the source tables that point at no golden table are
+    checked now, the others once the golden records are written.
+    """
+    await build_indexes(session, indexes.of(SOURCE_TABLES))
+    source_keys = foreign_keys.from_tables(SOURCE_TABLES, unless_to=GOLDEN_TABLES)
+    await restore_foreign_keys(session, source_keys)
+    await analyze_tables(session, SOURCE_TABLES)
+    return foreign_keys.without(source_keys)
+
+
 async def _write_all(
     session: AsyncSession,
     *,
@@ -1605,7 +1635,7 @@ async def _write_all(
         groundwork = await write_source_records(
             session, loaded, workers, record_ids, on_rows=lambda n: progress.advance(writing, n)
         )
-        await build_indexes(session, indexes.of(SOURCE_TABLES))
+        foreign_keys = await _finish_source_tables(session, indexes, foreign_keys)
         await asyncio.wait([matching])
         matched = matching.result()
         progress.update(stages, description="match", completed=progress.tasks[stages].total)
@@ -1642,7 +1672,7 @@ async def _write_all(
     try:
         await build_indexes(session, indexes.of(GOLDEN_TABLES))
         await attach_early_interactions(session)
-        await analyze_tables(session, BULK_TABLES)
+        await analyze_tables(session, GOLDEN_TABLES)
         await clock.lap("survive + write goldens")
         # Metrics, classification and credit, as refresh_goldens leaves a new golden record.
         deriving = progress.add_task("derive profiles", total=len(written.golden_ids))

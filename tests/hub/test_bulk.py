@@ -22,7 +22,9 @@ from stdnum.cn import uscc
 
 import hub.bulk
 from hub.bulk import (
+    SOURCE_TABLES,
     Cluster,
+    DroppedForeignKeys,
     Workers,
     analyze_tables,
     bulk_match_config,
@@ -622,6 +624,26 @@ async def test_a_bulk_load_leaves_every_foreign_key_as_the_migrations_made_it(
 
     assert (await session.execute(query)).all() == before
     assert any(table == "match_key" for table, *_ in before)
+
+
+def test_the_source_tables_own_foreign_keys_come_back_before_the_golden_tables_are_written() -> (
+    None
+):
+    dropped = DroppedForeignKeys(
+        (
+            ("match_key", "source_record", "ADD fk_match_key"),
+            ("source_record", "source_system", "ADD fk_source_record"),
+            ("cross_reference", "source_record", "ADD fk_cross_reference"),
+            ("source_record", "golden_record", "ADD fk_hypothetical"),
+        )
+    )
+    early = dropped.from_tables(SOURCE_TABLES, unless_to=("golden_record",))
+
+    assert [s for _, _, s in early.statements] == ["ADD fk_match_key", "ADD fk_source_record"]
+    assert [s for _, _, s in dropped.without(early).statements] == [
+        "ADD fk_cross_reference",
+        "ADD fk_hypothetical",
+    ]
 
 
 async def test_a_bulk_load_leaves_every_index_as_the_migrations_made_it(
