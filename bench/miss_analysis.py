@@ -125,7 +125,8 @@ def merged_labels(trace: MatchTrace, entity: IntArray) -> IntArray:
     return merged
 
 
-def _pairs(n: IntArray) -> int:
+def record_pairs(n: IntArray) -> int:
+    """Record pairs within groups of sizes ``n``."""
     return int((n * (n - 1) // 2).sum())
 
 
@@ -149,11 +150,11 @@ def analyse(
     n = len(records)
     merged = merged_labels(trace, entity)
     _, entity_sizes = np.unique(entity, return_counts=True)
-    true_pairs = _pairs(entity_sizes)
+    true_pairs = record_pairs(entity_sizes)
     cells = np.unique(np.stack([trace.labels, entity]), axis=1, return_counts=True)[1]
     _, cluster_sizes = np.unique(trace.labels, return_counts=True)
     merged_cells = np.unique(np.stack([merged, entity]), axis=1, return_counts=True)[1]
-    found = _pairs(merged_cells)
+    found = record_pairs(merged_cells)
 
     # Each entity's records by merged cluster: every two parts are a missed cluster pair.
     parts: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
@@ -197,7 +198,7 @@ def analyse(
                     # review pair merges them: neither can be missed.
                     raise RuntimeError(f"pair {row} decided {code} yet its clusters stay apart")
                 _add(
-                    missed[reason, _party(trace, row) + pattern(vectors, row)],
+                    missed[reason, party_label(trace, row) + pattern(vectors, row)],
                     weight,
                     examples,
                     f"{trace.weights[row]:+.1f}: {_describe(records[int(vectors.left[row])])}"
@@ -228,7 +229,9 @@ def analyse(
         touched.update((i, j))
         rule = RULES[int(trace.rules[row])]
         key = (
-            _party(trace, row) + ("" if rule is None else f"(rule {rule}) ") + pattern(vectors, row)
+            party_label(trace, row)
+            + ("" if rule is None else f"(rule {rule}) ")
+            + pattern(vectors, row)
         )
         example = f"{trace.weights[row]:+.1f}: {_describe(records[i])} ~ {_describe(records[j])}"
         if entity[i] != entity[j]:
@@ -239,8 +242,8 @@ def analyse(
     return Analysis(
         records=n,
         true_pairs=true_pairs,
-        auto_correct=_pairs(cells),
-        auto_pairs=_pairs(cluster_sizes),
+        auto_correct=record_pairs(cells),
+        auto_pairs=record_pairs(cluster_sizes),
         missed_pairs=true_pairs - found,
         review_pairs=len(trace.review_rows),
         false_review_pairs=false_count,
@@ -257,7 +260,7 @@ def _lower(trace: MatchTrace, row: int) -> float:
     return trace.thresholds.bounds(PARTIES[int(trace.vectors.party[row])])[0]
 
 
-def _party(trace: MatchTrace, row: int) -> str:
+def party_label(trace: MatchTrace, row: int) -> str:
     return f"[{PARTIES[int(trace.vectors.party[row])].value}] "
 
 
@@ -349,26 +352,49 @@ def report(analysis: Analysis, top: int) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """CLI: analyse one cached corpus."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_corpus_options(parser: argparse.ArgumentParser) -> None:
+    """The options naming a cached corpus and the model that scores it."""
     parser.add_argument("--size", default="10k", help="records, e.g. 10k or 100k")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--model", choices=("batch", "shipped"), default="batch")
-    parser.add_argument("--top", type=int, default=25, help="groups shown per list")
-    parser.add_argument("--examples", type=int, default=2, help="examples per group")
     parser.add_argument(
         "--cache", type=Path, help="directory to keep the standardized records in between runs"
     )
-    args = parser.parse_args(argv)
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusRun:
+    """What :func:`add_corpus_options` named: the records, their truth, model and settings."""
+
+    records: list[StandardRecord]
+    truth: dict[tuple[str, str], str]
+    model: Model | None
+    config: MatchConfig
+
+
+def corpus_run(args: argparse.Namespace) -> CorpusRun:
+    """The corpus and scoring the options of :func:`add_corpus_options` chose.
+
+    ``--model shipped`` scores with ``matching/data/model.json`` as the first
+    load does; by default the model is estimated from the batch, as ``hub match`` does.
+    """
     path = corpus_dir(args.size.lower(), parse_size(args.size), args.seed)
     records, truth = load_corpus(path, args.cache)
     if args.model == "shipped":
-        model: Model | None = default_model()
-        config = MatchConfig(tf_min_records=2**62)
-    else:
-        model, config = None, MatchConfig()
-    print(report(run(records, truth, model, config, args.examples), args.top))
+        return CorpusRun(records, truth, default_model(), MatchConfig(tf_min_records=2**62))
+    return CorpusRun(records, truth, None, MatchConfig())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """CLI: analyse one cached corpus."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_corpus_options(parser)
+    parser.add_argument("--top", type=int, default=25, help="groups shown per list")
+    parser.add_argument("--examples", type=int, default=2, help="examples per group")
+    args = parser.parse_args(argv)
+    chosen = corpus_run(args)
+    analysis = run(chosen.records, chosen.truth, chosen.model, chosen.config, args.examples)
+    print(report(analysis, args.top))
 
 
 if __name__ == "__main__":
