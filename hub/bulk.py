@@ -271,8 +271,9 @@ def standardize_chunk(
             hashes.append(payload_hash(canonical))
             payloads.append(canonical.encode())
             keys = blocking_keys(standard)
-            key_hashes.append([key_hash(key) for key in keys])
-            key_lines.append("".join(f"{copy_text(key)}\n" for key in keys))
+            hashed = [key_hash(key) for key in keys]
+            key_hashes.append(hashed)
+            key_lines.append("".join(f"{h}\n" for h in hashed))
         _HELD[load, chunk] = _Held(records, standards, key_lines, payloads)
         return StandardizedChunk(
             numbers=numbers,
@@ -1205,7 +1206,7 @@ async def write_source_records(
                 ),
                 serialized.versions,
             )
-            await copy.text("match_key", ("key", "source_record_id"), serialized.match_keys)
+            await copy.text("match_key", ("key_hash", "source_record_id"), serialized.match_keys)
             if on_rows is not None:
                 on_rows(len(place.positions))
     except BaseException:

@@ -171,8 +171,10 @@ class MatchKey(Base):
 
     __tablename__ = "match_key"
 
-    # Compared for equality only: byte order builds their index fastest (migration 0009).
-    key: Mapped[str] = mapped_column(Text(collation="C"), primary_key=True)
+    # The key as a signed 64-bit hash (``matching.block.key_hash``): it is only
+    # ever compared for equality, and a number indexes in half the time and
+    # space of its text (migration 0011).
+    key_hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     source_record_id: Mapped[int] = mapped_column(
         ForeignKey("source_record.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -183,6 +185,7 @@ class SearchToken(Base):
 
     __tablename__ = "search_token"
 
+    # Compared for equality only: byte order builds its index fastest (migration 0009).
     token: Mapped[str] = mapped_column(Text(collation="C"), primary_key=True)
     golden_id: Mapped[int] = mapped_column(
         ForeignKey("golden_record.id", ondelete="CASCADE"), primary_key=True, index=True

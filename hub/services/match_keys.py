@@ -20,7 +20,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.services.records import lock_blocking_keys
+from hub.services.records import hashed_keys, lock_blocking_keys
 from hub.uow import in_transaction
 from matching.standardize import standard_record_from_dict
 from matching.types import StandardRecord
@@ -51,7 +51,7 @@ class KeysRefreshed:
 
 _CURRENT_RECORDS = text(
     "SELECT r.id, v.standardized::text AS standardized,"
-    " ARRAY(SELECT m.key FROM match_key m WHERE m.source_record_id = r.id) AS stored"
+    " ARRAY(SELECT m.key_hash FROM match_key m WHERE m.source_record_id = r.id) AS stored"
     " FROM source_record r"
     " JOIN source_record_version v ON v.source_record_id = r.id AND v.version = r.current_version"
     " WHERE r.id > :after AND r.retired_at IS NULL"
@@ -61,10 +61,10 @@ _CURRENT_RECORDS = text(
 _WRITE_DIFFERENCE = text(
     "WITH gone AS ("
     " DELETE FROM match_key m"
-    " USING unnest(CAST(:gone_keys AS text[]), CAST(:gone_ids AS bigint[])) AS g(key, id)"
-    " WHERE m.key = g.key AND m.source_record_id = g.id"
-    ") INSERT INTO match_key (key, source_record_id)"
-    " SELECT * FROM unnest(CAST(:new_keys AS text[]), CAST(:new_ids AS bigint[]))"
+    " USING unnest(CAST(:gone_keys AS bigint[]), CAST(:gone_ids AS bigint[])) AS g(key, id)"
+    " WHERE m.key_hash = g.key AND m.source_record_id = g.id"
+    ") INSERT INTO match_key (key_hash, source_record_id)"
+    " SELECT * FROM unnest(CAST(:new_keys AS bigint[]), CAST(:new_ids AS bigint[]))"
     " ON CONFLICT DO NOTHING"
 )
 
@@ -93,15 +93,18 @@ async def refresh_match_keys(
     rows = (await session.execute(_CURRENT_RECORDS, {"after": after, "batch": batch})).all()
     if not rows:
         return KeysRefreshed(records=0, added=0, removed=0, last_id=None)
-    new: list[tuple[str, int]] = []
-    gone: list[tuple[str, int]] = []
+    # Keys as stored: their hashes (``hashed_keys``); the new ones are locked by their text.
+    new: list[tuple[int, int]] = []
+    gone: list[tuple[int, int]] = []
+    added: list[str] = []
     for row in rows:
-        wanted = set(keys_of(standard_record_from_dict(orjson.loads(row.standardized))))
+        wanted = hashed_keys(keys_of(standard_record_from_dict(orjson.loads(row.standardized))))
         stored = set(row.stored)
-        new.extend((key, row.id) for key in sorted(wanted - stored))
-        gone.extend((key, row.id) for key in sorted(stored - wanted))
+        new.extend((key, row.id) for key in wanted if key not in stored)
+        added.extend(wanted[key] for key in wanted if key not in stored)
+        gone.extend((key, row.id) for key in sorted(stored.difference(wanted)))
     if new or gone:
-        await lock_blocking_keys(session, [key for key, _ in new])
+        await lock_blocking_keys(session, added)
         await session.execute(
             _WRITE_DIFFERENCE,
             {

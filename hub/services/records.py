@@ -49,6 +49,7 @@ from hub.services.interactions import ATTACH_WAITING_INTERACTIONS
 from hub.services.sources import ensure_source
 from matching import PartyType, RecordError, StandardRecord, parse_record
 from matching import SourceRecord as ContractRecord
+from matching.block import key_hash
 from matching.record import record_to_dict
 from matching.standardize import (
     standard_record_from_dict,
@@ -461,8 +462,8 @@ _STORE_VERSIONS = text(
     "  AS a(id, version, content_hash, party_type)"
     " WHERE r.id = a.id"
     "), keys AS ("
-    " INSERT INTO match_key (key, source_record_id)"
-    " SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:holders AS bigint[]))"
+    " INSERT INTO match_key (key_hash, source_record_id)"
+    " SELECT * FROM unnest(CAST(:keys AS bigint[]), CAST(:holders AS bigint[]))"
     "), versions AS ("
     " INSERT INTO source_record_version (source_record_id, version, payload,"
     "  standardized, flags, source_updated_at)"
@@ -505,7 +506,7 @@ async def _store_versions(
             "hashes": [a.item.content_hash for a in arrivals],
             "parties": [a.item.record.party_type.value for a in arrivals],
             "at": at,
-            "keys": [k for a in arrivals for k in a.keys],
+            "keys": [key_hash(k) for a in arrivals for k in a.keys],
             "holders": [a.record_id for a in arrivals for _ in a.keys],
             "payloads": [jsonb_text(a.item.payload) for a in arrivals],
             "standardized": [
@@ -542,7 +543,7 @@ async def _key_holders(
     session: AsyncSession, keys: Iterable[str], *, max_key_size: int
 ) -> tuple[dict[str, list[tuple[int, int | None]]], set[str]]:
     """:func:`key_holders`, and which of ``keys`` are held by more than ``max_key_size``."""
-    wanted = sorted(set(keys))
+    wanted = hashed_keys(keys)
     if not wanted:
         return {}, set()
     # Each key reads at most one holder past the cap: enough to know it is
@@ -556,16 +557,25 @@ async def _key_holders(
             "  ON x.source_record_id = held.source_record_id AND held.holders <= :cap"
             " WHERE held.holders <= :cap OR held.position = 1"
         ),
-        {"keys": wanted, "cap": max_key_size},
+        {"keys": list(wanted), "cap": max_key_size},
     )
     found: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
     capped: set[str] = set()
-    for key, record_id, golden_id, is_capped in rows:
+    for held, record_id, golden_id, is_capped in rows:
         if is_capped:
-            capped.add(key)
+            capped.add(wanted[held])
         else:
-            found[key].append((record_id, golden_id))
+            found[wanted[held]].append((record_id, golden_id))
     return found, capped
+
+
+def hashed_keys(keys: Iterable[str]) -> dict[int, str]:
+    """Blocking keys by their stored form (``match_key.key_hash``), in ascending order.
+
+    Statements take the hashes in one order, so that rows lock in one order.
+    """
+    by_hash = {key_hash(key): key for key in set(keys)}
+    return {h: by_hash[h] for h in sorted(by_hash)}
 
 
 # Each key's holders, at most one past the cap: enough to know it is frequent,
@@ -574,9 +584,9 @@ _HELD = (
     "held AS ("
     " SELECT k.key, h.source_record_id, count(*) OVER (PARTITION BY k.key) AS holders,"
     "  row_number() OVER (PARTITION BY k.key) AS position"
-    " FROM unnest(CAST(:keys AS text[])) AS k(key)"
+    " FROM unnest(CAST(:keys AS bigint[])) AS k(key)"
     " CROSS JOIN LATERAL (SELECT m.source_record_id FROM match_key m"
-    "  WHERE m.key = k.key LIMIT :cap + 1) AS h"
+    "  WHERE m.key_hash = k.key LIMIT :cap + 1) AS h"
     ")"
 )
 
@@ -1093,9 +1103,9 @@ def _member_of(row: Any, database: str, uncommitted: set[int]) -> MemberRecord:
 # the planner otherwise hashes all of cross_reference).
 _HELD_AND_GOLDENS = (
     "WITH held AS ("
-    " SELECT k.key, h.ids FROM unnest(CAST(:keys AS text[])) AS k(key)"
+    " SELECT k.key, h.ids FROM unnest(CAST(:keys AS bigint[])) AS k(key)"
     " CROSS JOIN LATERAL (SELECT array_agg(m.source_record_id) AS ids"
-    "  FROM (SELECT m.source_record_id FROM match_key m WHERE m.key = k.key"
+    "  FROM (SELECT m.source_record_id FROM match_key m WHERE m.key_hash = k.key"
     "   LIMIT :cap + 1) AS m) AS h"
     " WHERE h.ids IS NOT NULL"
     "), holders AS ("
@@ -1149,9 +1159,10 @@ async def _holders_and_members_again(
     golden record it is in now; the others (new to these golden records, or
     changed) are read in a second statement.
     """
+    wanted = hashed_keys(keys)
     rows = await session.execute(
         _HOLDERS_AND_MEMBER_VERSIONS,
-        {"keys": sorted(set(keys)), "cap": max_key_size, "current": sorted(current_goldens)},
+        {"keys": list(wanted), "cap": max_key_size, "current": sorted(current_goldens)},
     )
     by_id = {member.record_id: member for member in known}
     found: dict[str, list[int]] = {}
@@ -1161,9 +1172,9 @@ async def _holders_and_members_again(
     for row in rows:
         if row.key is not None:
             if row.holders is None:
-                capped.add(row.key)
+                capped.add(wanted[row.key])
             else:
-                found[row.key] = row.holders
+                found[wanted[row.key]] = row.holders
             continue
         member = by_id.get(row.id)
         if member is None or member.version != row.version:
@@ -1209,9 +1220,10 @@ async def _holders_and_members(
     Members come as :func:`_load_members` reads them, by record id. A key no
     record holds is in neither the holders nor the frequent keys.
     """
+    wanted = hashed_keys(keys)
     rows = await session.execute(
         _HOLDERS_AND_MEMBERS,
-        {"keys": sorted(set(keys)), "cap": max_key_size, "current": sorted(current_goldens)},
+        {"keys": list(wanted), "cap": max_key_size, "current": sorted(current_goldens)},
     )
     database = await _database_of(session)
     uncommitted = arriving | _written_by(session)
@@ -1222,9 +1234,9 @@ async def _holders_and_members(
         if row.key is None:
             members.append(_member_of(row, database, uncommitted))
         elif row.holders is None:
-            capped.add(row.key)
+            capped.add(wanted[row.key])
         else:
-            found[row.key] = row.holders
+            found[wanted[row.key]] = row.holders
     members.sort(key=lambda member: member.record_id)
     return found, capped, members
 

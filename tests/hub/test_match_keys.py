@@ -19,6 +19,7 @@ from hub.services.match_keys import (
 from hub.services.records import retire_records, submit_records
 from hub.uow import in_transaction
 from matching import StandardRecord, parse_record
+from matching.block import key_hash
 from matching.standardize import standardize_record
 
 RECORDS = [
@@ -34,23 +35,24 @@ RECORDS = [
 ]
 
 
-async def _stored_keys(session: AsyncSession) -> dict[str, set[str]]:
+async def _stored_keys(session: AsyncSession) -> dict[str, set[int]]:
+    """Each record's stored keys: their hashes (``matching.block.key_hash``)."""
     rows = await session.execute(
         text(
-            "SELECT r.source_key, m.key FROM match_key m"
+            "SELECT r.source_key, m.key_hash FROM match_key m"
             " JOIN source_record r ON r.id = m.source_record_id"
         )
     )
-    found: dict[str, set[str]] = defaultdict(set)
+    found: dict[str, set[int]] = defaultdict(set)
     for source_key, key in rows:
         found[source_key].add(key)
     return found
 
 
-def _keys_by_rule(record: dict[str, Any]) -> set[str]:
-    return set(
-        default_matcher().keys(standardize_record(parse_record(record | {"source": "sales"})))
-    )
+def _keys_by_rule(record: dict[str, Any]) -> set[int]:
+    """The hashes of the keys the rules give ``record``."""
+    standard = standardize_record(parse_record(record | {"source": "sales"}))
+    return {key_hash(key) for key in default_matcher().keys(standard)}
 
 
 async def _submit(sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -69,9 +71,10 @@ async def _make_keys_stale(session: AsyncSession) -> None:
     )
     await session.execute(
         text(
-            "INSERT INTO match_key (key, source_record_id)"
-            " SELECT 'retired-rule:x', id FROM source_record WHERE source_key = 'P1'"
-        )
+            "INSERT INTO match_key (key_hash, source_record_id)"
+            " SELECT :retired, id FROM source_record WHERE source_key = 'P1'"
+        ),
+        {"retired": key_hash("retired-rule:x")},
     )
 
 
@@ -146,7 +149,7 @@ async def test_the_keys_come_from_the_stored_standardized_form(
 
     assert sorted(seen) == sorted(record["source_key"] for record in RECORDS)
     stored = await _stored_keys(session)
-    assert stored["C2"] == {"name:星河科技"}
+    assert stored["C2"] == {key_hash("name:星河科技")}
     assert done.added == 4
 
 

@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from hub.db.engine import async_url
 from hub.db.migrate import alembic_config, downgrade_database, upgrade_database
 from hub.db.models import Base
+from matching import PartyType, StandardRecord
+from matching.block import blocking_keys, key_hash
+from matching.standardize import standard_record_json, standardize_name, standardize_phone
 
 
 def test_migrations_have_a_single_head() -> None:
@@ -96,38 +99,74 @@ async def test_every_column_has_the_collation_its_model_names(engine: AsyncEngin
     assert {place: stored[place] for place in named} == named
 
 
-async def test_blocking_keys_and_search_tokens_compare_byte_by_byte(engine: AsyncEngine) -> None:
+async def test_search_tokens_compare_byte_by_byte(engine: AsyncEngine) -> None:
     stored = await _collations(engine)
-    assert stored["match_key", "key"] == stored["search_token", "token"] == "C"
+    assert stored["search_token", "token"] == "C"
 
 
 @pytest.mark.parametrize(
-    ("lookup", "index"),
+    ("lookup", "values", "index"),
     [
         (
-            "SELECT m.source_record_id FROM unnest(CAST(:values AS text[])) AS k(key)"
+            "SELECT m.source_record_id FROM unnest(CAST(:values AS bigint[])) AS k(key)"
             " CROSS JOIN LATERAL (SELECT source_record_id FROM match_key m"
-            " WHERE m.key = k.key LIMIT 10) AS m",
+            " WHERE m.key_hash = k.key LIMIT 10) AS m",
+            [key_hash("n:星河"), key_hash("p:138")],
             "pk_match_key",
         ),
         (
             "SELECT t.golden_id FROM unnest(CAST(:values AS text[])) AS q(token)"
             " CROSS JOIN LATERAL (SELECT golden_id FROM search_token s"
             " WHERE s.token = q.token LIMIT 10) AS t",
+            ["h:星河", "p:xinghe"],
             "pk_search_token",
         ),
     ],
 )
-async def test_lookups_by_a_bound_key_or_token_use_the_byte_order_index(
-    engine: AsyncEngine, lookup: str, index: str
+async def test_lookups_by_a_bound_key_hash_or_token_use_the_primary_key(
+    engine: AsyncEngine, lookup: str, values: list[Any], index: str
 ) -> None:
-    # Bound text takes the column's collation: the index still answers.
+    # Bound text takes the column's collation: the byte-order index still answers.
     async with engine.connect() as connection:
         await connection.execute(text("SET LOCAL enable_seqscan = off"))
-        plan = await connection.scalar(
-            text(f"EXPLAIN (FORMAT JSON) {lookup}"), {"values": ["n:星河", "p:138"]}
-        )
+        plan = await connection.scalar(text(f"EXPLAIN (FORMAT JSON) {lookup}"), {"values": values})
     assert index in str(plan)
+
+
+async def test_revision_0011_hashes_the_stored_keys_and_its_downgrade_makes_them_again(
+    scratch_engine: AsyncEngine,
+) -> None:
+    await upgrade_database(scratch_engine, "0010")
+    record = StandardRecord(
+        source="crm",
+        source_key="c-1",
+        party_type=PartyType.ORGANIZATION,
+        name=standardize_name("北京星河智能科技有限公司", PartyType.ORGANIZATION).value,
+        phones=(standardize_phone("010-62881234").value,),
+    )
+    async with scratch_engine.begin() as connection:
+        for statement in (
+            "INSERT INTO source_system (id, code, name) VALUES (1, 'crm', 'CRM')",
+            "INSERT INTO source_record (id, source_id, source_key, party_type,"
+            " current_version, content_hash) VALUES (7, 1, 'c-1', 'organization', 1, '')",
+            "INSERT INTO source_record_version (source_record_id, version, payload,"
+            " standardized, flags) VALUES (7, 1, '{}', CAST(:standard AS jsonb), '[]')",
+            "INSERT INTO match_key SELECT k, 7 FROM unnest(CAST(:keys AS text[])) AS k",
+        ):
+            await connection.execute(
+                text(statement),
+                {"standard": standard_record_json(record).decode(), "keys": blocking_keys(record)},
+            )
+
+    await upgrade_database(scratch_engine, "0011")
+    async with scratch_engine.connect() as connection:
+        hashed = set((await connection.execute(text("SELECT key_hash FROM match_key"))).scalars())
+    assert hashed == {key_hash(key) for key in blocking_keys(record)}
+
+    await downgrade_database(scratch_engine, "0010")
+    async with scratch_engine.connect() as connection:
+        keys = set((await connection.execute(text("SELECT key FROM match_key"))).scalars())
+    assert keys == set(blocking_keys(record))
 
 
 async def test_initial_schema_has_every_table_the_hub_needs(engine: AsyncEngine) -> None:
