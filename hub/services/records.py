@@ -570,9 +570,10 @@ async def _key_holders(
 
 
 def hashed_keys(keys: Iterable[str]) -> dict[int, str]:
-    """Blocking keys by their stored form (``match_key.key_hash``), in ascending order.
+    """Blocking keys by their stored form (``match_key.key_hash``), the hashes ascending.
 
-    Statements take the hashes in one order, so that rows lock in one order.
+    Statements are given the hashes (the rows they read come back keyed by
+    them); the caller gets the keys back through this mapping.
     """
     by_hash = {key_hash(key): key for key in set(keys)}
     return {h: by_hash[h] for h in sorted(by_hash)}
