@@ -43,6 +43,8 @@ import json
 import multiprocessing
 import os
 import pickle
+import signal
+import threading
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -530,13 +532,36 @@ def process_cpu_seconds() -> float:
     return time.process_time()
 
 
-def _start_worker() -> None:
+# How often a worker looks whether the load's process still runs.
+LOAD_WATCH_SECONDS = 1.0
+
+
+def _start_worker(load_pid: int) -> None:
     # A worker keeps every chunk it standardized until the load ends: the
     # cyclic collector's scans of them would find nothing to free.
     # (Nor does it collect at exit: a forked worker ends with os._exit, no
     # interpreter shutdown.) The fork server loaded the tables already.
     gc.disable()
     load_reference_tables()
+    threading.Thread(target=_end_with, args=(load_pid,), name="load-watch", daemon=True).start()
+
+
+def _end_with(load_pid: int) -> None:
+    """End this worker, and the fork server that made it, once ``load_pid`` is gone.
+
+    A load killed outright (out of memory, ``kill -9``) cannot stop its
+    workers; their parent is the fork server, which outlives it too. Left,
+    they would hold the gigabytes of records they keep until the machine
+    restarts, and the load run again would find that memory gone.
+    """
+    while True:
+        time.sleep(LOAD_WATCH_SECONDS)
+        try:
+            os.kill(load_pid, 0)
+        except (ProcessLookupError, PermissionError):  # gone, or the number is reused
+            # The fork server serves the load's process alone: it goes too.
+            os.kill(os.getppid(), signal.SIGTERM)
+            os._exit(1)
 
 
 class Workers:
@@ -557,7 +582,12 @@ class Workers:
         # Read when the server starts (on the first load of this process).
         context.set_forkserver_preload(["hub.bulk_preload"])
         self.pools = [
-            ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker)
+            ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(os.getpid(),),
+            )
             for _ in range(processes)
         ]
         self.local = ThreadPoolExecutor(max_workers=1) if not self.pools else None

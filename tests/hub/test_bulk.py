@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
+import time
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -837,6 +840,49 @@ def test_match_key_rows_are_the_blocking_keys_of_each_record_under_its_id() -> N
         for key in blocking_keys(done.standards[position])
     )
     assert rows.match_keys.decode() == expected
+
+
+_ORPHANED_WORKER = """
+import os, sys, time
+from hub.bulk import Workers
+
+if __name__ == "__main__":
+    workers = Workers(1)
+    worker = workers.submit(0, os.getpid).result()
+    server = workers.submit(0, os.getppid).result()
+    print(worker, server, flush=True)
+    time.sleep(120)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_the_workers_of_a_load_killed_outright_end_with_it(tmp_path: Path) -> None:
+    script = tmp_path / "load.py"
+    script.write_text(_ORPHANED_WORKER)
+    root = Path(hub.bulk.__file__).parents[1]
+    with subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, cwd=root) as load:
+        try:
+            assert load.stdout is not None
+            worker, server = map(int, load.stdout.readline().split())
+            assert _running(worker)
+            assert _running(server)
+            load.kill()  # as the kernel kills a process out of memory: no clean-up of its own
+            load.wait(timeout=10)
+            deadline = time.monotonic() + 10 * hub.bulk.LOAD_WATCH_SECONDS
+            while (_running(worker) or _running(server)) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not _running(worker)
+            assert not _running(server)
+        finally:
+            load.kill()
 
 
 def test_a_shared_cluster_is_survived_by_the_worker_keeping_most_of_its_members() -> None:
