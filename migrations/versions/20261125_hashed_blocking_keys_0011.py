@@ -62,6 +62,8 @@ def upgrade() -> None:
     op.drop_column("match_key", "key")
     op.alter_column("match_key", "key_hash", nullable=False)
     op.create_primary_key("pk_match_key", "match_key", ["key_hash", "source_record_id"])
+    # Planned for what it holds now (the local autovacuum may be off).
+    op.execute("ANALYZE match_key")
 
 
 def downgrade() -> None:
@@ -73,7 +75,6 @@ def downgrade() -> None:
     op.drop_constraint("pk_match_key", "match_key", type_="primary")
     op.drop_column("match_key", "key_hash")
     op.add_column("match_key", sa.Column("key", sa.Text(collation="C"), nullable=False))
-    op.create_primary_key("pk_match_key", "match_key", ["key", "source_record_id"])
     current = sa.text(
         "SELECT r.id, v.standardized FROM source_record r"
         " JOIN source_record_version v ON v.source_record_id = r.id"
@@ -95,3 +96,8 @@ def downgrade() -> None:
             ids.extend([record_id] * len(made))
         bind.execute(insert, {"keys": keys, "ids": ids})
         after = rows[-1][0]
+    # Built over the rows, and the table analyzed: an index built over the
+    # empty table left it planned as empty, and each record's keys were then
+    # looked up by scanning the whole primary key.
+    op.create_primary_key("pk_match_key", "match_key", ["key", "source_record_id"])
+    op.execute("ANALYZE match_key")
