@@ -543,10 +543,11 @@ def _start_worker(load_pid: int) -> None:
     # interpreter shutdown.) The fork server loaded the tables already.
     gc.disable()
     load_reference_tables()
-    threading.Thread(target=_end_with, args=(load_pid,), name="load-watch", daemon=True).start()
+    watch = (load_pid, os.getppid())
+    threading.Thread(target=_end_with, args=watch, name="load-watch", daemon=True).start()
 
 
-def _end_with(load_pid: int) -> None:
+def _end_with(load_pid: int, server_pid: int) -> None:
     """End this worker, and the fork server that made it, once ``load_pid`` is gone.
 
     A load killed outright (out of memory, ``kill -9``) cannot stop its
@@ -559,8 +560,10 @@ def _end_with(load_pid: int) -> None:
         try:
             os.kill(load_pid, 0)
         except (ProcessLookupError, PermissionError):  # gone, or the number is reused
-            # The fork server serves the load's process alone: it goes too.
-            os.kill(os.getppid(), signal.SIGTERM)
+            # The fork server serves the load's process alone: it goes too,
+            # if it is still this worker's parent (never whoever adopted it).
+            if os.getppid() == server_pid:
+                os.kill(server_pid, signal.SIGTERM)
             os._exit(1)
 
 
