@@ -100,8 +100,10 @@ async def refresh_match_keys(
     for row in rows:
         wanted = hashed_keys(keys_of(standard_record_from_dict(orjson.loads(row.standardized))))
         stored = set(row.stored)
-        new.extend((key, row.id) for key in wanted if key not in stored)
-        added.extend(wanted[key] for key in wanted if key not in stored)
+        for key, text_key in wanted.items():
+            if key not in stored:
+                new.append((key, row.id))
+                added.append(text_key)
         gone.extend((key, row.id) for key in sorted(stored.difference(wanted)))
     if new or gone:
         await lock_blocking_keys(session, added)
